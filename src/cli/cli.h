@@ -1,0 +1,40 @@
+#pragma once
+// Shared pieces of the `tokumei` command: the chosen language, output helpers and exit codes.
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <optional>
+#include <string>
+
+#include "tokumei/base/error.h"
+
+namespace tokumei::cli {
+
+// Exit codes (documented in `tokumei --help`).
+enum Exit : int {
+  kOk = 0,
+  kFailed = 1,    // the command ran and failed, or found problems
+  kUsage = 2,     // wrong arguments
+  kRefused = 3,   // refused to touch something that exists (init on an existing deployment)
+};
+
+struct Globals {
+  Lang lang = Lang::ja;
+  bool json = false;
+};
+
+// Picks the message in the chosen language.
+inline const std::string& tr(const Globals& g, const Text& t) { return t.in(g.lang); }
+inline std::string tr(const Globals& g, const char* ja, const char* en) { return g.lang == Lang::ja ? ja : en; }
+
+// Prints an error (located, in the chosen language) to stderr and returns the exit code for it.
+int report_error(const Globals& g, const Error& e);
+
+// Reads a passphrase from the first line of `path`.
+Result<std::string> read_passphrase_file(const std::string& path);
+
+void add_version(CLI::App& app, const Globals& g, int* exit_code);
+void add_init(CLI::App& app, const Globals& g, int* exit_code);
+void add_doctor(CLI::App& app, const Globals& g, int* exit_code);
+
+}  // namespace tokumei::cli

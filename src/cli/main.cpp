@@ -1,0 +1,89 @@
+// tokumei: the command line of the Tokumei platform.
+
+#include <cstdlib>
+#include <cstring>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/cli.h"
+#include "tokumei/base/files.h"
+
+namespace tokumei::cli {
+
+int report_error(const Globals& g, const Error& e) {
+  if (g.json) {
+    nlohmann::json j{{"ok", false},
+                     {"error", {{"code", errc_name(e.code())}, {"message", e.message(g.lang)}}}};
+    if (!e.where().file.empty()) j["error"]["file"] = e.where().file;
+    if (e.where().line > 0) j["error"]["line"] = e.where().line;
+    if (!e.where().field.empty()) j["error"]["field"] = e.where().field;
+    std::cout << j.dump(2) << "\n";
+  } else {
+    std::cerr << tr(g, "エラー: ", "error: ") << e.describe(g.lang) << "\n";
+  }
+  return e.code() == Errc::already_exists ? kRefused : kFailed;
+}
+
+Result<std::string> read_passphrase_file(const std::string& path) {
+  TKM_ASSIGN_OR_RETURN(std::string text, read_file(path));
+  std::string line = text.substr(0, text.find('\n'));
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  secure_wipe(text.data(), text.size());
+  if (line.empty()) {
+    return fail(Errc::invalid_input, {"パスフレーズファイルの1行目が空です", "the passphrase file's first line is empty"},
+                Location{.file = path, .line = 1});
+  }
+  return line;
+}
+
+}  // namespace tokumei::cli
+
+namespace {
+
+// The language is needed before CLI11 builds its help text, so it is picked out of argv first:
+// --lang X / --lang=X, else TOKUMEI_LANG, else Japanese.
+tokumei::Lang early_language(int argc, char** argv) {
+  tokumei::Lang lang = tokumei::Lang::ja;
+  if (const char* env = std::getenv("TOKUMEI_LANG")) tokumei::parse_lang(env, &lang);
+  for (int i = 1; i < argc; ++i) {
+    std::string_view a = argv[i];
+    if (a == "--lang" && i + 1 < argc) tokumei::parse_lang(argv[i + 1], &lang);
+    if (a.starts_with("--lang=")) tokumei::parse_lang(a.substr(7), &lang);
+  }
+  return lang;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace tokumei::cli;
+  Globals g;
+  g.lang = early_language(argc, argv);
+  bool ja = g.lang == tokumei::Lang::ja;
+
+  CLI::App app(ja ? "Tokumei — 認定作成事業者のための医療情報の匿名加工・仮名加工基盤"
+                  : "Tokumei — anonymization and pseudonymization platform for certified medical-data operators",
+               "tokumei");
+  app.require_subcommand(1);
+  app.fallthrough();
+  std::string lang_option;
+  app.add_option("--lang", lang_option, ja ? "表示言語 (ja | en)。既定は ja" : "language of messages (ja | en); default ja")
+      ->check(CLI::IsMember({"ja", "en"}));
+  app.add_flag("--json", g.json, ja ? "結果を JSON で出力する（機械処理用）" : "print results as JSON, for machines");
+  app.footer(ja ? "終了コード: 0 成功 / 1 失敗・問題あり / 2 引数の誤り / 3 既存のものを守るため拒否"
+                : "Exit codes: 0 success / 1 failed or problems found / 2 usage error / 3 refused to touch something that exists");
+
+  int exit_code = kOk;
+  add_version(app, g, &exit_code);
+  add_init(app, g, &exit_code);
+  add_doctor(app, g, &exit_code);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? kOk : kUsage;
+  }
+  return exit_code;
+}

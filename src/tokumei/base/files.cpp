@@ -1,0 +1,111 @@
+#include "tokumei/base/files.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace tokumei {
+namespace {
+
+std::unexpected<Error> os_error(const std::filesystem::path& path, std::string_view what_ja,
+                                std::string_view what_en, int err) {
+  Errc code = err == ENOENT ? Errc::not_found : err == EEXIST ? Errc::already_exists : Errc::io;
+  std::string reason = std::strerror(err);
+  return fail(code,
+              {std::string(what_ja) + "できません: " + reason,
+               "cannot " + std::string(what_en) + ": " + reason},
+              Location{.file = path.string()});
+}
+
+Status write_all(int fd, ByteView data, const std::filesystem::path& path) {
+  std::size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return os_error(path, "書き込み", "write", errno);
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0) return os_error(path, "ディスクへの同期", "fsync", errno);
+  return ok();
+}
+
+std::filesystem::path parent_of(const std::filesystem::path& path) {
+  auto parent = path.parent_path();
+  return parent.empty() ? std::filesystem::path(".") : parent;
+}
+
+}  // namespace
+
+Result<std::string> read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return os_error(path, "ファイルを読むことが", "read file", errno ? errno : ENOENT);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+Status create_file_exclusive(const std::filesystem::path& path, ByteView data, mode_t mode) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+  if (fd < 0) return os_error(path, "ファイルを作成", "create file", errno);
+  // The umask may have removed bits; it can never have added any, but set the mode explicitly so
+  // the file has exactly what was asked.
+  Status s = ::fchmod(fd, mode) == 0 ? write_all(fd, data, path)
+                                     : os_error(path, "権限を設定", "set mode", errno);
+  ::close(fd);
+  if (!s) return s;
+  return sync_directory(parent_of(path));
+}
+
+Status write_file_atomic(const std::filesystem::path& path, ByteView data, mode_t mode) {
+  std::string tmp = path.string() + ".tmp-XXXXXX";
+  int fd = ::mkstemp(tmp.data());
+  if (fd < 0) return os_error(tmp, "一時ファイルを作成", "create temporary file", errno);
+  Status s = ::fchmod(fd, mode) == 0 ? write_all(fd, data, tmp)
+                                     : os_error(tmp, "権限を設定", "set mode", errno);
+  ::close(fd);
+  if (s && ::rename(tmp.c_str(), path.c_str()) != 0) {
+    s = os_error(path, "ファイルを置き換え", "rename into place", errno);
+  }
+  if (!s) {
+    ::unlink(tmp.c_str());
+    return s;
+  }
+  return sync_directory(parent_of(path));
+}
+
+Result<FileStatus> file_status(const std::filesystem::path& path) {
+  struct stat st{};
+  if (::lstat(path.c_str(), &st) != 0) return os_error(path, "状態を取得", "stat", errno);
+  FileStatus out;
+  out.mode = st.st_mode & 07777;
+  out.owner = st.st_uid;
+  out.regular = S_ISREG(st.st_mode);
+  out.symlink = S_ISLNK(st.st_mode);
+  out.directory = S_ISDIR(st.st_mode);
+  return out;
+}
+
+Status make_directory(const std::filesystem::path& path, mode_t mode) {
+  if (::mkdir(path.c_str(), mode) != 0) return os_error(path, "フォルダを作成", "create directory", errno);
+  if (::chmod(path.c_str(), mode) != 0) return os_error(path, "権限を設定", "set mode", errno);
+  return ok();
+}
+
+Status sync_directory(const std::filesystem::path& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return os_error(path, "フォルダを開くことが", "open directory", errno);
+  int rc = ::fsync(fd);
+  int err = errno;
+  ::close(fd);
+  if (rc != 0) return os_error(path, "フォルダを同期", "fsync directory", err);
+  return ok();
+}
+
+}  // namespace tokumei

@@ -1,0 +1,41 @@
+#pragma once
+// File-system helpers with the guarantees the rest of the code relies on: new secret files are
+// created exclusively with restrictive permissions, replacements are atomic and durable.
+
+#include <sys/types.h>
+
+#include <filesystem>
+#include <string>
+
+#include "tokumei/base/bytes.h"
+#include "tokumei/base/error.h"
+
+namespace tokumei {
+
+// Reads a whole file. Errc::not_found if it does not exist, Errc::io otherwise.
+Result<std::string> read_file(const std::filesystem::path& path);
+
+// Creates `path` with `mode` (e.g. 0600) and writes `data`, failing with Errc::already_exists if
+// anything is there. The data and the directory entry are fsync'ed before returning.
+Status create_file_exclusive(const std::filesystem::path& path, ByteView data, mode_t mode);
+
+// Replaces `path` atomically (write to a temporary file, fsync, rename, fsync the directory).
+Status write_file_atomic(const std::filesystem::path& path, ByteView data, mode_t mode);
+
+// Permission bits (e.g. 0600) and owner of an existing file, without following symlinks.
+struct FileStatus {
+  mode_t mode = 0;  // permission bits only
+  uid_t owner = 0;
+  bool regular = false;
+  bool symlink = false;
+  bool directory = false;
+};
+Result<FileStatus> file_status(const std::filesystem::path& path);
+
+// Creates a directory with `mode`; Errc::already_exists if present.
+Status make_directory(const std::filesystem::path& path, mode_t mode);
+
+// fsync on a directory, so a rename or create inside it survives a crash.
+Status sync_directory(const std::filesystem::path& path);
+
+}  // namespace tokumei

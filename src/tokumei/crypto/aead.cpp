@@ -1,0 +1,168 @@
+#include "tokumei/crypto/aead.h"
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+
+#include <climits>
+#include <memory>
+#include <string>
+
+namespace tokumei::crypto {
+namespace {
+
+template <auto Free>
+struct FreeWith {
+  template <class T>
+  void operator()(T* p) const {
+    Free(p);
+  }
+};
+using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, FreeWith<&EVP_CIPHER_CTX_free>>;
+using Cipher = std::unique_ptr<EVP_CIPHER, FreeWith<&EVP_CIPHER_free>>;
+
+// Fetched once: an implicit fetch (EVP_aes_256_gcm()) on every call costs more than sealing a
+// small record. EVP_CIPHER objects are reference-counted and safe to share between threads.
+const EVP_CIPHER* aes256gcm() {
+  static const Cipher cipher(EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr));
+  return cipher.get();
+}
+
+// Takes the oldest OpenSSL error off this thread's queue (and clears the rest) so that one
+// failure does not leak into the next caller's diagnosis.
+std::string take_openssl_error() {
+  unsigned long code = ERR_get_error();
+  ERR_clear_error();
+  if (code == 0) return "no OpenSSL error recorded";
+  char buf[256];
+  ERR_error_string_n(code, buf, sizeof buf);
+  return buf;
+}
+
+std::unexpected<Error> openssl_failure(const std::string& step) {
+  std::string detail = take_openssl_error();
+  return fail(Errc::internal,
+              {"OpenSSL の AES-256-GCM 処理に失敗しました（" + step + "）: " + detail,
+               "OpenSSL AES-256-GCM failed (" + step + "): " + detail});
+}
+
+Status check_key_and_nonce(ByteView key, ByteView nonce) {
+  if (key.size() != kAeadKeySize) {
+    return fail(Errc::invalid_argument,
+                {"AES-256-GCM の鍵は 32 バイトでなければなりません（" + std::to_string(key.size()) +
+                     " バイトが渡されました）",
+                 "an AES-256-GCM key must be 32 bytes (got " + std::to_string(key.size()) + ")"});
+  }
+  if (nonce.size() != kAeadNonceSize) {
+    return fail(
+        Errc::invalid_argument,
+        {"AES-256-GCM のノンスは 12 バイトでなければなりません（" + std::to_string(nonce.size()) +
+             " バイトが渡されました）",
+         "an AES-256-GCM nonce must be 12 bytes (got " + std::to_string(nonce.size()) + ")"});
+  }
+  return ok();
+}
+
+// EVP_*Update take int lengths.
+Status check_length(ByteView data, const char* what_ja, const char* what_en) {
+  if (data.size() > static_cast<std::size_t>(INT_MAX) - kAeadTagSize) {
+    return fail(Errc::invalid_argument,
+                {std::string(what_ja) + "が大きすぎます（2 GiB 未満にしてください）",
+                 std::string(what_en) + " is too large (must be under 2 GiB)"});
+  }
+  return ok();
+}
+
+std::unexpected<Error> integrity_failure() {
+  return fail(Errc::integrity, {"暗号文の認証に失敗しました（改ざん、または鍵の誤り）",
+                                "ciphertext failed authentication (tampered, or wrong key)"});
+}
+
+}  // namespace
+
+Result<Bytes> aes256gcm_seal(ByteView key, ByteView nonce, ByteView aad, ByteView plaintext) {
+  TKM_RETURN_IF_ERROR(check_key_and_nonce(key, nonce));
+  TKM_RETURN_IF_ERROR(check_length(aad, "関連データ", "associated data"));
+  TKM_RETURN_IF_ERROR(check_length(plaintext, "平文", "plaintext"));
+  if (aes256gcm() == nullptr) return openssl_failure("fetch");
+
+  CipherCtx ctx(EVP_CIPHER_CTX_new());
+  if (!ctx) return openssl_failure("EVP_CIPHER_CTX_new");
+  // The default GCM IV length is 12 bytes, so key and nonce go in with the cipher.
+  if (EVP_EncryptInit_ex2(ctx.get(), aes256gcm(), key.data(), nonce.data(), nullptr) != 1) {
+    return openssl_failure("EVP_EncryptInit_ex2");
+  }
+  int len = 0;
+  if (!aad.empty() &&
+      EVP_EncryptUpdate(ctx.get(), nullptr, &len, aad.data(), static_cast<int>(aad.size())) != 1) {
+    return openssl_failure("EVP_EncryptUpdate (aad)");
+  }
+
+  Bytes out(plaintext.size() + kAeadTagSize);
+  std::size_t written = 0;
+  if (!plaintext.empty()) {
+    if (EVP_EncryptUpdate(ctx.get(), out.data(), &len, plaintext.data(),
+                          static_cast<int>(plaintext.size())) != 1) {
+      return openssl_failure("EVP_EncryptUpdate");
+    }
+    written = static_cast<std::size_t>(len);
+  }
+  if (EVP_EncryptFinal_ex(ctx.get(), out.data() + written, &len) != 1) {
+    return openssl_failure("EVP_EncryptFinal_ex");
+  }
+  written += static_cast<std::size_t>(len);
+  if (written != plaintext.size()) return openssl_failure("unexpected ciphertext length");
+  if (EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, static_cast<int>(kAeadTagSize),
+                          out.data() + written) != 1) {
+    return openssl_failure("EVP_CTRL_GCM_GET_TAG");
+  }
+  return out;
+}
+
+Result<Bytes> aes256gcm_open(ByteView key, ByteView nonce, ByteView aad, ByteView sealed) {
+  TKM_RETURN_IF_ERROR(check_key_and_nonce(key, nonce));
+  TKM_RETURN_IF_ERROR(check_length(aad, "関連データ", "associated data"));
+  TKM_RETURN_IF_ERROR(check_length(sealed, "暗号文", "sealed ciphertext"));
+  // Shorter than a tag cannot be anything seal() produced: treat it like any other corruption.
+  if (sealed.size() < kAeadTagSize) return integrity_failure();
+  if (aes256gcm() == nullptr) return openssl_failure("fetch");
+
+  ByteView ciphertext = sealed.first(sealed.size() - kAeadTagSize);
+  ByteView tag = sealed.last(kAeadTagSize);
+
+  CipherCtx ctx(EVP_CIPHER_CTX_new());
+  if (!ctx) return openssl_failure("EVP_CIPHER_CTX_new");
+  if (EVP_DecryptInit_ex2(ctx.get(), aes256gcm(), key.data(), nonce.data(), nullptr) != 1) {
+    return openssl_failure("EVP_DecryptInit_ex2");
+  }
+  int len = 0;
+  if (!aad.empty() &&
+      EVP_DecryptUpdate(ctx.get(), nullptr, &len, aad.data(), static_cast<int>(aad.size())) != 1) {
+    return openssl_failure("EVP_DecryptUpdate (aad)");
+  }
+
+  // The plaintext is decrypted before the tag is checked; it must not escape unless the tag
+  // matches, so it is wiped on every failure path.
+  SecretBytes plain(ciphertext.size());
+  std::size_t written = 0;
+  if (!ciphertext.empty()) {
+    if (EVP_DecryptUpdate(ctx.get(), plain.data(), &len, ciphertext.data(),
+                          static_cast<int>(ciphertext.size())) != 1) {
+      return openssl_failure("EVP_DecryptUpdate");
+    }
+    written = static_cast<std::size_t>(len);
+  }
+  // SET_TAG takes a non-const pointer but only copies from it.
+  if (EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, static_cast<int>(kAeadTagSize),
+                          const_cast<std::uint8_t*>(tag.data())) != 1) {
+    return openssl_failure("EVP_CTRL_GCM_SET_TAG");
+  }
+  if (EVP_DecryptFinal_ex(ctx.get(), plain.data() + written, &len) != 1) {
+    ERR_clear_error();
+    return integrity_failure();
+  }
+  written += static_cast<std::size_t>(len);
+  if (written != ciphertext.size()) return openssl_failure("unexpected plaintext length");
+  return Bytes(plain.view().begin(), plain.view().end());
+}
+
+}  // namespace tokumei::crypto

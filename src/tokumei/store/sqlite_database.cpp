@@ -1,0 +1,185 @@
+#include "tokumei/store/sqlite_database.h"
+
+#include <sqlite3.h>
+
+namespace tokumei::store {
+namespace {
+
+// Resets a cached statement when a call is done with it, whatever path it leaves by.
+struct StatementReset {
+  sqlite3_stmt* stmt;
+  ~StatementReset() {
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+  }
+};
+
+std::string shorten(std::string_view sql) {
+  std::string s(sql.substr(0, 120));
+  return sql.size() > 120 ? s + "…" : s;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<SqliteDatabase>> SqliteDatabase::open(const std::filesystem::path& path,
+                                                             const SqliteOptions& options) {
+  int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
+  flags |= options.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+  if (options.create && !options.read_only) flags |= SQLITE_OPEN_CREATE;
+  sqlite3* raw = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string reason = raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc);
+    sqlite3_close(raw);
+    Errc code = (rc & 0xff) == SQLITE_CANTOPEN ? Errc::not_found : Errc::database;
+    return fail(code, {"データベースを開けません: " + reason, "cannot open database: " + reason},
+                Location{.file = path.string()});
+  }
+  std::unique_ptr<SqliteDatabase> db(new SqliteDatabase(raw, path));
+  sqlite3_busy_timeout(raw, options.busy_timeout_ms);
+  sqlite3_extended_result_codes(raw, 1);
+  std::string pragmas = "PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;";
+  if (!options.read_only) pragmas += "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;";
+  TKM_RETURN_IF_ERROR(db->execute_script(pragmas));
+  return db;
+}
+
+SqliteDatabase::~SqliteDatabase() {
+  for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
+  sqlite3_close_v2(db_);
+}
+
+std::unexpected<Error> SqliteDatabase::db_error(std::string_view sql) const {
+  std::string reason = sqlite3_errmsg(db_);
+  int rc = sqlite3_extended_errcode(db_);
+  Errc code = Errc::database;
+  if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) code = Errc::already_exists;
+  if (rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB) code = Errc::integrity;
+  return fail(code,
+              {"データベースエラー: " + reason + "（SQL: " + shorten(sql) + "）",
+               "database error: " + reason + " (SQL: " + shorten(sql) + ")"},
+              Location{.file = path_.string()});
+}
+
+Result<sqlite3_stmt*> SqliteDatabase::prepare(std::string_view sql) {
+  std::string key(sql);
+  if (auto it = cache_.find(key); it != cache_.end()) return it->second;
+  sqlite3_stmt* stmt = nullptr;
+  const char* tail = nullptr;
+  if (sqlite3_prepare_v3(db_, key.c_str(), static_cast<int>(key.size()), SQLITE_PREPARE_PERSISTENT,
+                         &stmt, &tail) != SQLITE_OK) {
+    return db_error(sql);
+  }
+  if (stmt == nullptr) {
+    return fail(Errc::internal, {"空の SQL 文です", "empty SQL statement"});
+  }
+  cache_.emplace(std::move(key), stmt);
+  return stmt;
+}
+
+Status SqliteDatabase::bind(sqlite3_stmt* stmt, const std::vector<Value>& params, std::string_view sql) {
+  if (static_cast<int>(params.size()) != sqlite3_bind_parameter_count(stmt)) {
+    return fail(Errc::internal, {"SQL のパラメータ数が一致しません: " + shorten(sql),
+                                 "SQL parameter count mismatch: " + shorten(sql)});
+  }
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    int idx = static_cast<int>(i) + 1;
+    int rc = std::visit(
+        [&](const auto& v) -> int {
+          using T = std::decay_t<decltype(v)>;
+          if constexpr (std::is_same_v<T, std::nullptr_t>) {
+            return sqlite3_bind_null(stmt, idx);
+          } else if constexpr (std::is_same_v<T, std::int64_t>) {
+            return sqlite3_bind_int64(stmt, idx, v);
+          } else if constexpr (std::is_same_v<T, double>) {
+            return sqlite3_bind_double(stmt, idx, v);
+          } else if constexpr (std::is_same_v<T, std::string>) {
+            return sqlite3_bind_text64(stmt, idx, v.data(), v.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+          } else {
+            return sqlite3_bind_blob64(stmt, idx, v.data(), v.size(), SQLITE_TRANSIENT);
+          }
+        },
+        params[i]);
+    if (rc != SQLITE_OK) return db_error(sql);
+  }
+  return ok();
+}
+
+Result<std::int64_t> SqliteDatabase::execute(std::string_view sql, const std::vector<Value>& params) {
+  TKM_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, prepare(sql));
+  StatementReset reset{stmt};
+  TKM_RETURN_IF_ERROR(bind(stmt, params, sql));
+  int rc;
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+  }
+  if (rc != SQLITE_DONE) return db_error(sql);
+  return sqlite3_changes64(db_);
+}
+
+Result<Rows> SqliteDatabase::query(std::string_view sql, const std::vector<Value>& params) {
+  TKM_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, prepare(sql));
+  StatementReset reset{stmt};
+  TKM_RETURN_IF_ERROR(bind(stmt, params, sql));
+  Rows rows;
+  int columns = sqlite3_column_count(stmt);
+  int rc;
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    std::vector<Value> values;
+    values.reserve(static_cast<std::size_t>(columns));
+    for (int c = 0; c < columns; ++c) {
+      switch (sqlite3_column_type(stmt, c)) {
+        case SQLITE_INTEGER: values.emplace_back(static_cast<std::int64_t>(sqlite3_column_int64(stmt, c))); break;
+        case SQLITE_FLOAT: values.emplace_back(sqlite3_column_double(stmt, c)); break;
+        case SQLITE_TEXT:
+          values.emplace_back(std::string(reinterpret_cast<const char*>(sqlite3_column_text(stmt, c)),
+                                          static_cast<std::size_t>(sqlite3_column_bytes(stmt, c))));
+          break;
+        case SQLITE_BLOB: {
+          auto* p = static_cast<const std::uint8_t*>(sqlite3_column_blob(stmt, c));
+          values.emplace_back(Bytes(p, p + sqlite3_column_bytes(stmt, c)));
+          break;
+        }
+        default: values.emplace_back(nullptr);
+      }
+    }
+    rows.emplace_back(std::move(values));
+  }
+  if (rc != SQLITE_DONE) return db_error(sql);
+  return rows;
+}
+
+Status SqliteDatabase::execute_script(std::string_view sql) {
+  std::string text(sql);
+  char* err = nullptr;
+  if (sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string reason = err ? err : sqlite3_errmsg(db_);
+    sqlite3_free(err);
+    return fail(Errc::database, {"SQL スクリプトが失敗しました: " + reason, "SQL script failed: " + reason},
+                Location{.file = path_.string()});
+  }
+  return ok();
+}
+
+Status SqliteDatabase::begin_outer() { return status_of(execute("BEGIN IMMEDIATE")); }
+Status SqliteDatabase::commit_outer() { return status_of(execute("COMMIT")); }
+Status SqliteDatabase::rollback_outer() {
+  if (sqlite3_get_autocommit(db_)) return ok();  // SQLite already rolled back (e.g. after I/O error)
+  return status_of(execute("ROLLBACK"));
+}
+
+Status SqliteDatabase::check_integrity() {
+  TKM_ASSIGN_OR_RETURN(Rows rows, query("PRAGMA integrity_check"));
+  if (rows.size() == 1 && rows[0].text(0) == "ok") return ok();
+  std::string findings;
+  for (const auto& r : rows) findings += r.text(0) + "; ";
+  return fail(Errc::integrity, {"データベースファイルが破損しています: " + findings,
+                                "database file is damaged: " + findings},
+              Location{.file = path_.string()});
+}
+
+Result<std::string> SqliteDatabase::journal_mode() {
+  TKM_ASSIGN_OR_RETURN(Row row, query_one("PRAGMA journal_mode"));
+  return row.text(0);
+}
+
+}  // namespace tokumei::store

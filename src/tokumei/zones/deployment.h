@@ -1,0 +1,102 @@
+#pragma once
+// A deployment folder: everything one server role (intake, core or exit) keeps on disk.
+//
+//   DIR/                 0700
+//     tokumei.toml       0600  configuration (schema: deployment_schema())
+//     keys/master.key    0600  master key (absent when the master key comes from a passphrase)
+//     data/tokumei.db    0600  database: key ring, audit log, accounts, and later everything else
+//     logs/              0700  operational logs (the audit log is in the database)
+//
+// init_deployment creates one atomically: it builds the folder beside DIR and renames it into
+// place, so DIR either becomes a whole deployment or is left exactly as it was, and an existing
+// deployment is never touched.
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tokumei/audit/audit_log.h"
+#include "tokumei/base/clock.h"
+#include "tokumei/base/config.h"
+#include "tokumei/base/random.h"
+#include "tokumei/crypto/key_ring.h"
+#include "tokumei/security/accounts.h"
+#include "tokumei/store/key_ring_store.h"
+#include "tokumei/store/sqlite_database.h"
+
+namespace tokumei::zones {
+
+enum class ZoneRole { intake, core, exit };
+std::string_view zone_role_name(ZoneRole role);
+
+inline constexpr const char* kConfigFile = "tokumei.toml";
+
+// Every key tokumei.toml may hold, with its type, default and limits.
+const config::Schema& deployment_schema();
+
+// Every module's database schema, in dependency order.
+std::vector<store::SchemaModule> database_schemas();
+
+// Data keys every deployment has from the start.
+inline constexpr const char* kAuditSigningKey = "audit-signing";
+
+struct InitOptions {
+  std::filesystem::path dir;
+  ZoneRole role = ZoneRole::core;
+  std::string officer_id;    // the first security officer's personal user ID
+  std::string officer_name;  // their name as shown to people
+  // Master key from this passphrase (Argon2id) instead of a key file.
+  std::optional<std::string> passphrase;
+  crypto::Argon2Params master_kdf;        // passphrase stretching
+  crypto::Argon2Params password_hashing;  // account passwords (written to tokumei.toml)
+  std::string terminal = "local";         // recorded in the audit log as where init ran
+};
+
+struct InitReport {
+  std::filesystem::path dir;
+  std::vector<std::string> created;  // paths relative to dir, with their modes, for people
+  std::string officer_id;
+  security::OneTimePassword officer_password;
+  security::TotpEnrollment officer_totp;
+};
+
+// Creates a deployment. Errc::already_exists, touching nothing, when DIR exists and is not empty.
+Result<InitReport> init_deployment(const InitOptions& options, const Clock& clock, Random& random);
+
+struct OpenOptions {
+  std::optional<std::string> passphrase;  // required when keys.source = "passphrase"
+};
+
+// An opened deployment: configuration, database (migrated), key ring, audit log and accounts.
+class Deployment {
+ public:
+  static Result<std::unique_ptr<Deployment>> open(const std::filesystem::path& dir, const OpenOptions& options,
+                                                  const Clock& clock, Random& random);
+
+  const std::filesystem::path& dir() const { return dir_; }
+  const config::Config& config() const { return config_; }
+  store::SqliteDatabase& db() { return *db_; }
+  crypto::KeyRing& keys() { return *keys_; }
+  audit::AuditLog& audit() { return *audit_; }
+  security::AccountStore& accounts() { return *accounts_; }
+
+  // Paths named by the configuration, resolved against the deployment folder.
+  static std::filesystem::path database_path(const std::filesystem::path& dir, const config::Config& config);
+  static std::filesystem::path master_key_path(const std::filesystem::path& dir, const config::Config& config);
+  static security::PasswordPolicy password_policy(const config::Config& config);
+  static std::expected<config::Config, std::vector<Error>> load_config(const std::filesystem::path& dir);
+
+ private:
+  Deployment(std::filesystem::path dir, config::Config config) : dir_(std::move(dir)), config_(std::move(config)) {}
+  std::filesystem::path dir_;
+  config::Config config_;
+  std::unique_ptr<store::SqliteDatabase> db_;
+  std::unique_ptr<store::DatabaseKeyRingStorage> key_storage_;
+  std::optional<crypto::KeyRing> keys_;
+  std::optional<audit::AuditLog> audit_;
+  std::optional<security::AccountStore> accounts_;
+};
+
+}  // namespace tokumei::zones

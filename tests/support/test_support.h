@@ -1,0 +1,38 @@
+#pragma once
+// Small helpers shared by the test suites: temporary folders and reading the environment the
+// CTest run sets (the built `tokumei` binary, ../shared/data).
+
+#include <filesystem>
+#include <string>
+
+namespace tokumei::testing {
+
+// A fresh folder under the system temp dir, removed with everything in it on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// Writes `text` to `path`, creating parent folders.
+void write_file(const std::filesystem::path& path, const std::string& text);
+std::string read_file(const std::filesystem::path& path);
+
+// Value of an environment variable, or "" when unset.
+std::string env(const char* name);
+
+// Result of running a command through /bin/sh.
+struct CommandResult {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr together
+};
+CommandResult run_command(const std::string& command);
+
+}  // namespace tokumei::testing
