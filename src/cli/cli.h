@@ -13,9 +13,9 @@ namespace tokumei::cli {
 // Exit codes (documented in `tokumei --help`).
 enum Exit : int {
   kOk = 0,
-  kFailed = 1,    // the command ran and failed, or found problems
-  kUsage = 2,     // wrong arguments
-  kRefused = 3,   // refused to touch something that exists (init on an existing deployment)
+  kFailed = 1,   // the command ran and failed, or found problems
+  kUsage = 2,    // wrong arguments
+  kRefused = 3,  // refused to touch something that exists (init on an existing deployment)
 };
 
 struct Globals {
@@ -25,7 +25,9 @@ struct Globals {
 
 // Picks the message in the chosen language.
 inline const std::string& tr(const Globals& g, const Text& t) { return t.in(g.lang); }
-inline std::string tr(const Globals& g, const char* ja, const char* en) { return g.lang == Lang::ja ? ja : en; }
+inline std::string tr(const Globals& g, const char* ja, const char* en) {
+  return g.lang == Lang::ja ? ja : en;
+}
 
 // Prints an error (located, in the chosen language) to stderr and returns the exit code for it.
 int report_error(const Globals& g, const Error& e);

@@ -10,30 +10,42 @@ namespace {
 
 std::string_view severity_name(zones::Severity s) {
   switch (s) {
-    case zones::Severity::ok: return "ok";
-    case zones::Severity::warning: return "warning";
-    case zones::Severity::problem: return "problem";
-    case zones::Severity::skipped: return "skipped";
+    case zones::Severity::ok:
+      return "ok";
+    case zones::Severity::warning:
+      return "warning";
+    case zones::Severity::problem:
+      return "problem";
+    case zones::Severity::skipped:
+      return "skipped";
   }
   return "problem";
 }
 
 std::string_view mark(zones::Severity s) {
   switch (s) {
-    case zones::Severity::ok: return "[OK]  ";
-    case zones::Severity::warning: return "[注意]";
-    case zones::Severity::problem: return "[問題]";
-    case zones::Severity::skipped: return "[--]  ";
+    case zones::Severity::ok:
+      return "[OK]  ";
+    case zones::Severity::warning:
+      return "[注意]";
+    case zones::Severity::problem:
+      return "[問題]";
+    case zones::Severity::skipped:
+      return "[--]  ";
   }
   return "";
 }
 
 std::string_view mark_en(zones::Severity s) {
   switch (s) {
-    case zones::Severity::ok: return "[ok]  ";
-    case zones::Severity::warning: return "[warn]";
-    case zones::Severity::problem: return "[FAIL]";
-    case zones::Severity::skipped: return "[skip]";
+    case zones::Severity::ok:
+      return "[ok]  ";
+    case zones::Severity::warning:
+      return "[warn]";
+    case zones::Severity::problem:
+      return "[FAIL]";
+    case zones::Severity::skipped:
+      return "[skip]";
   }
   return "";
 }
@@ -43,11 +55,15 @@ std::string_view mark_en(zones::Severity s) {
 void add_doctor(CLI::App& app, const Globals& g, int* exit_code) {
   auto dir = std::make_shared<std::string>();
   auto passphrase_file = std::make_shared<std::string>();
-  auto* cmd = app.add_subcommand("doctor", tr(g, "デプロイメントを点検し、問題と直し方を表示する（何も変更しない）",
-                                              "examine a deployment and say what is wrong and how to fix it (changes nothing)"));
-  cmd->add_option("--dir", *dir, tr(g, "点検するフォルダ", "deployment folder to examine"))->required();
+  auto* cmd = app.add_subcommand(
+      "doctor",
+      tr(g, "デプロイメントを点検し、問題と直し方を表示する（何も変更しない）",
+         "examine a deployment and say what is wrong and how to fix it (changes nothing)"));
+  cmd->add_option("--dir", *dir, tr(g, "点検するフォルダ", "deployment folder to examine"))
+      ->required();
   cmd->add_option("--passphrase-file", *passphrase_file,
-                  tr(g, "パスフレーズで守られた鍵リングも確認する", "also check a passphrase-protected key ring"));
+                  tr(g, "パスフレーズで守られた鍵リングも確認する",
+                     "also check a passphrase-protected key ring"));
   cmd->callback([&g, dir, passphrase_file, exit_code] {
     zones::DoctorOptions options;
     if (!passphrase_file->empty()) {
@@ -69,24 +85,31 @@ void add_doctor(CLI::App& app, const Globals& g, int* exit_code) {
     if (g.json) {
       nlohmann::json list = nlohmann::json::array();
       for (const auto& f : findings) {
-        nlohmann::json item{{"check", f.check}, {"severity", severity_name(f.severity)}, {"message", f.message.in(g.lang)}};
+        nlohmann::json item{{"check", f.check},
+                            {"severity", severity_name(f.severity)},
+                            {"message", f.message.in(g.lang)}};
         if (!f.fix.in(g.lang).empty()) item["fix"] = f.fix.in(g.lang);
         list.push_back(std::move(item));
       }
-      std::cout << nlohmann::json{{"ok", problems == 0}, {"problems", problems}, {"warnings", warnings}, {"findings", list}}.dump(2)
+      std::cout << nlohmann::json{{"ok", problems == 0},
+                                  {"problems", problems},
+                                  {"warnings", warnings},
+                                  {"findings", list}}
+                       .dump(2)
                 << "\n";
     } else {
       bool ja = g.lang == Lang::ja;
       std::cout << (ja ? "点検: " : "Examining: ") << *dir << "\n";
       for (const auto& f : findings) {
-        std::cout << (ja ? mark(f.severity) : mark_en(f.severity)) << " " << f.check << ": " << f.message.in(g.lang) << "\n";
+        std::cout << (ja ? mark(f.severity) : mark_en(f.severity)) << " " << f.check << ": "
+                  << f.message.in(g.lang) << "\n";
         if (!f.fix.in(g.lang).empty()) std::cout << "        → " << f.fix.in(g.lang) << "\n";
       }
       std::cout << "\n"
                 << (problems == 0 ? (ja ? "問題は見つかりませんでした" : "No problems found")
                                   : (ja ? "問題が見つかりました" : "Problems found"))
-                << (ja ? "（問題 " : " (problems: ") << problems << (ja ? " 件、注意 " : ", warnings: ") << warnings
-                << (ja ? " 件）\n" : ")\n");
+                << (ja ? "（問題 " : " (problems: ") << problems
+                << (ja ? " 件、注意 " : ", warnings: ") << warnings << (ja ? " 件）\n" : ")\n");
     }
     *exit_code = problems == 0 ? kOk : kFailed;
   });

@@ -1,6 +1,7 @@
-#include <nlohmann/json.hpp>
 #include <openssl/crypto.h>
 #include <sqlite3.h>
+
+#include <nlohmann/json.hpp>
 
 #include "cli/cli.h"
 #include "tokumei/base/version.h"
@@ -8,7 +9,8 @@
 namespace tokumei::cli {
 
 void add_version(CLI::App& app, const Globals& g, int* exit_code) {
-  auto* cmd = app.add_subcommand("version", tr(g, "版とライブラリの版を表示する", "show the version and library versions"));
+  auto* cmd = app.add_subcommand(
+      "version", tr(g, "版とライブラリの版を表示する", "show the version and library versions"));
   cmd->callback([&g, exit_code] {
     if (g.json) {
       std::cout << nlohmann::json{{"tokumei", kVersion},

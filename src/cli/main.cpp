@@ -2,9 +2,8 @@
 
 #include <cstdlib>
 #include <cstring>
-#include <string_view>
-
 #include <nlohmann/json.hpp>
+#include <string_view>
 
 #include "cli/cli.h"
 #include "tokumei/base/files.h"
@@ -31,8 +30,10 @@ Result<std::string> read_passphrase_file(const std::string& path) {
   if (!line.empty() && line.back() == '\r') line.pop_back();
   secure_wipe(text.data(), text.size());
   if (line.empty()) {
-    return fail(Errc::invalid_input, {"パスフレーズファイルの1行目が空です", "the passphrase file's first line is empty"},
-                Location{.file = path, .line = 1});
+    return fail(
+        Errc::invalid_input,
+        {"パスフレーズファイルの1行目が空です", "the passphrase file's first line is empty"},
+        Location{.file = path, .line = 1});
   }
   return line;
 }
@@ -63,16 +64,22 @@ int main(int argc, char** argv) {
   bool ja = g.lang == tokumei::Lang::ja;
 
   CLI::App app(ja ? "Tokumei — 認定作成事業者のための医療情報の匿名加工・仮名加工基盤"
-                  : "Tokumei — anonymization and pseudonymization platform for certified medical-data operators",
+                  : "Tokumei — anonymization and pseudonymization platform for certified "
+                    "medical-data operators",
                "tokumei");
   app.require_subcommand(1);
   app.fallthrough();
   std::string lang_option;
-  app.add_option("--lang", lang_option, ja ? "表示言語 (ja | en)。既定は ja" : "language of messages (ja | en); default ja")
+  app.add_option(
+         "--lang", lang_option,
+         ja ? "表示言語 (ja | en)。既定は ja" : "language of messages (ja | en); default ja")
       ->check(CLI::IsMember({"ja", "en"}));
-  app.add_flag("--json", g.json, ja ? "結果を JSON で出力する（機械処理用）" : "print results as JSON, for machines");
-  app.footer(ja ? "終了コード: 0 成功 / 1 失敗・問題あり / 2 引数の誤り / 3 既存のものを守るため拒否"
-                : "Exit codes: 0 success / 1 failed or problems found / 2 usage error / 3 refused to touch something that exists");
+  app.add_flag("--json", g.json,
+               ja ? "結果を JSON で出力する（機械処理用）" : "print results as JSON, for machines");
+  app.footer(
+      ja ? "終了コード: 0 成功 / 1 失敗・問題あり / 2 引数の誤り / 3 既存のものを守るため拒否"
+         : "Exit codes: 0 success / 1 failed or problems found / 2 usage error / 3 refused to "
+           "touch something that exists");
 
   int exit_code = kOk;
   add_version(app, g, &exit_code);

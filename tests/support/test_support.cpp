@@ -41,6 +41,16 @@ std::string env(const char* name) {
   return v ? v : "";
 }
 
+std::string tokumei_binary() {
+  std::string v = env("TOKUMEI_BINARY");
+  return v.empty() ? TOKUMEI_TEST_BINARY : v;
+}
+
+std::filesystem::path shared_data_dir() {
+  std::string v = env("TOKUMEI_SHARED_DATA");
+  return v.empty() ? TOKUMEI_TEST_SHARED_DATA : v;
+}
+
 CommandResult run_command(const std::string& command) {
   CommandResult result;
   FILE* pipe = popen((command + " 2>&1").c_str(), "r");

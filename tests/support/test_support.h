@@ -28,6 +28,11 @@ std::string read_file(const std::filesystem::path& path);
 // Value of an environment variable, or "" when unset.
 std::string env(const char* name);
 
+// The built `tokumei` binary (TOKUMEI_BINARY overrides).
+std::string tokumei_binary();
+// ../shared/data beside the project (TOKUMEI_SHARED_DATA overrides); tests skip when it is absent.
+std::filesystem::path shared_data_dir();
+
 // Result of running a command through /bin/sh.
 struct CommandResult {
   int exit_code = -1;

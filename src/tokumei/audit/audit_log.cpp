@@ -17,7 +17,8 @@ Result<Outcome> parse_outcome(std::string_view s) {
   if (s == "success") return Outcome::success;
   if (s == "failure") return Outcome::failure;
   if (s == "denied") return Outcome::denied;
-  return fail(Errc::integrity, {"監査ログの結果欄が不正です: " + std::string(s), "bad audit outcome: " + std::string(s)});
+  return fail(Errc::integrity, {"監査ログの結果欄が不正です: " + std::string(s),
+                                "bad audit outcome: " + std::string(s)});
 }
 
 crypto::Digest chain(const crypto::Digest& prev, const crypto::Digest& leaf) {
@@ -31,7 +32,8 @@ crypto::Digest to_digest(const Bytes& b) {
 }
 
 constexpr const char* kSelect =
-    "SELECT seq, at, actor, terminal, action, object, outcome, detail, subjects, leaf_hash, chain_hash "
+    "SELECT seq, at, actor, terminal, action, object, outcome, detail, subjects, leaf_hash, "
+    "chain_hash "
     "FROM audit_entries";
 
 Result<StoredEntry> from_row(const store::Row& r) {
@@ -58,16 +60,18 @@ Result<StoredEntry> from_row(const store::Row& r) {
 
 std::string_view outcome_name(Outcome o) {
   switch (o) {
-    case Outcome::success: return "success";
-    case Outcome::failure: return "failure";
-    case Outcome::denied: return "denied";
+    case Outcome::success:
+      return "success";
+    case Outcome::failure:
+      return "failure";
+    case Outcome::denied:
+      return "denied";
   }
   return "failure";
 }
 
 store::SchemaModule AuditLog::schema() {
-  return {"audit",
-          {{1, "append-only hash-chained audit entries", R"sql(
+  return {"audit", {{1, "append-only hash-chained audit entries", R"sql(
 CREATE TABLE audit_entries (
   seq        INTEGER PRIMARY KEY,
   at         INTEGER NOT NULL,
@@ -95,8 +99,8 @@ crypto::Digest AuditLog::leaf_hash(std::int64_t seq, TimePoint at, const Entry& 
   put_u64(canonical, static_cast<std::uint64_t>(seq));
   put_u64(canonical, static_cast<std::uint64_t>(to_unix_ms(at)));
   for (std::string_view f : {std::string_view(e.actor.user), std::string_view(e.actor.terminal),
-                             std::string_view(e.action), std::string_view(e.object), outcome_name(e.outcome),
-                             std::string_view(e.detail)}) {
+                             std::string_view(e.action), std::string_view(e.object),
+                             outcome_name(e.outcome), std::string_view(e.detail)}) {
     put_field(canonical, f);
   }
   put_u64(canonical, e.subjects.size());
@@ -110,25 +114,37 @@ Result<std::int64_t> AuditLog::append(store::Transaction& tx, const Entry& entry
     return fail(Errc::internal, {"監査ログと別のデータベースのトランザクションです",
                                  "transaction belongs to another database than the audit log"});
   }
+  if (!tx.is_open()) {
+    return fail(Errc::internal, {"終了したトランザクションには監査エントリを書けません",
+                                 "cannot append an audit entry through a finished transaction"});
+  }
   if (entry.actor.user.empty() || entry.action.empty()) {
-    return fail(Errc::invalid_argument, {"監査エントリには操作者と操作が必要です", "audit entry needs an actor and an action"});
+    return fail(Errc::invalid_argument, {"監査エントリには操作者と操作が必要です",
+                                         "audit entry needs an actor and an action"});
   }
-  if (!entry.detail.empty() && !nlohmann::json::accept(entry.detail)) {
-    return fail(Errc::invalid_argument, {"監査エントリの detail が JSON ではありません", "audit entry detail is not JSON"});
+  // What is hashed is exactly what is stored: an empty detail is the empty object.
+  Entry stored = entry;
+  if (stored.detail.empty()) stored.detail = "{}";
+  if (!nlohmann::json::parse(stored.detail, nullptr, false).is_object()) {
+    return fail(Errc::invalid_argument, {"監査エントリの detail は JSON オブジェクトにしてください",
+                                         "audit entry detail must be a JSON object"});
   }
-  TKM_ASSIGN_OR_RETURN(store::Rows last, db.query("SELECT seq, chain_hash FROM audit_entries ORDER BY seq DESC LIMIT 1"));
+  TKM_ASSIGN_OR_RETURN(
+      store::Rows last,
+      db.query("SELECT seq, chain_hash FROM audit_entries ORDER BY seq DESC LIMIT 1"));
   std::int64_t seq = last.empty() ? 1 : last[0].integer(0) + 1;
   crypto::Digest prev = last.empty() ? crypto::Digest{} : to_digest(last[0].blob(1));
   TimePoint at = clock_->now();
-  crypto::Digest leaf = leaf_hash(seq, at, entry);
+  crypto::Digest leaf = leaf_hash(seq, at, stored);
   crypto::Digest link = chain(prev, leaf);
   nlohmann::json subjects = entry.subjects;
   TKM_RETURN_IF_ERROR(db.execute(
-      "INSERT INTO audit_entries (seq, at, actor, terminal, action, object, outcome, detail, subjects, leaf_hash, "
+      "INSERT INTO audit_entries (seq, at, actor, terminal, action, object, outcome, detail, "
+      "subjects, leaf_hash, "
       "chain_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       {seq, to_unix_ms(at), entry.actor.user, entry.actor.terminal, entry.action, entry.object,
-       std::string(outcome_name(entry.outcome)), entry.detail.empty() ? std::string("{}") : entry.detail,
-       subjects.dump(), Bytes(leaf.begin(), leaf.end()), Bytes(link.begin(), link.end())}));
+       std::string(outcome_name(entry.outcome)), stored.detail, subjects.dump(),
+       Bytes(leaf.begin(), leaf.end()), Bytes(link.begin(), link.end())}));
   return seq;
 }
 
@@ -140,7 +156,9 @@ Result<std::int64_t> AuditLog::record(const Entry& entry) {
 }
 
 Result<std::vector<StoredEntry>> AuditLog::read(std::int64_t from, std::int64_t limit) {
-  TKM_ASSIGN_OR_RETURN(store::Rows rows, db_->query(std::string(kSelect) + " WHERE seq >= ? ORDER BY seq LIMIT ?", {from, limit}));
+  TKM_ASSIGN_OR_RETURN(
+      store::Rows rows,
+      db_->query(std::string(kSelect) + " WHERE seq >= ? ORDER BY seq LIMIT ?", {from, limit}));
   std::vector<StoredEntry> out;
   for (const auto& r : rows) {
     TKM_ASSIGN_OR_RETURN(StoredEntry s, from_row(r));
@@ -163,12 +181,14 @@ Result<VerifyReport> AuditLog::verify() {
       };
       if (s.seq != expected) {
         report.first_bad = expected;
-        report.problem = {"監査エントリ " + std::to_string(expected) + " が欠落しています（削除の疑い）",
-                          "audit entry " + std::to_string(expected) + " is missing (deleted?)"};
+        report.problem = {
+            "監査エントリ " + std::to_string(expected) + " が欠落しています（削除の疑い）",
+            "audit entry " + std::to_string(expected) + " is missing (deleted?)"};
         return report;
       }
       if (leaf_hash(s.seq, s.at, s.entry) != s.leaf_hash) {
-        bad({"監査エントリ " + std::to_string(s.seq) + " の内容がハッシュと一致しません（改ざんの疑い）",
+        bad({"監査エントリ " + std::to_string(s.seq) +
+                 " の内容がハッシュと一致しません（改ざんの疑い）",
              "audit entry " + std::to_string(s.seq) + " does not match its hash (altered?)"});
         return report;
       }
@@ -183,12 +203,16 @@ Result<VerifyReport> AuditLog::verify() {
     }
     if (static_cast<std::int64_t>(batch.size()) < kBatch) break;
   }
-  // An entry beyond the last one read (a gap at the end cannot be seen; a gap before it can).
-  TKM_ASSIGN_OR_RETURN(store::Row count, db_->query_one("SELECT COUNT(*), COALESCE(MAX(seq), 0) FROM audit_entries"));
-  if (count.integer(1) != report.entries) {
-    report.first_bad = expected;
-    report.problem = {"監査エントリ " + std::to_string(expected) + " が欠落しています（削除の疑い）",
-                      "audit entry " + std::to_string(expected) + " is missing (deleted?)"};
+  // Rows the walk from 1 upwards cannot see (numbered 0 or below) are forgeries. Entries removed
+  // from the very end leave no gap here; the signed checkpoints of the Merkle log will catch that.
+  TKM_ASSIGN_OR_RETURN(store::Row count,
+                       db_->query_one("SELECT COUNT(*), COALESCE(MIN(seq), 1) FROM audit_entries"));
+  if (count.integer(0) != report.entries) {
+    report.first_bad = count.integer(1);
+    report.problem = {
+        "監査エントリ " + std::to_string(count.integer(1)) +
+            " は正規の連番の外にあります（挿入の疑い）",
+        "audit entry " + std::to_string(count.integer(1)) + " is outside the sequence (inserted?)"};
   }
   return report;
 }

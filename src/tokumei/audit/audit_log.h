@@ -33,10 +33,10 @@ struct Actor {
 
 struct Entry {
   Actor actor;
-  std::string action;   // dotted verb: "account.create", "keyring.destroy", …
-  std::string object;   // what was acted on: "user:tanaka", "data_key:vault"
+  std::string action;  // dotted verb: "account.create", "keyring.destroy", …
+  std::string object;  // what was acted on: "user:tanaka", "data_key:vault"
   Outcome outcome = Outcome::success;
-  std::string detail;   // JSON object text; no personal data, no secrets
+  std::string detail;                 // JSON object text; no personal data, no secrets
   std::vector<std::string> subjects;  // patients touched, as hex HMAC references
 };
 

@@ -18,9 +18,10 @@ int hex_value(char c) {
 }
 
 std::unexpected<Error> bad_char(std::string_view what, std::size_t offset) {
-  return fail(Errc::invalid_input,
-              {std::string(what) + " の " + std::to_string(offset) + " バイト目に使えない文字があります",
-               "invalid " + std::string(what) + " character at offset " + std::to_string(offset)});
+  return fail(
+      Errc::invalid_input,
+      {std::string(what) + " の " + std::to_string(offset) + " バイト目に使えない文字があります",
+       "invalid " + std::string(what) + " character at offset " + std::to_string(offset)});
 }
 
 }  // namespace
@@ -99,8 +100,9 @@ Result<Bytes> base64_decode(std::string_view text) {
   // must be zero: anything else is truncated or corrupted input, never silently accepted.
   if (pad > 2 || (text.size() % 4 != 0 && pad > 0) || data_chars % 4 == 1 ||
       (bits > 0 && (acc & ((1u << bits) - 1)) != 0)) {
-    return fail(Errc::invalid_input, {"base64 の長さまたはパディングが不正です（途中で切れている可能性があります）",
-                                      "bad base64 length or padding (truncated?)"});
+    return fail(Errc::invalid_input,
+                {"base64 の長さまたはパディングが不正です（途中で切れている可能性があります）",
+                 "bad base64 length or padding (truncated?)"});
   }
   return out;
 }

@@ -21,7 +21,9 @@ std::tm utc_tm(std::int64_t seconds) {
   gmtime_r(&tt, &tm);
   return tm;
 }
-std::int64_t floor_div(std::int64_t a, std::int64_t b) { return a / b - (a % b != 0 && (a < 0) != (b < 0)); }
+std::int64_t floor_div(std::int64_t a, std::int64_t b) {
+  return a / b - (a % b != 0 && (a < 0) != (b < 0));
+}
 }  // namespace
 
 std::string format_utc(TimePoint t) {

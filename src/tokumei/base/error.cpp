@@ -22,19 +22,32 @@ bool parse_lang(std::string_view s, Lang* out) {
 
 std::string_view errc_name(Errc code) {
   switch (code) {
-    case Errc::invalid_argument: return "invalid_argument";
-    case Errc::invalid_input: return "invalid_input";
-    case Errc::not_found: return "not_found";
-    case Errc::already_exists: return "already_exists";
-    case Errc::permission_denied: return "permission_denied";
-    case Errc::authentication_failed: return "authentication_failed";
-    case Errc::policy_violation: return "policy_violation";
-    case Errc::expired: return "expired";
-    case Errc::key_destroyed: return "key_destroyed";
-    case Errc::integrity: return "integrity";
-    case Errc::io: return "io";
-    case Errc::database: return "database";
-    case Errc::internal: return "internal";
+    case Errc::invalid_argument:
+      return "invalid_argument";
+    case Errc::invalid_input:
+      return "invalid_input";
+    case Errc::not_found:
+      return "not_found";
+    case Errc::already_exists:
+      return "already_exists";
+    case Errc::permission_denied:
+      return "permission_denied";
+    case Errc::authentication_failed:
+      return "authentication_failed";
+    case Errc::policy_violation:
+      return "policy_violation";
+    case Errc::expired:
+      return "expired";
+    case Errc::key_destroyed:
+      return "key_destroyed";
+    case Errc::integrity:
+      return "integrity";
+    case Errc::io:
+      return "io";
+    case Errc::database:
+      return "database";
+    case Errc::internal:
+      return "internal";
   }
   return "unknown";
 }

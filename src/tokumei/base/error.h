@@ -100,16 +100,16 @@ Status status_of(Result<T>&& r) {
 #define TKM_CONCAT(a, b) TKM_CONCAT_INNER(a, b)
 
 // Evaluates a Status/Result expression and returns its error from the enclosing function.
-#define TKM_RETURN_IF_ERROR(expr)                                       \
-  do {                                                                  \
-    auto tkm_status_ = (expr);                                          \
+#define TKM_RETURN_IF_ERROR(expr)                                             \
+  do {                                                                        \
+    auto tkm_status_ = (expr);                                                \
     if (!tkm_status_) return std::unexpected(std::move(tkm_status_).error()); \
   } while (0)
 
 // `TKM_ASSIGN_OR_RETURN(auto x, f());` binds the value or returns the error.
 #define TKM_ASSIGN_OR_RETURN(lhs, expr) \
   TKM_ASSIGN_OR_RETURN_IMPL(TKM_CONCAT(tkm_result_, __LINE__), lhs, expr)
-#define TKM_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr)                \
-  auto tmp = (expr);                                             \
-  if (!tmp) return std::unexpected(std::move(tmp).error());      \
+#define TKM_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr)           \
+  auto tmp = (expr);                                        \
+  if (!tmp) return std::unexpected(std::move(tmp).error()); \
   lhs = std::move(*tmp)

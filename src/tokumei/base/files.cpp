@@ -81,7 +81,7 @@ Status write_file_atomic(const std::filesystem::path& path, ByteView data, mode_
 }
 
 Result<FileStatus> file_status(const std::filesystem::path& path) {
-  struct stat st{};
+  struct stat st {};
   if (::lstat(path.c_str(), &st) != 0) return os_error(path, "状態を取得", "stat", errno);
   FileStatus out;
   out.mode = st.st_mode & 07777;
@@ -93,7 +93,8 @@ Result<FileStatus> file_status(const std::filesystem::path& path) {
 }
 
 Status make_directory(const std::filesystem::path& path, mode_t mode) {
-  if (::mkdir(path.c_str(), mode) != 0) return os_error(path, "フォルダを作成", "create directory", errno);
+  if (::mkdir(path.c_str(), mode) != 0)
+    return os_error(path, "フォルダを作成", "create directory", errno);
   if (::chmod(path.c_str(), mode) != 0) return os_error(path, "権限を設定", "set mode", errno);
   return ok();
 }

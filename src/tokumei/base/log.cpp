@@ -1,9 +1,10 @@
 #include "tokumei/base/log.h"
 
-#include <nlohmann/json.hpp>
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+
+#include <nlohmann/json.hpp>
 
 namespace tokumei::log {
 namespace {
@@ -12,10 +13,14 @@ constexpr const char* kPattern = R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l"
 
 spdlog::level::level_enum to_spd(Level level) {
   switch (level) {
-    case Level::debug: return spdlog::level::debug;
-    case Level::info: return spdlog::level::info;
-    case Level::warn: return spdlog::level::warn;
-    case Level::error: return spdlog::level::err;
+    case Level::debug:
+      return spdlog::level::debug;
+    case Level::info:
+      return spdlog::level::info;
+    case Level::warn:
+      return spdlog::level::warn;
+    case Level::error:
+      return spdlog::level::err;
   }
   return spdlog::level::info;
 }
@@ -39,8 +44,9 @@ Result<Logger> Logger::open(std::string name, Level level, const std::filesystem
     try {
       sinks.push_back(std::make_shared<spdlog::sinks::basic_file_sink_mt>(file.string()));
     } catch (const spdlog::spdlog_ex& e) {
-      return fail(Errc::io, {std::string("ログファイルを開けません: ") + e.what(),
-                             std::string("cannot open log file: ") + e.what()},
+      return fail(Errc::io,
+                  {std::string("ログファイルを開けません: ") + e.what(),
+                   std::string("cannot open log file: ") + e.what()},
                   Location{.file = file.string()});
     }
   }

@@ -33,10 +33,18 @@ class Logger {
   static Logger null();
 
   void write(Level level, std::string_view event, const Fields& fields = {}) const;
-  void debug(std::string_view event, const Fields& fields = {}) const { write(Level::debug, event, fields); }
-  void info(std::string_view event, const Fields& fields = {}) const { write(Level::info, event, fields); }
-  void warn(std::string_view event, const Fields& fields = {}) const { write(Level::warn, event, fields); }
-  void error(std::string_view event, const Fields& fields = {}) const { write(Level::error, event, fields); }
+  void debug(std::string_view event, const Fields& fields = {}) const {
+    write(Level::debug, event, fields);
+  }
+  void info(std::string_view event, const Fields& fields = {}) const {
+    write(Level::info, event, fields);
+  }
+  void warn(std::string_view event, const Fields& fields = {}) const {
+    write(Level::warn, event, fields);
+  }
+  void error(std::string_view event, const Fields& fields = {}) const {
+    write(Level::error, event, fields);
+  }
 
   // The JSON body (without time and level) written for an event; exposed for tests.
   static std::string render(std::string_view event, const Fields& fields);

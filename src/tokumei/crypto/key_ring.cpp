@@ -17,7 +17,8 @@ std::string check_aad(std::uint32_t generation) {
 }
 
 std::string wrap_aad(const WrappedKey& k) {
-  return "tokumei-wrap-v1|" + std::to_string(k.id) + "|" + k.purpose + "|" + std::to_string(k.version);
+  return "tokumei-wrap-v1|" + std::to_string(k.id) + "|" + k.purpose + "|" +
+         std::to_string(k.version);
 }
 
 // nonce || AES-GCM(key, nonce, aad, plaintext)
@@ -32,7 +33,8 @@ Result<Bytes> open_with(ByteView key, std::string_view aad, ByteView sealed) {
   if (sealed.size() < kAeadNonceSize + kAeadTagSize) {
     return fail(Errc::integrity, {"暗号文が短すぎます", "ciphertext is too short"});
   }
-  return aes256gcm_open(key, sealed.first(kAeadNonceSize), as_bytes(aad), sealed.subspan(kAeadNonceSize));
+  return aes256gcm_open(key, sealed.first(kAeadNonceSize), as_bytes(aad),
+                        sealed.subspan(kAeadNonceSize));
 }
 
 std::unexpected<Error> locked() {
@@ -45,11 +47,12 @@ std::unexpected<Error> locked() {
 
 std::unexpected<Error> destroyed(const WrappedKey& k) {
   std::string when = format_jst(from_unix_ms(*k.destroyed_ms));
-  return fail(Errc::key_destroyed,
-              {"データ鍵「" + k.purpose + "」（版 " + std::to_string(k.version) + "）は " + when +
-                   " に暗号消去されました。この鍵で暗号化されたデータは復元できません",
-               "data key '" + k.purpose + "' (version " + std::to_string(k.version) + ") was crypto-erased at " +
-                   when + "; data encrypted under it cannot be recovered"});
+  return fail(
+      Errc::key_destroyed,
+      {"データ鍵「" + k.purpose + "」（版 " + std::to_string(k.version) + "）は " + when +
+           " に暗号消去されました。この鍵で暗号化されたデータは復元できません",
+       "data key '" + k.purpose + "' (version " + std::to_string(k.version) +
+           ") was crypto-erased at " + when + "; data encrypted under it cannot be recovered"});
 }
 
 }  // namespace
@@ -57,7 +60,8 @@ std::unexpected<Error> destroyed(const WrappedKey& k) {
 // ---- MemoryKeyRingStorage ----------------------------------------------------------------------
 
 Status MemoryKeyRingStorage::create(const MasterRecord& master) {
-  if (master_) return fail(Errc::already_exists, {"鍵リングは既にあります", "key ring already exists"});
+  if (master_)
+    return fail(Errc::already_exists, {"鍵リングは既にあります", "key ring already exists"});
   master_ = master;
   return ok();
 }
@@ -67,7 +71,8 @@ Status MemoryKeyRingStorage::add_key(const WrappedKey& key) {
   return ok();
 }
 
-Status MemoryKeyRingStorage::rewrap(const MasterRecord& master, const std::vector<WrappedKey>& keys) {
+Status MemoryKeyRingStorage::rewrap(const MasterRecord& master,
+                                    const std::vector<WrappedKey>& keys) {
   master_ = master;
   for (const auto& k : keys) {
     for (auto& stored : keys_) {
@@ -103,9 +108,11 @@ Result<MasterRecord> KeyRing::make_master(const MasterKeySource& source, std::ui
     record.kdf = "argon2id";
     record.salt = random_->bytes(16);
     record.params = pass.params;
-    TKM_ASSIGN_OR_RETURN(*key_out, argon2id_derive_key(pass.passphrase, record.salt, record.params, kMasterKeySize));
+    TKM_ASSIGN_OR_RETURN(
+        *key_out, argon2id_derive_key(pass.passphrase, record.salt, record.params, kMasterKeySize));
   }
-  TKM_ASSIGN_OR_RETURN(record.check, seal_with(key_out->view(), *random_, check_aad(generation), as_bytes(kCheckText)));
+  TKM_ASSIGN_OR_RETURN(record.check, seal_with(key_out->view(), *random_, check_aad(generation),
+                                               as_bytes(kCheckText)));
   return record;
 }
 
@@ -113,7 +120,8 @@ Result<KeyRing> KeyRing::create(KeyRingStorage& storage, const MasterKeySource& 
                                 const Clock& clock, Random& random) {
   TKM_ASSIGN_OR_RETURN(auto existing, storage.load_master());
   if (existing) {
-    return fail(Errc::already_exists, {"鍵リングは既に作成されています", "a key ring already exists here"});
+    return fail(Errc::already_exists,
+                {"鍵リングは既に作成されています", "a key ring already exists here"});
   }
   KeyRing ring(storage, clock, random);
   TKM_ASSIGN_OR_RETURN(ring.master_, ring.make_master(source, 1, &ring.master_key_));
@@ -127,23 +135,26 @@ Result<KeyRing> KeyRing::unlock(KeyRingStorage& storage, const MasterKeySource& 
   if (!master) return fail(Errc::not_found, {"鍵リングがありません", "there is no key ring here"});
   bool wants_file = master->kdf == "key-file";
   if (wants_file != std::holds_alternative<KeyFileSource>(source)) {
-    return fail(Errc::invalid_argument,
-                {wants_file ? "この鍵リングはマスター鍵ファイルで開きます（パスフレーズではありません）"
-                            : "この鍵リングはパスフレーズで開きます（鍵ファイルではありません）",
-                 wants_file ? "this key ring is opened with a master key file, not a passphrase"
-                            : "this key ring is opened with a passphrase, not a key file"});
+    return fail(
+        Errc::invalid_argument,
+        {wants_file ? "この鍵リングはマスター鍵ファイルで開きます（パスフレーズではありません）"
+                    : "この鍵リングはパスフレーズで開きます（鍵ファイルではありません）",
+         wants_file ? "this key ring is opened with a master key file, not a passphrase"
+                    : "this key ring is opened with a passphrase, not a key file"});
   }
   KeyRing ring(storage, clock, random);
   ring.master_ = *master;
   if (wants_file) {
-    TKM_ASSIGN_OR_RETURN(ring.master_key_, read_master_key_file(std::get<KeyFileSource>(source).path));
+    TKM_ASSIGN_OR_RETURN(ring.master_key_,
+                         read_master_key_file(std::get<KeyFileSource>(source).path));
   } else {
     auto derived = argon2id_derive_key(std::get<PassphraseSource>(source).passphrase, master->salt,
                                        master->params, kMasterKeySize);
     if (!derived) return locked();
     ring.master_key_ = std::move(*derived);
   }
-  if (!open_with(ring.master_key_.view(), check_aad(master->generation), master->check)) return locked();
+  if (!open_with(ring.master_key_.view(), check_aad(master->generation), master->check))
+    return locked();
 
   TKM_ASSIGN_OR_RETURN(auto records, storage.load_keys());
   for (auto& rec : records) {
@@ -192,16 +203,15 @@ Result<const KeyRing::Entry*> KeyRing::newest_live(const std::string& purpose) {
   for (const auto& [id, e] : entries_) {
     if (e.record.purpose != purpose) continue;
     any = &e;
-    if (!e.record.destroyed_ms && (!newest || e.record.version > newest->record.version)) newest = &e;
+    if (!e.record.destroyed_ms && (!newest || e.record.version > newest->record.version))
+      newest = &e;
   }
   if (newest) return newest;
   if (any) return destroyed(any->record);
   return create_version(purpose);
 }
 
-Status KeyRing::ensure_key(const std::string& purpose) {
-  return status_of(newest_live(purpose));
-}
+Status KeyRing::ensure_key(const std::string& purpose) { return status_of(newest_live(purpose)); }
 
 Result<std::uint32_t> KeyRing::rotate_data_key(const std::string& purpose) {
   TKM_RETURN_IF_ERROR(ensure_key(purpose));
@@ -229,7 +239,8 @@ Status KeyRing::destroy_data_key(const std::string& purpose) {
 
 Result<Bytes> KeyRing::seal(const std::string& purpose, ByteView aad, ByteView plaintext) {
   TKM_ASSIGN_OR_RETURN(const Entry* e, newest_live(purpose));
-  Bytes out{kSealFormat, static_cast<std::uint8_t>(e->record.id >> 24), static_cast<std::uint8_t>(e->record.id >> 16),
+  Bytes out{kSealFormat, static_cast<std::uint8_t>(e->record.id >> 24),
+            static_cast<std::uint8_t>(e->record.id >> 16),
             static_cast<std::uint8_t>(e->record.id >> 8), static_cast<std::uint8_t>(e->record.id)};
   Bytes full_aad(out);
   full_aad.insert(full_aad.end(), aad.begin(), aad.end());
@@ -244,18 +255,21 @@ Result<Bytes> KeyRing::open(const std::string& purpose, ByteView aad, ByteView s
   if (sealed.size() < kSealHeader + kAeadNonceSize + kAeadTagSize || sealed[0] != kSealFormat) {
     return fail(Errc::integrity, {"暗号文の形式が正しくありません", "not a Tokumei ciphertext"});
   }
-  std::uint32_t id = static_cast<std::uint32_t>(sealed[1]) << 24 | static_cast<std::uint32_t>(sealed[2]) << 16 |
+  std::uint32_t id = static_cast<std::uint32_t>(sealed[1]) << 24 |
+                     static_cast<std::uint32_t>(sealed[2]) << 16 |
                      static_cast<std::uint32_t>(sealed[3]) << 8 | sealed[4];
   auto it = entries_.find(id);
   if (it == entries_.end()) {
-    return fail(Errc::not_found, {"暗号文の鍵（番号 " + std::to_string(id) + "）がこの鍵リングにありません",
-                                  "the ciphertext's key (id " + std::to_string(id) + ") is not in this key ring"});
+    return fail(Errc::not_found,
+                {"暗号文の鍵（番号 " + std::to_string(id) + "）がこの鍵リングにありません",
+                 "the ciphertext's key (id " + std::to_string(id) + ") is not in this key ring"});
   }
   const Entry& e = it->second;
   if (e.record.purpose != purpose) {
-    return fail(Errc::invalid_argument,
-                {"この暗号文は用途「" + e.record.purpose + "」のもので、「" + purpose + "」ではありません",
-                 "this ciphertext belongs to purpose '" + e.record.purpose + "', not '" + purpose + "'"});
+    return fail(
+        Errc::invalid_argument,
+        {"この暗号文は用途「" + e.record.purpose + "」のもので、「" + purpose + "」ではありません",
+         "this ciphertext belongs to purpose '" + e.record.purpose + "', not '" + purpose + "'"});
   }
   if (e.record.destroyed_ms) return destroyed(e.record);
   Bytes full_aad(sealed.begin(), sealed.begin() + kSealHeader);
@@ -267,7 +281,8 @@ Result<Bytes> KeyRing::open(const std::string& purpose, ByteView aad, ByteView s
 Result<Digest> KeyRing::blind_index(const std::string& purpose, ByteView value) {
   TKM_RETURN_IF_ERROR(ensure_key(purpose));
   for (const auto& [id, e] : entries_) {  // ids grow with versions: the first live one is oldest
-    if (e.record.purpose == purpose && !e.record.destroyed_ms) return hmac_sha256(e.key.view(), value);
+    if (e.record.purpose == purpose && !e.record.destroyed_ms)
+      return hmac_sha256(e.key.view(), value);
   }
   return fail(Errc::internal, {"鍵が見つかりません", "key vanished"});
 }
@@ -284,7 +299,8 @@ Status KeyRing::rotate_master(const MasterKeySource& next) {
   for (const auto& [id, e] : entries_) {
     if (e.record.destroyed_ms) continue;
     WrappedKey rec = e.record;
-    TKM_ASSIGN_OR_RETURN(rec.wrapped, seal_with(next_key.view(), *random_, wrap_aad(rec), e.key.view()));
+    TKM_ASSIGN_OR_RETURN(rec.wrapped,
+                         seal_with(next_key.view(), *random_, wrap_aad(rec), e.key.view()));
     rewrapped.push_back(std::move(rec));
   }
   TKM_RETURN_IF_ERROR(storage_->rewrap(record, rewrapped));
@@ -297,7 +313,8 @@ Status KeyRing::rotate_master(const MasterKeySource& next) {
 std::vector<DataKeyInfo> KeyRing::keys() const {
   std::vector<DataKeyInfo> out;
   for (const auto& [id, e] : entries_) {
-    DataKeyInfo info{id, e.record.purpose, e.record.version, from_unix_ms(e.record.created_ms), std::nullopt};
+    DataKeyInfo info{id, e.record.purpose, e.record.version, from_unix_ms(e.record.created_ms),
+                     std::nullopt};
     if (e.record.destroyed_ms) info.destroyed = from_unix_ms(*e.record.destroyed_ms);
     out.push_back(std::move(info));
   }

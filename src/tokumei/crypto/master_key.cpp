@@ -1,8 +1,7 @@
 #include "tokumei/crypto/master_key.h"
 
-#include <unistd.h>
-
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include "tokumei/base/files.h"
 
@@ -24,16 +23,20 @@ Result<SecretBytes> read_master_key_file(const std::filesystem::path& path) {
   TKM_ASSIGN_OR_RETURN(FileStatus st, file_status(path));
   Location where{.file = path.string()};
   if (st.symlink || !st.regular) {
-    return fail(Errc::permission_denied,
-                {"マスター鍵ファイルが通常のファイルではありません（シンボリックリンク等は使えません）",
-                 "master key file is not a regular file (symlinks are refused)"},
-                where);
+    return fail(
+        Errc::permission_denied,
+        {"マスター鍵ファイルが通常のファイルではありません（シンボリックリンク等は使えません）",
+         "master key file is not a regular file (symlinks are refused)"},
+        where);
   }
   if ((st.mode & 0077) != 0) {
-    return fail(Errc::permission_denied,
-                {fmt::format("マスター鍵ファイルの権限が {:04o} です。所有者以外が読めない 0600 にしてください", st.mode),
-                 fmt::format("master key file has mode {:04o}; it must be 0600 (owner only)", st.mode)},
-                where);
+    return fail(
+        Errc::permission_denied,
+        {fmt::format(
+             "マスター鍵ファイルの権限が {:04o} です。所有者以外が読めない 0600 にしてください",
+             st.mode),
+         fmt::format("master key file has mode {:04o}; it must be 0600 (owner only)", st.mode)},
+        where);
   }
   if (st.owner != ::geteuid()) {
     return fail(Errc::permission_denied,

@@ -29,8 +29,8 @@ const std::array<RoleInfo, 4>& roles() {
 }
 
 std::unexpected<Error> wrong_credentials() {
-  return fail(Errc::authentication_failed,
-              {"ユーザIDまたはパスワードが正しくありません", "the user ID or password is not correct"});
+  return fail(Errc::authentication_failed, {"ユーザIDまたはパスワードが正しくありません",
+                                            "the user ID or password is not correct"});
 }
 
 std::unexpected<Error> no_such_account(std::string_view user_id) {
@@ -41,7 +41,8 @@ std::unexpected<Error> no_such_account(std::string_view user_id) {
 std::string detail(const nlohmann::json& j) { return j.dump(); }
 
 constexpr const char* kColumns =
-    "user_id, display_name, role, status, one_time, one_time_expires_at, password_set_at, totp_secret IS NOT NULL, "
+    "user_id, display_name, role, status, one_time, one_time_expires_at, password_set_at, "
+    "totp_secret IS NOT NULL, "
     "totp_confirmed_at IS NOT NULL, created_at, created_by, password_hash";
 
 Result<Account> account_from(const store::Row& r) {
@@ -75,8 +76,9 @@ Result<Role> parse_role(std::string_view name) {
   }
   std::string known;
   for (const auto& r : roles()) known += (known.empty() ? "" : ", ") + std::string(r.name);
-  return fail(Errc::invalid_input, {"役割「" + std::string(name) + "」はありません（" + known + "）",
-                                    "unknown role '" + std::string(name) + "' (" + known + ")"},
+  return fail(Errc::invalid_input,
+              {"役割「" + std::string(name) + "」はありません（" + known + "）",
+               "unknown role '" + std::string(name) + "' (" + known + ")"},
               Location{.field = "role"});
 }
 
@@ -87,13 +89,12 @@ const Text& role_label(Role role) {
   return roles()[0].label;
 }
 
-AccountStore::AccountStore(store::Database& db, crypto::KeyRing& keys, audit::AuditLog& audit, const Clock& clock,
-                           Random& random, PasswordPolicy policy)
+AccountStore::AccountStore(store::Database& db, crypto::KeyRing& keys, audit::AuditLog& audit,
+                           const Clock& clock, Random& random, PasswordPolicy policy)
     : db_(&db), keys_(&keys), audit_(&audit), clock_(&clock), random_(&random), policy_(policy) {}
 
 store::SchemaModule AccountStore::schema() {
-  return {"security",
-          {{1, "accounts and password history", R"sql(
+  return {"security", {{1, "accounts and password history", R"sql(
 CREATE TABLE accounts (
   user_id             TEXT PRIMARY KEY,
   display_name        TEXT NOT NULL,
@@ -121,95 +122,125 @@ CREATE TABLE password_history (
 }
 
 Status AccountStore::validate_user_id(std::string_view id) {
-  auto bad = [&](Text why) { return fail(Errc::invalid_input, std::move(why), Location{.field = "user_id"}); };
+  auto bad = [&](Text why) {
+    return fail(Errc::invalid_input, std::move(why), Location{.field = "user_id"});
+  };
   if (id.size() < 3 || id.size() > 32) {
     return bad({"ユーザIDは 3〜32 文字にしてください", "user ID must be 3 to 32 characters"});
   }
   if (id[0] < 'a' || id[0] > 'z') {
-    return bad({"ユーザIDは英小文字で始めてください", "user ID must start with a lower-case letter"});
+    return bad(
+        {"ユーザIDは英小文字で始めてください", "user ID must start with a lower-case letter"});
   }
   for (char c : id) {
     bool okc = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
     if (!okc) {
-      return bad({"ユーザIDに使えるのは英小文字・数字・. _ - だけです", "user ID may hold only a-z, 0-9, '.', '_' and '-'"});
+      return bad({"ユーザIDに使えるのは英小文字・数字・. _ - だけです",
+                  "user ID may hold only a-z, 0-9, '.', '_' and '-'"});
     }
   }
   // AUTHN-01: personal IDs only; default and shared names are refused.
-  for (std::string_view reserved : {"admin", "administrator", "root", "system", "guest", "test", "user", "operator",
-                                    "shared", "everyone", "sa", "postgres", "tokumei"}) {
+  for (std::string_view reserved :
+       {"admin", "administrator", "root", "system", "guest", "test", "user", "operator", "shared",
+        "everyone", "sa", "postgres", "tokumei"}) {
     if (id == reserved) {
-      return bad({"「" + std::string(id) + "」は既定・共用の名前なので使えません。個人ごとのIDにしてください",
+      return bad({"「" + std::string(id) +
+                      "」は既定・共用の名前なので使えません。個人ごとのIDにしてください",
                   "'" + std::string(id) + "' is a default or shared name; use a personal ID"});
     }
   }
   return ok();
 }
 
-Result<OneTimePassword> AccountStore::issue_one_time(store::Transaction&, std::string_view user_id) {
+Result<OneTimePassword> AccountStore::issue_one_time(store::Transaction&,
+                                                     std::string_view user_id) {
   OneTimePassword otp{generate_one_time_password(*random_), clock_->now() + policy_.one_time_ttl};
-  TKM_ASSIGN_OR_RETURN(std::string hash, crypto::argon2id_hash_password(otp.password, policy_.hashing, *random_));
+  TKM_ASSIGN_OR_RETURN(std::string hash,
+                       crypto::argon2id_hash_password(otp.password, policy_.hashing, *random_));
   TimePoint now = clock_->now();
-  TKM_RETURN_IF_ERROR(db_->execute(
-      "UPDATE accounts SET password_hash = ?, password_set_at = ?, one_time = 1, one_time_expires_at = ? "
-      "WHERE user_id = ?",
-      {hash, to_unix_ms(now), to_unix_ms(otp.expires_at), std::string(user_id)}));
-  TKM_RETURN_IF_ERROR(add_history(user_id, hash, otp.password, now));
+  TKM_RETURN_IF_ERROR(
+      db_->execute("UPDATE accounts SET password_hash = ?, password_set_at = ?, one_time = 1, "
+                   "one_time_expires_at = ? "
+                   "WHERE user_id = ?",
+                   {hash, to_unix_ms(now), to_unix_ms(otp.expires_at), std::string(user_id)}));
+  // Not added to the history: AUTHN-05 counts the passwords the user chose, and a one-time password
+  // can never be kept anyway (change_password refuses next == current).
   return otp;
 }
 
 Result<OneTimePassword> AccountStore::create(const audit::Actor& by, const NewAccount& a) {
   TKM_RETURN_IF_ERROR(validate_user_id(a.user_id));
   if (a.display_name.empty()) {
-    return fail(Errc::invalid_input, {"氏名を入力してください", "display name is required"}, Location{.field = "display_name"});
+    return fail(Errc::invalid_input, {"氏名を入力してください", "display name is required"},
+                Location{.field = "display_name"});
   }
   TKM_ASSIGN_OR_RETURN(store::Transaction tx, db_->begin());
   auto inserted = db_->execute(
-      "INSERT INTO accounts (user_id, display_name, role, password_hash, password_set_at, one_time, created_at, "
+      "INSERT INTO accounts (user_id, display_name, role, password_hash, password_set_at, "
+      "one_time, created_at, "
       "created_by) VALUES (?, ?, ?, '!', ?, 1, ?, ?)",
       {a.user_id, a.display_name, std::string(role_name(a.role)), to_unix_ms(clock_->now()),
        to_unix_ms(clock_->now()), by.user});
   if (!inserted) {
     if (inserted.error().code() == Errc::already_exists) {
-      return fail(Errc::already_exists, {"ユーザID「" + a.user_id + "」は既に使われています",
-                                         "user ID '" + a.user_id + "' is already taken"},
+      return fail(Errc::already_exists,
+                  {"ユーザID「" + a.user_id + "」は既に使われています",
+                   "user ID '" + a.user_id + "' is already taken"},
                   Location{.field = "user_id"});
     }
     return std::unexpected(inserted.error());
   }
   TKM_ASSIGN_OR_RETURN(OneTimePassword otp, issue_one_time(tx, a.user_id));
-  TKM_RETURN_IF_ERROR(audit_->append(tx, {by, "account.create", "user:" + a.user_id, audit::Outcome::success,
-                                          detail({{"role", role_name(a.role)}}), {}}));
+  TKM_RETURN_IF_ERROR(audit_->append(tx, {by,
+                                          "account.create",
+                                          "user:" + a.user_id,
+                                          audit::Outcome::success,
+                                          detail({{"role", role_name(a.role)}}),
+                                          {}}));
   TKM_RETURN_IF_ERROR(tx.commit());
   return otp;
 }
 
-Result<OneTimePassword> AccountStore::reset_password(const audit::Actor& by, std::string_view user_id) {
+Result<OneTimePassword> AccountStore::reset_password(const audit::Actor& by,
+                                                     std::string_view user_id) {
   TKM_ASSIGN_OR_RETURN(store::Transaction tx, db_->begin());
-  TKM_ASSIGN_OR_RETURN(store::Rows rows, db_->query("SELECT 1 FROM accounts WHERE user_id = ?", {std::string(user_id)}));
+  TKM_ASSIGN_OR_RETURN(store::Rows rows, db_->query("SELECT 1 FROM accounts WHERE user_id = ?",
+                                                    {std::string(user_id)}));
   if (rows.empty()) return no_such_account(user_id);
   TKM_ASSIGN_OR_RETURN(OneTimePassword otp, issue_one_time(tx, user_id));
-  TKM_RETURN_IF_ERROR(audit_->append(tx, {by, "account.password.reset", "user:" + std::string(user_id),
-                                          audit::Outcome::success, "{}", {}}));
+  TKM_RETURN_IF_ERROR(audit_->append(tx, {by,
+                                          "account.password.reset",
+                                          "user:" + std::string(user_id),
+                                          audit::Outcome::success,
+                                          "{}",
+                                          {}}));
   TKM_RETURN_IF_ERROR(tx.commit());
   return otp;
 }
 
 void AccountStore::burn_time() {
   if (dummy_hash_.empty()) {
-    dummy_hash_ = crypto::argon2id_hash_password("tokumei-dummy-password", policy_.hashing, *random_).value_or("");
+    dummy_hash_ =
+        crypto::argon2id_hash_password("tokumei-dummy-password", policy_.hashing, *random_)
+            .value_or("");
   }
   (void)crypto::argon2id_verify_password("wrong", dummy_hash_);
 }
 
-Result<PasswordState> AccountStore::verify_password(std::string_view terminal, std::string_view user_id,
+Result<PasswordState> AccountStore::verify_password(std::string_view terminal,
+                                                    std::string_view user_id,
                                                     std::string_view password) {
   audit::Actor who{std::string(user_id), std::string(terminal)};
   auto record = [&](audit::Outcome outcome, std::string_view reason) -> Status {
-    return status_of(audit_->record({who, "auth.password", "user:" + std::string(user_id), outcome,
-                           detail({{"reason", reason}}), {}})
-        );
+    return status_of(audit_->record({who,
+                                     "auth.password",
+                                     "user:" + std::string(user_id),
+                                     outcome,
+                                     detail({{"reason", reason}}),
+                                     {}}));
   };
-  TKM_ASSIGN_OR_RETURN(store::Rows rows, db_->query(std::string("SELECT ") + kColumns + " FROM accounts WHERE user_id = ?",
+  TKM_ASSIGN_OR_RETURN(store::Rows rows, db_->query(std::string("SELECT ") + kColumns +
+                                                        " FROM accounts WHERE user_id = ?",
                                                     {std::string(user_id)}));
   if (rows.empty()) {
     burn_time();
@@ -223,7 +254,8 @@ Result<PasswordState> AccountStore::verify_password(std::string_view terminal, s
   }
   if (!a.active) {
     TKM_RETURN_IF_ERROR(record(audit::Outcome::denied, "disabled"));
-    return fail(Errc::permission_denied, {"このアカウントは無効化されています", "this account is disabled"});
+    return fail(Errc::permission_denied,
+                {"このアカウントは無効化されています", "this account is disabled"});
   }
   TimePoint now = clock_->now();
   if (a.one_time_password) {
@@ -243,7 +275,8 @@ Result<PasswordState> AccountStore::verify_password(std::string_view terminal, s
   return PasswordState::valid;
 }
 
-Result<std::string> AccountStore::similarity_index(std::string_view user_id, std::string_view password) {
+Result<std::string> AccountStore::similarity_index(std::string_view user_id,
+                                                   std::string_view password) {
   std::string key = similarity_key(password);
   if (key.empty()) return std::string();
   // Keyed (HMAC via the key ring), so the stored value cannot be attacked offline without the ring.
@@ -252,65 +285,87 @@ Result<std::string> AccountStore::similarity_index(std::string_view user_id, std
   return hex_encode(d);
 }
 
-Status AccountStore::add_history(std::string_view user_id, const std::string& hash, std::string_view password,
-                                 TimePoint at) {
+Status AccountStore::add_history(std::string_view user_id, const std::string& hash,
+                                 std::string_view password, TimePoint at) {
   TKM_ASSIGN_OR_RETURN(std::string similarity, similarity_index(user_id, password));
   std::string uid(user_id);
   TKM_RETURN_IF_ERROR(db_->execute(
       "INSERT INTO password_history (user_id, seq, password_hash, similarity, set_at) VALUES "
       "(?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM password_history WHERE user_id = ?), ?, ?, ?)",
-      {uid, uid, hash, similarity.empty() ? store::Value(nullptr) : store::Value(similarity), to_unix_ms(at)}));
+      {uid, uid, hash, similarity.empty() ? store::Value(nullptr) : store::Value(similarity),
+       to_unix_ms(at)}));
   // Keep only what the policy compares against.
-  return status_of(db_->execute("DELETE FROM password_history WHERE user_id = ? AND seq <= "
-                "(SELECT MAX(seq) FROM password_history WHERE user_id = ?) - ?",
-                {uid, uid, static_cast<std::int64_t>(policy_.history)})
-      );
+  return status_of(
+      db_->execute("DELETE FROM password_history WHERE user_id = ? AND seq <= "
+                   "(SELECT MAX(seq) FROM password_history WHERE user_id = ?) - ?",
+                   {uid, uid, static_cast<std::int64_t>(policy_.history)}));
 }
 
 Status AccountStore::check_history(std::string_view user_id, std::string_view password) {
   TKM_ASSIGN_OR_RETURN(std::string similarity, similarity_index(user_id, password));
-  TKM_ASSIGN_OR_RETURN(store::Rows rows,
-                       db_->query("SELECT password_hash, similarity FROM password_history WHERE user_id = ? "
-                                  "ORDER BY seq DESC LIMIT ?",
-                                  {std::string(user_id), static_cast<std::int64_t>(policy_.history)}));
+  TKM_ASSIGN_OR_RETURN(
+      store::Rows rows,
+      db_->query("SELECT password_hash, similarity FROM password_history WHERE user_id = ? "
+                 "ORDER BY seq DESC LIMIT ?",
+                 {std::string(user_id), static_cast<std::int64_t>(policy_.history)}));
   std::string n = std::to_string(policy_.history);
   for (const auto& r : rows) {  // AUTHN-05
     if (crypto::argon2id_verify_password(password, r.text(0))) {
-      return fail(Errc::policy_violation, {"過去 " + n + " 回以内に使ったパスワードは使えません",
-                                           "password was one of the last " + n + " used"},
+      return fail(Errc::policy_violation,
+                  {"過去 " + n + " 回以内に使ったパスワードは使えません",
+                   "password was one of the last " + n + " used"},
                   Location{.field = "password"});
     }
     if (!similarity.empty() && !r.is_null(1) && r.text(1) == similarity) {
-      return fail(Errc::policy_violation,
-                  {"過去 " + n + " 回以内のパスワードとほとんど同じです（大文字・小文字、数字、記号を変えただけ）",
-                   "password is a trivial variant of one of the last " + n + " (only case, digits or symbols changed)"},
-                  Location{.field = "password"});
+      return fail(
+          Errc::policy_violation,
+          {"過去 " + n +
+               " 回以内のパスワードとほとんど同じです（大文字・小文字、数字、記号を変えただけ）",
+           "password is a trivial variant of one of the last " + n +
+               " (only case, digits or symbols changed)"},
+          Location{.field = "password"});
     }
   }
   return ok();
 }
 
-Status AccountStore::change_password(std::string_view terminal, std::string_view user_id, std::string_view current,
-                                     std::string_view next) {
+Status AccountStore::change_password(std::string_view terminal, std::string_view user_id,
+                                     std::string_view current, std::string_view next) {
   TKM_RETURN_IF_ERROR(verify_password(terminal, user_id, current));
   audit::Actor who{std::string(user_id), std::string(terminal)};
   Status rules = check_password_rules(user_id, next, policy_);
   if (rules) rules = check_history(user_id, next);
+  if (rules && next == current) {  // a one-time password is not in the history, and may not be kept
+    rules = fail(Errc::policy_violation,
+                 {"新しいパスワードは現在のパスワードと違うものにしてください",
+                  "the new password must differ from the current one"},
+                 Location{.field = "password"});
+  }
   if (!rules) {
-    TKM_RETURN_IF_ERROR(audit_->record({who, "account.password.change", "user:" + std::string(user_id),
-                                        audit::Outcome::denied, detail({{"reason", rules.error().message(Lang::en)}}), {}}));
+    TKM_RETURN_IF_ERROR(audit_->record({who,
+                                        "account.password.change",
+                                        "user:" + std::string(user_id),
+                                        audit::Outcome::denied,
+                                        detail({{"reason", rules.error().message(Lang::en)}}),
+                                        {}}));
     return rules;
   }
-  TKM_ASSIGN_OR_RETURN(std::string hash, crypto::argon2id_hash_password(next, policy_.hashing, *random_));
+  TKM_ASSIGN_OR_RETURN(std::string hash,
+                       crypto::argon2id_hash_password(next, policy_.hashing, *random_));
   TimePoint now = clock_->now();
   TKM_ASSIGN_OR_RETURN(store::Transaction tx, db_->begin());
-  TKM_RETURN_IF_ERROR(db_->execute(
-      "UPDATE accounts SET password_hash = ?, password_set_at = ?, one_time = 0, one_time_expires_at = NULL "
-      "WHERE user_id = ?",
-      {hash, to_unix_ms(now), std::string(user_id)}));
+  TKM_RETURN_IF_ERROR(
+      db_->execute("UPDATE accounts SET password_hash = ?, password_set_at = ?, one_time = 0, "
+                   "one_time_expires_at = NULL "
+                   "WHERE user_id = ?",
+                   {hash, to_unix_ms(now), std::string(user_id)}));
   TKM_RETURN_IF_ERROR(add_history(user_id, hash, next, now));
-  TKM_RETURN_IF_ERROR(audit_->append(tx, {who, "account.password.change", "user:" + std::string(user_id),
-                                          audit::Outcome::success, "{}", {}}));
+  TKM_RETURN_IF_ERROR(audit_->append(tx, {who,
+                                          "account.password.change",
+                                          "user:" + std::string(user_id),
+                                          audit::Outcome::success,
+                                          "{}",
+                                          {}}));
   return tx.commit();
 }
 
@@ -318,57 +373,73 @@ Result<TotpEnrollment> AccountStore::enroll_totp(const audit::Actor& by, std::st
   TKM_ASSIGN_OR_RETURN(store::Transaction tx, db_->begin());
   Bytes secret = random_->bytes(20);  // 160 bits, RFC 4226 recommendation
   TKM_ASSIGN_OR_RETURN(Bytes sealed, keys_->seal(kTotpPurpose, as_bytes(user_id), secret));
-  TKM_ASSIGN_OR_RETURN(std::int64_t n, db_->execute("UPDATE accounts SET totp_secret = ?, totp_confirmed_at = NULL, "
-                                                    "totp_last_step = NULL WHERE user_id = ?",
-                                                    {sealed, std::string(user_id)}));
+  TKM_ASSIGN_OR_RETURN(
+      std::int64_t n, db_->execute("UPDATE accounts SET totp_secret = ?, totp_confirmed_at = NULL, "
+                                   "totp_last_step = NULL WHERE user_id = ?",
+                                   {sealed, std::string(user_id)}));
   if (n == 0) return no_such_account(user_id);
   TotpEnrollment out{crypto::otpauth_uri(kIssuer, user_id, secret, {}), base32_encode(secret)};
   secure_wipe(secret.data(), secret.size());
-  TKM_RETURN_IF_ERROR(audit_->append(tx, {by, "account.totp.enroll", "user:" + std::string(user_id),
-                                          audit::Outcome::success, "{}", {}}));
+  TKM_RETURN_IF_ERROR(audit_->append(tx, {by,
+                                          "account.totp.enroll",
+                                          "user:" + std::string(user_id),
+                                          audit::Outcome::success,
+                                          "{}",
+                                          {}}));
   TKM_RETURN_IF_ERROR(tx.commit());
   return out;
 }
 
-Status AccountStore::verify_totp(std::string_view terminal, std::string_view user_id, std::string_view code) {
+Status AccountStore::verify_totp(std::string_view terminal, std::string_view user_id,
+                                 std::string_view code) {
   audit::Actor who{std::string(user_id), std::string(terminal)};
   TKM_ASSIGN_OR_RETURN(store::Transaction tx, db_->begin());
-  TKM_ASSIGN_OR_RETURN(store::Rows rows, db_->query("SELECT totp_secret, totp_last_step, totp_confirmed_at "
-                                                    "FROM accounts WHERE user_id = ?",
-                                                    {std::string(user_id)}));
+  TKM_ASSIGN_OR_RETURN(store::Rows rows,
+                       db_->query("SELECT totp_secret, totp_last_step, totp_confirmed_at "
+                                  "FROM accounts WHERE user_id = ?",
+                                  {std::string(user_id)}));
   if (rows.empty() || rows[0].is_null(0)) {
-    return fail(Errc::not_found, {"ワンタイムパスワード（TOTP）が登録されていません", "no TOTP authenticator is enrolled"});
+    return fail(Errc::not_found, {"ワンタイムパスワード（TOTP）が登録されていません",
+                                  "no TOTP authenticator is enrolled"});
   }
   TKM_ASSIGN_OR_RETURN(Bytes secret, keys_->open(kTotpPurpose, as_bytes(user_id), rows[0].blob(0)));
-  auto now_s = std::chrono::duration_cast<std::chrono::seconds>(clock_->now().time_since_epoch()).count();
+  auto now_s =
+      std::chrono::duration_cast<std::chrono::seconds>(clock_->now().time_since_epoch()).count();
   auto step = crypto::totp_match(secret, code, now_s, {});
   secure_wipe(secret.data(), secret.size());
   auto last = rows[0].optional_integer(1);
   if (!step || (last && *step <= *last)) {
     std::string reason = step ? "replayed_code" : "wrong_code";
-    TKM_RETURN_IF_ERROR(audit_->append(tx, {who, "auth.totp", "user:" + std::string(user_id), audit::Outcome::failure,
-                                            detail({{"reason", reason}}), {}}));
+    TKM_RETURN_IF_ERROR(audit_->append(tx, {who,
+                                            "auth.totp",
+                                            "user:" + std::string(user_id),
+                                            audit::Outcome::failure,
+                                            detail({{"reason", reason}}),
+                                            {}}));
     TKM_RETURN_IF_ERROR(tx.commit());
-    return fail(Errc::authentication_failed,
-                {"確認コードが正しくないか、既に使われています", "the code is wrong or was already used"});
+    return fail(Errc::authentication_failed, {"確認コードが正しくないか、既に使われています",
+                                              "the code is wrong or was already used"});
   }
-  TKM_RETURN_IF_ERROR(db_->execute(
-      "UPDATE accounts SET totp_last_step = ?, totp_confirmed_at = COALESCE(totp_confirmed_at, ?) WHERE user_id = ?",
-      {*step, to_unix_ms(clock_->now()), std::string(user_id)}));
-  TKM_RETURN_IF_ERROR(audit_->append(tx, {who, "auth.totp", "user:" + std::string(user_id), audit::Outcome::success,
-                                          "{}", {}}));
+  TKM_RETURN_IF_ERROR(
+      db_->execute("UPDATE accounts SET totp_last_step = ?, totp_confirmed_at = "
+                   "COALESCE(totp_confirmed_at, ?) WHERE user_id = ?",
+                   {*step, to_unix_ms(clock_->now()), std::string(user_id)}));
+  TKM_RETURN_IF_ERROR(audit_->append(
+      tx, {who, "auth.totp", "user:" + std::string(user_id), audit::Outcome::success, "{}", {}}));
   return tx.commit();
 }
 
 Result<Account> AccountStore::find(std::string_view user_id) {
-  TKM_ASSIGN_OR_RETURN(store::Rows rows, db_->query(std::string("SELECT ") + kColumns + " FROM accounts WHERE user_id = ?",
+  TKM_ASSIGN_OR_RETURN(store::Rows rows, db_->query(std::string("SELECT ") + kColumns +
+                                                        " FROM accounts WHERE user_id = ?",
                                                     {std::string(user_id)}));
   if (rows.empty()) return no_such_account(user_id);
   return account_from(rows[0]);
 }
 
 Result<std::vector<Account>> AccountStore::list() {
-  TKM_ASSIGN_OR_RETURN(store::Rows rows, db_->query(std::string("SELECT ") + kColumns + " FROM accounts ORDER BY user_id"));
+  TKM_ASSIGN_OR_RETURN(store::Rows rows, db_->query(std::string("SELECT ") + kColumns +
+                                                    " FROM accounts ORDER BY user_id"));
   std::vector<Account> out;
   for (const auto& r : rows) {
     TKM_ASSIGN_OR_RETURN(Account a, account_from(r));

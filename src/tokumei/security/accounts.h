@@ -23,10 +23,10 @@ namespace tokumei::security {
 
 // What a person does here. Issue-by-issue this grows; every account has exactly one role.
 enum class Role {
-  security_officer,   // 情報セキュリティ責任者: accounts, keys, audit oversight
-  auditor,            // 監査担当者: reads the audit log
-  processing_staff,   // 加工担当者: checks, links and anonymizes data
-  committee_member,   // 審査委員: review committee (加工情報提供審査委員会)
+  security_officer,  // 情報セキュリティ責任者: accounts, keys, audit oversight
+  auditor,           // 監査担当者: reads the audit log
+  processing_staff,  // 加工担当者: checks, links and anonymizes data
+  committee_member,  // 審査委員: review committee (加工情報提供審査委員会)
 };
 std::string_view role_name(Role role);
 Result<Role> parse_role(std::string_view name);
@@ -37,11 +37,11 @@ struct Account {
   std::string display_name;
   Role role = Role::processing_staff;
   bool active = true;
-  bool one_time_password = false;            // must change at next login (AUTHN-09)
+  bool one_time_password = false;  // must change at next login (AUTHN-09)
   std::optional<TimePoint> one_time_expires;
   TimePoint password_set_at;
-  bool totp_enrolled = false;                // secret issued
-  bool totp_confirmed = false;               // a valid code was entered once
+  bool totp_enrolled = false;   // secret issued
+  bool totp_confirmed = false;  // a valid code was entered once
   TimePoint created_at;
   std::string created_by;
 };
@@ -74,8 +74,8 @@ enum class PasswordState {
 class AccountStore {
  public:
   // All references must outlive the store. The database must be migrated with schema().
-  AccountStore(store::Database& db, crypto::KeyRing& keys, audit::AuditLog& audit, const Clock& clock,
-               Random& random, PasswordPolicy policy);
+  AccountStore(store::Database& db, crypto::KeyRing& keys, audit::AuditLog& audit,
+               const Clock& clock, Random& random, PasswordPolicy policy);
 
   static store::SchemaModule schema();
 
@@ -88,13 +88,14 @@ class AccountStore {
   Result<OneTimePassword> reset_password(const audit::Actor& by, std::string_view user_id);
 
   // Checks a password. Errc::authentication_failed with one message whether the ID or the
-  // password is wrong; Errc::expired for a one-time password past its lifetime; Errc::permission_denied
-  // for a disabled account.
-  Result<PasswordState> verify_password(std::string_view terminal, std::string_view user_id, std::string_view password);
+  // password is wrong; Errc::expired for a one-time password past its lifetime;
+  // Errc::permission_denied for a disabled account.
+  Result<PasswordState> verify_password(std::string_view terminal, std::string_view user_id,
+                                        std::string_view password);
 
   // Sets a new password after checking the current one and every rule (AUTHN-03–05).
-  Status change_password(std::string_view terminal, std::string_view user_id, std::string_view current,
-                         std::string_view next);
+  Status change_password(std::string_view terminal, std::string_view user_id,
+                         std::string_view current, std::string_view next);
 
   // Issues a new TOTP secret (replacing any earlier one) and returns it once.
   Result<TotpEnrollment> enroll_totp(const audit::Actor& by, std::string_view user_id);
@@ -111,7 +112,8 @@ class AccountStore {
 
  private:
   Result<OneTimePassword> issue_one_time(store::Transaction& tx, std::string_view user_id);
-  Status add_history(std::string_view user_id, const std::string& hash, std::string_view password, TimePoint at);
+  Status add_history(std::string_view user_id, const std::string& hash, std::string_view password,
+                     TimePoint at);
   Result<std::string> similarity_index(std::string_view user_id, std::string_view password);
   Status check_history(std::string_view user_id, std::string_view password);
   void burn_time();

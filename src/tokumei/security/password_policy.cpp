@@ -14,48 +14,177 @@ namespace {
 // attacker could empty.
 const std::unordered_set<std::string>& blocklist() {
   static const std::unordered_set<std::string> words = {
-      "password", "passw", "passwd", "pass", "qwerty", "qwertyuiop", "asdfgh", "asdfghjkl", "zxcvbn",
-      "zxcvbnm", "abc", "abcd", "abcde", "abcdef", "abcdefg", "abcdefgh", "letmein", "welcome", "admin",
-      "administrator", "root", "login", "master", "monkey", "dragon", "football", "baseball", "soccer",
-      "iloveyou", "sunshine", "princess", "shadow", "superman", "batman", "trustno", "starwars", "hello",
-      "freedom", "whatever", "michael", "jennifer", "charlie", "donald", "mustang", "access", "secret",
-      "changeme", "default", "guest", "test", "tester", "user", "temp", "qazwsx", "qwer", "asdf", "zaq",
-      "ninja", "pokemon", "pikachu", "doraemon", "naruto", "gundam", "sakura", "tokyo", "osaka", "kyoto",
-      "japan", "nippon", "nihon", "fujisan", "samurai", "sayonara", "arigato", "konnichiwa", "tanaka",
-      "suzuki", "sato", "takahashi", "watanabe", "yamamoto", "hospital", "byouin", "iryou", "kanja",
-      "doctor", "nurse", "medical", "health", "kenkou", "tokumei", "jmimo", "mynumber", "hoken", "system",
-      "server", "database", "security", "welcometo", "summer", "winter", "spring", "autumn", "natsu",
-      "fuyu", "haru", "aki", "love", "lovely", "angel", "flower", "computer", "internet", "google",
-      "apple", "microsoft", "windows", "linux", "oracle", "company", "office", "kaisha", "shigoto",
+      "password",
+      "passw",
+      "passwd",
+      "pass",
+      "qwerty",
+      "qwertyuiop",
+      "asdfgh",
+      "asdfghjkl",
+      "zxcvbn",
+      "zxcvbnm",
+      "abc",
+      "abcd",
+      "abcde",
+      "abcdef",
+      "abcdefg",
+      "abcdefgh",
+      "letmein",
+      "welcome",
+      "admin",
+      "administrator",
+      "root",
+      "login",
+      "master",
+      "monkey",
+      "dragon",
+      "football",
+      "baseball",
+      "soccer",
+      "iloveyou",
+      "sunshine",
+      "princess",
+      "shadow",
+      "superman",
+      "batman",
+      "trustno",
+      "starwars",
+      "hello",
+      "freedom",
+      "whatever",
+      "michael",
+      "jennifer",
+      "charlie",
+      "donald",
+      "mustang",
+      "access",
+      "secret",
+      "changeme",
+      "default",
+      "guest",
+      "test",
+      "tester",
+      "user",
+      "temp",
+      "qazwsx",
+      "qwer",
+      "asdf",
+      "zaq",
+      "ninja",
+      "pokemon",
+      "pikachu",
+      "doraemon",
+      "naruto",
+      "gundam",
+      "sakura",
+      "tokyo",
+      "osaka",
+      "kyoto",
+      "japan",
+      "nippon",
+      "nihon",
+      "fujisan",
+      "samurai",
+      "sayonara",
+      "arigato",
+      "konnichiwa",
+      "tanaka",
+      "suzuki",
+      "sato",
+      "takahashi",
+      "watanabe",
+      "yamamoto",
+      "hospital",
+      "byouin",
+      "iryou",
+      "kanja",
+      "doctor",
+      "nurse",
+      "medical",
+      "health",
+      "kenkou",
+      "tokumei",
+      "jmimo",
+      "mynumber",
+      "hoken",
+      "system",
+      "server",
+      "database",
+      "security",
+      "welcometo",
+      "summer",
+      "winter",
+      "spring",
+      "autumn",
+      "natsu",
+      "fuyu",
+      "haru",
+      "aki",
+      "love",
+      "lovely",
+      "angel",
+      "flower",
+      "computer",
+      "internet",
+      "google",
+      "apple",
+      "microsoft",
+      "windows",
+      "linux",
+      "oracle",
+      "company",
+      "office",
+      "kaisha",
+      "shigoto",
+      // The same words typed in Japanese.
+      "パスワード",
+      "ぱすわーど",
+      "あいうえお",
+      "さくら",
+      "サクラ",
+      "ひみつ",
+      "秘密",
+      "管理者",
+      "病院",
   };
   return words;
 }
 
 char leet(char c) {
   switch (c) {
-    case '@': case '4': return 'a';
-    case '3': return 'e';
-    case '1': case '!': case '|': return 'i';
-    case '0': return 'o';
-    case '$': case '5': return 's';
-    case '7': case '+': return 't';
-    default: return c;
+    case '@':
+    case '4':
+      return 'a';
+    case '3':
+      return 'e';
+    case '1':
+    case '!':
+    case '|':
+      return 'i';
+    case '0':
+      return 'o';
+    case '$':
+    case '5':
+      return 's';
+    case '7':
+    case '+':
+      return 't';
+    default:
+      return c;
   }
 }
 
 std::string lower(std::string_view s) {
   std::string out(s);
-  std::ranges::transform(out, out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::ranges::transform(out, out.begin(),
+                         [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return out;
 }
 
-bool is_letter(unsigned char c) { return std::isalpha(c) != 0 || c >= 0x80; }  // counts kana/kanji as letters
-
-std::string strip_decoration(std::string_view s) {
-  auto begin = std::ranges::find_if(s, [](unsigned char c) { return is_letter(c); });
-  auto end = std::find_if(s.rbegin(), s.rend(), [](unsigned char c) { return is_letter(c); }).base();
-  return begin < end ? std::string(begin, end) : std::string();
-}
+bool is_letter(unsigned char c) {
+  return std::isalpha(c) != 0 || c >= 0x80;
+}  // counts kana/kanji as letters
 
 std::unexpected<Error> violation(Text message) {
   return fail(Errc::policy_violation, std::move(message), Location{.field = "password"});
@@ -65,27 +194,42 @@ std::unexpected<Error> violation(Text message) {
 
 bool is_common_password(std::string_view password) {
   std::string l = lower(password);
-  std::string core = strip_decoration(l);
-  std::string leet_all;
-  for (char c : l) leet_all += leet(c);
-  std::string leet_core;
-  for (char c : core) leet_core += leet(c);
   const auto& words = blocklist();
-  for (const auto& candidate : {l, core, strip_decoration(leet_all), leet_core}) {
-    if (!candidate.empty() && words.contains(candidate)) return true;
-  }
-  // Pure keyboard or counting runs ("12345678!", "aaaaaaa1") with no real word.
-  std::string letters_and_digits;
-  for (char c : l) {
-    if (std::isalnum(static_cast<unsigned char>(c))) letters_and_digits += c;
-  }
-  for (const char* run : {"0123456789", "1234567890", "9876543210", "abcdefghijklmnopqrstuvwxyz", "qwertyuiop"}) {
-    if (letters_and_digits.size() >= 6 && std::string_view(run).find(letters_and_digits) != std::string_view::npos) {
-      return true;
+  // Every way of peeling digits and symbols off either end, read as written and with leet undone:
+  // "P@ssw0rd1!" -> "p@ssw0rd" -> "password"; "Sakur@2024!" -> "sakur@" -> "sakura".
+  const std::size_t n = l.size();
+  for (std::size_t i = 0; i < n && (i == 0 || !is_letter(static_cast<unsigned char>(l[i - 1])));
+       ++i) {
+    for (std::size_t j = n; j > i && (j == n || !is_letter(static_cast<unsigned char>(l[j])));
+         --j) {
+      std::string core = l.substr(i, j - i);
+      if (words.contains(core)) return true;
+      std::string unleet;
+      for (char c : core) unleet += leet(c);
+      if (words.contains(unleet)) return true;
     }
   }
-  return !letters_and_digits.empty() &&
-         std::ranges::all_of(letters_and_digits, [&](char c) { return c == letters_and_digits[0]; });
+  // Runs and repeats of Latin letters or digits ("12345678!", "aaaaaaa1!", "abcdefg9#"). A password
+  // with kana or kanji is judged by its words above, not by the digits that decorate it.
+  if (std::ranges::any_of(l, [](unsigned char c) { return c >= 0x80; })) return false;
+  std::string letters, alnum;
+  for (char c : l) {
+    if (std::isalpha(static_cast<unsigned char>(c))) letters += c;
+    if (std::isalnum(static_cast<unsigned char>(c))) alnum += c;
+  }
+  auto all_same = [](const std::string& s) {
+    return std::ranges::all_of(s, [&](char c) { return c == s[0]; });
+  };
+  auto in_run = [](const std::string& s) {
+    for (std::string_view run :
+         {"0123456789", "1234567890", "9876543210", "abcdefghijklmnopqrstuvwxyz",
+          "zyxwvutsrqponmlkjihgfedcba", "qwertyuiop", "asdfghjkl", "zxcvbnm"}) {
+      if (run.find(s) != std::string_view::npos) return true;
+    }
+    return false;
+  };
+  if (letters.size() >= 4 && (all_same(letters) || in_run(letters))) return true;
+  return alnum.size() >= 6 && (all_same(alnum) || in_run(alnum));
 }
 
 std::string similarity_key(std::string_view password) {
@@ -98,13 +242,15 @@ std::string similarity_key(std::string_view password) {
   return key.size() >= 4 ? key : std::string();
 }
 
-Status check_password_rules(std::string_view user_id, std::string_view password, const PasswordPolicy& policy) {
+Status check_password_rules(std::string_view user_id, std::string_view password,
+                            const PasswordPolicy& policy) {
   std::size_t min = std::max<std::size_t>(policy.min_length, 8);
   // Length is counted in characters, not bytes, so a Japanese passphrase is measured fairly.
   std::size_t chars = 0;
   for (unsigned char c : password) chars += (c & 0xC0) != 0x80;
   if (chars < min) {  // AUTHN-03
-    return violation({"パスワードは " + std::to_string(min) + " 文字以上にしてください（現在 " + std::to_string(chars) + " 文字）",
+    return violation({"パスワードは " + std::to_string(min) + " 文字以上にしてください（現在 " +
+                          std::to_string(chars) + " 文字）",
                       "password must be at least " + std::to_string(min) + " characters (it has " +
                           std::to_string(chars) + ")"});
   }
@@ -128,17 +274,22 @@ Status check_password_rules(std::string_view user_id, std::string_view password,
     add(letter, "英字", "a letter");
     add(digit, "数字", "a digit");
     add(symbol, "記号", "a symbol");
-    return violation({"パスワードには英字・数字・記号をすべて含めてください（不足: " + missing_ja + "）",
-                      "password must mix letters, digits and symbols (missing: " + missing_en + ")"});
+    return violation(
+        {"パスワードには英字・数字・記号をすべて含めてください（不足: " + missing_ja + "）",
+         "password must mix letters, digits and symbols (missing: " + missing_en + ")"});
   }
   std::string lower_password = lower(password);
   std::string lower_user = lower(user_id);
   if (!lower_user.empty() && lower_password.find(lower_user) != std::string::npos) {  // AUTHN-04
-    return violation({"パスワードにユーザIDを含めることはできません", "password must not contain the user ID"});
+    return violation(
+        {"パスワードにユーザIDを含めることはできません", "password must not contain the user ID"});
   }
   if (is_common_password(password)) {  // AUTHN-04
-    return violation({"推測されやすいパスワードです（よく使われる単語や並びに数字・記号を足しただけのもの）。別のパスワードにしてください",
-                      "password is too easy to guess (a common word or sequence with digits or symbols added); choose another"});
+    return violation(
+        {"推測されやすいパスワードです（よく使われる単語や並びに数字・記号を足しただけのもの）。別"
+         "のパスワードにしてください",
+         "password is too easy to guess (a common word or sequence with digits or symbols added); "
+         "choose another"});
   }
   return ok();
 }

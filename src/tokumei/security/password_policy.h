@@ -19,16 +19,17 @@
 namespace tokumei::security {
 
 struct PasswordPolicy {
-  std::size_t min_length = 8;                           // AUTHN-03 (never below 8)
-  std::size_t history = 5;                              // AUTHN-05: last N passwords refused
-  std::chrono::hours one_time_ttl{72};                  // AUTHN-09: initial/reset password lifetime
-  std::chrono::days max_age{60};                        // AUTHN-06: 2 months
-  crypto::Argon2Params hashing;                         // AUTHN-08
+  std::size_t min_length = 8;           // AUTHN-03 (never below 8)
+  std::size_t history = 5;              // AUTHN-05: last N passwords refused
+  std::chrono::hours one_time_ttl{72};  // AUTHN-09: initial/reset password lifetime
+  std::chrono::days max_age{60};        // AUTHN-06: 2 months
+  crypto::Argon2Params hashing;         // AUTHN-08
 };
 
 // Checks AUTHN-03 and AUTHN-04 for `password` chosen by `user_id`. Returns the first rule broken
 // as Errc::policy_violation with a message saying which rule and how to fix it.
-Status check_password_rules(std::string_view user_id, std::string_view password, const PasswordPolicy& policy);
+Status check_password_rules(std::string_view user_id, std::string_view password,
+                            const PasswordPolicy& policy);
 
 // True if `password` is a common password, possibly with leading/trailing digits and symbols,
 // different case or leet substitutions.

@@ -4,7 +4,9 @@
 
 namespace tokumei::store {
 
-bool Row::is_null(std::size_t i) const { return std::holds_alternative<std::nullptr_t>(values_.at(i)); }
+bool Row::is_null(std::size_t i) const {
+  return std::holds_alternative<std::nullptr_t>(values_.at(i));
+}
 
 std::int64_t Row::integer(std::size_t i) const {
   if (auto* v = std::get_if<std::int64_t>(&values_.at(i))) return *v;
@@ -53,9 +55,12 @@ Transaction::~Transaction() {
 }
 
 Status Transaction::commit() {
-  if (!open_) return fail(Errc::internal, {"トランザクションは既に終了しています", "transaction already finished"});
+  if (!is_open())
+    return fail(Errc::internal,
+                {"トランザクションは既に終了しています", "transaction already finished"});
   if (db_->depth_ != level_) {
-    return fail(Errc::internal, {"内側のトランザクションが終わっていません", "an inner transaction is still open"});
+    return fail(Errc::internal,
+                {"内側のトランザクションが終わっていません", "an inner transaction is still open"});
   }
   open_ = false;
   --db_->depth_;
@@ -70,6 +75,7 @@ Status Transaction::commit() {
 Status Transaction::rollback() {
   if (!open_) return ok();
   open_ = false;
+  if (db_->depth_ < level_) return ok();  // an enclosing transaction already rolled this back
   db_->depth_ = level_ - 1;
   if (level_ == 1) return db_->rollback_outer();
   std::string sp = "tkm_sp_" + std::to_string(level_ - 1);

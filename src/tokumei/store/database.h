@@ -55,7 +55,8 @@ class Database {
 
   // Runs one statement with `params` bound to its `?` placeholders; returns the rows changed.
   // Statements are prepared once and cached per connection.
-  virtual Result<std::int64_t> execute(std::string_view sql, const std::vector<Value>& params = {}) = 0;
+  virtual Result<std::int64_t> execute(std::string_view sql,
+                                       const std::vector<Value>& params = {}) = 0;
 
   // Runs one statement and returns all its rows.
   virtual Result<Rows> query(std::string_view sql, const std::vector<Value>& params = {}) = 0;
@@ -85,7 +86,9 @@ class Database {
 // An open transaction (or savepoint). Rolls back on destruction unless committed. Move-only.
 class Transaction {
  public:
-  Transaction(Transaction&& o) noexcept : db_(o.db_), level_(o.level_), open_(o.open_) { o.open_ = false; }
+  Transaction(Transaction&& o) noexcept : db_(o.db_), level_(o.level_), open_(o.open_) {
+    o.open_ = false;
+  }
   Transaction& operator=(Transaction&&) = delete;
   Transaction(const Transaction&) = delete;
   ~Transaction();
@@ -93,6 +96,8 @@ class Transaction {
   Status commit();
   Status rollback();
   Database& db() { return *db_; }
+  // False once committed or rolled back, or when an enclosing transaction was rolled back.
+  bool is_open() const { return open_ && db_->depth_ >= level_; }
 
  private:
   friend class Database;

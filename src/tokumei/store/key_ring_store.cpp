@@ -3,8 +3,7 @@
 namespace tokumei::store {
 
 SchemaModule DatabaseKeyRingStorage::schema() {
-  return {"keyring",
-          {{1, "key ring master record and wrapped data keys", R"sql(
+  return {"keyring", {{1, "key ring master record and wrapped data keys", R"sql(
 CREATE TABLE key_ring_master (
   singleton        INTEGER PRIMARY KEY CHECK (singleton = 1),
   generation       INTEGER NOT NULL,
@@ -30,8 +29,9 @@ CREATE TABLE data_keys (
 }
 
 Result<std::optional<crypto::MasterRecord>> DatabaseKeyRingStorage::load_master() {
-  TKM_ASSIGN_OR_RETURN(Rows rows, db_->query("SELECT generation, kdf, salt, argon2_memory, argon2_iterations, "
-                                             "argon2_lanes, check_value, created_at FROM key_ring_master"));
+  TKM_ASSIGN_OR_RETURN(Rows rows,
+                       db_->query("SELECT generation, kdf, salt, argon2_memory, argon2_iterations, "
+                                  "argon2_lanes, check_value, created_at FROM key_ring_master"));
   if (rows.empty()) return std::optional<crypto::MasterRecord>();
   const Row& r = rows[0];
   crypto::MasterRecord m;
@@ -48,8 +48,9 @@ Result<std::optional<crypto::MasterRecord>> DatabaseKeyRingStorage::load_master(
 }
 
 Result<std::vector<crypto::WrappedKey>> DatabaseKeyRingStorage::load_keys() {
-  TKM_ASSIGN_OR_RETURN(Rows rows, db_->query("SELECT id, purpose, version, wrapped, created_at, destroyed_at "
-                                             "FROM data_keys ORDER BY id"));
+  TKM_ASSIGN_OR_RETURN(Rows rows,
+                       db_->query("SELECT id, purpose, version, wrapped, created_at, destroyed_at "
+                                  "FROM data_keys ORDER BY id"));
   std::vector<crypto::WrappedKey> out;
   for (const auto& r : rows) {
     crypto::WrappedKey k;
@@ -67,40 +68,44 @@ Result<std::vector<crypto::WrappedKey>> DatabaseKeyRingStorage::load_keys() {
 Status DatabaseKeyRingStorage::write_master(const crypto::MasterRecord& m) {
   bool kdf = m.kdf == "argon2id";
   Value none = nullptr;
-  return status_of(db_
-      ->execute("INSERT OR REPLACE INTO key_ring_master (singleton, generation, kdf, salt, argon2_memory, "
-                "argon2_iterations, argon2_lanes, check_value, created_at) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?)",
-                {std::int64_t{m.generation}, m.kdf, kdf ? Value(m.salt) : none,
-                 kdf ? Value(std::int64_t{m.params.memory_kib}) : none,
-                 kdf ? Value(std::int64_t{m.params.iterations}) : none,
-                 kdf ? Value(std::int64_t{m.params.parallelism}) : none, m.check, m.created_ms})
-      );
+  return status_of(db_->execute(
+      "INSERT OR REPLACE INTO key_ring_master (singleton, generation, kdf, salt, argon2_memory, "
+      "argon2_iterations, argon2_lanes, check_value, created_at) VALUES (1, ?, ?, ?, ?, ?, ?, ?, "
+      "?)",
+      {std::int64_t{m.generation}, m.kdf, kdf ? Value(m.salt) : none,
+       kdf ? Value(std::int64_t{m.params.memory_kib}) : none,
+       kdf ? Value(std::int64_t{m.params.iterations}) : none,
+       kdf ? Value(std::int64_t{m.params.parallelism}) : none, m.check, m.created_ms}));
 }
 
 Status DatabaseKeyRingStorage::create(const crypto::MasterRecord& master) {
   TKM_ASSIGN_OR_RETURN(Transaction tx, db_->begin());
   TKM_ASSIGN_OR_RETURN(auto existing, load_master());
-  if (existing) return fail(Errc::already_exists, {"鍵リングは既にあります", "key ring already exists"});
+  if (existing)
+    return fail(Errc::already_exists, {"鍵リングは既にあります", "key ring already exists"});
   TKM_RETURN_IF_ERROR(write_master(master));
   return tx.commit();
 }
 
 Status DatabaseKeyRingStorage::add_key(const crypto::WrappedKey& k) {
-  return status_of(db_
-      ->execute("INSERT INTO data_keys (id, purpose, version, wrapped, created_at) VALUES (?, ?, ?, ?, ?)",
-                {std::int64_t{k.id}, k.purpose, std::int64_t{k.version}, k.wrapped, k.created_ms})
-      );
+  return status_of(db_->execute(
+      "INSERT INTO data_keys (id, purpose, version, wrapped, created_at) VALUES (?, ?, ?, ?, ?)",
+      {std::int64_t{k.id}, k.purpose, std::int64_t{k.version}, k.wrapped, k.created_ms}));
 }
 
-Status DatabaseKeyRingStorage::rewrap(const crypto::MasterRecord& master, const std::vector<crypto::WrappedKey>& keys) {
+Status DatabaseKeyRingStorage::rewrap(const crypto::MasterRecord& master,
+                                      const std::vector<crypto::WrappedKey>& keys) {
   TKM_ASSIGN_OR_RETURN(Transaction tx, db_->begin());
   TKM_RETURN_IF_ERROR(write_master(master));
   for (const auto& k : keys) {
-    TKM_ASSIGN_OR_RETURN(std::int64_t n, db_->execute("UPDATE data_keys SET wrapped = ? WHERE id = ? AND destroyed_at IS NULL",
-                                                      {k.wrapped, std::int64_t{k.id}}));
+    TKM_ASSIGN_OR_RETURN(
+        std::int64_t n,
+        db_->execute("UPDATE data_keys SET wrapped = ? WHERE id = ? AND destroyed_at IS NULL",
+                     {k.wrapped, std::int64_t{k.id}}));
     if (n != 1) {
-      return fail(Errc::integrity, {"再ラップするデータ鍵 " + std::to_string(k.id) + " がデータベースにありません",
-                                    "data key " + std::to_string(k.id) + " to re-wrap is missing"});
+      return fail(Errc::integrity,
+                  {"再ラップするデータ鍵 " + std::to_string(k.id) + " がデータベースにありません",
+                   "data key " + std::to_string(k.id) + " to re-wrap is missing"});
     }
   }
   return tx.commit();
@@ -108,10 +113,12 @@ Status DatabaseKeyRingStorage::rewrap(const crypto::MasterRecord& master, const 
 
 Status DatabaseKeyRingStorage::destroy(std::uint32_t id, std::int64_t destroyed_ms) {
   TKM_ASSIGN_OR_RETURN(std::int64_t n,
-                       db_->execute("UPDATE data_keys SET wrapped = NULL, destroyed_at = ? WHERE id = ? AND destroyed_at IS NULL",
+                       db_->execute("UPDATE data_keys SET wrapped = NULL, destroyed_at = ? WHERE "
+                                    "id = ? AND destroyed_at IS NULL",
                                     {destroyed_ms, std::int64_t{id}}));
   if (n != 1) {
-    return fail(Errc::not_found, {"データ鍵 " + std::to_string(id) + " がありません", "data key " + std::to_string(id) + " not found"});
+    return fail(Errc::not_found, {"データ鍵 " + std::to_string(id) + " がありません",
+                                  "data key " + std::to_string(id) + " not found"});
   }
   return ok();
 }

@@ -20,7 +20,8 @@ class DatabaseKeyRingStorage final : public crypto::KeyRingStorage {
   Result<std::vector<crypto::WrappedKey>> load_keys() override;
   Status create(const crypto::MasterRecord& master) override;
   Status add_key(const crypto::WrappedKey& key) override;
-  Status rewrap(const crypto::MasterRecord& master, const std::vector<crypto::WrappedKey>& keys) override;
+  Status rewrap(const crypto::MasterRecord& master,
+                const std::vector<crypto::WrappedKey>& keys) override;
   Status destroy(std::uint32_t id, std::int64_t destroyed_ms) override;
 
  private:

@@ -13,13 +13,13 @@
 namespace tokumei::store {
 
 struct Migration {
-  int version;             // 1, 2, 3, … without gaps
-  std::string name;        // short description, recorded with the version
-  std::string sql;         // portable DDL; may hold several statements
+  int version;       // 1, 2, 3, … without gaps
+  std::string name;  // short description, recorded with the version
+  std::string sql;   // portable DDL; may hold several statements
 };
 
 struct SchemaModule {
-  std::string name;        // "audit", "security", …
+  std::string name;  // "audit", "security", …
   std::vector<Migration> migrations;
   int latest() const { return migrations.empty() ? 0 : migrations.back().version; }
 };

@@ -53,7 +53,8 @@ std::unexpected<Error> SqliteDatabase::db_error(std::string_view sql) const {
   std::string reason = sqlite3_errmsg(db_);
   int rc = sqlite3_extended_errcode(db_);
   Errc code = Errc::database;
-  if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) code = Errc::already_exists;
+  if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+    code = Errc::already_exists;
   if (rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB) code = Errc::integrity;
   return fail(code,
               {"データベースエラー: " + reason + "（SQL: " + shorten(sql) + "）",
@@ -77,7 +78,8 @@ Result<sqlite3_stmt*> SqliteDatabase::prepare(std::string_view sql) {
   return stmt;
 }
 
-Status SqliteDatabase::bind(sqlite3_stmt* stmt, const std::vector<Value>& params, std::string_view sql) {
+Status SqliteDatabase::bind(sqlite3_stmt* stmt, const std::vector<Value>& params,
+                            std::string_view sql) {
   if (static_cast<int>(params.size()) != sqlite3_bind_parameter_count(stmt)) {
     return fail(Errc::internal, {"SQL のパラメータ数が一致しません: " + shorten(sql),
                                  "SQL parameter count mismatch: " + shorten(sql)});
@@ -94,7 +96,10 @@ Status SqliteDatabase::bind(sqlite3_stmt* stmt, const std::vector<Value>& params
           } else if constexpr (std::is_same_v<T, double>) {
             return sqlite3_bind_double(stmt, idx, v);
           } else if constexpr (std::is_same_v<T, std::string>) {
-            return sqlite3_bind_text64(stmt, idx, v.data(), v.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+            return sqlite3_bind_text64(stmt, idx, v.data(), v.size(), SQLITE_TRANSIENT,
+                                       SQLITE_UTF8);
+          } else if (v.empty()) {
+            return sqlite3_bind_zeroblob(stmt, idx, 0);  // a null data pointer would bind NULL
           } else {
             return sqlite3_bind_blob64(stmt, idx, v.data(), v.size(), SQLITE_TRANSIENT);
           }
@@ -105,7 +110,8 @@ Status SqliteDatabase::bind(sqlite3_stmt* stmt, const std::vector<Value>& params
   return ok();
 }
 
-Result<std::int64_t> SqliteDatabase::execute(std::string_view sql, const std::vector<Value>& params) {
+Result<std::int64_t> SqliteDatabase::execute(std::string_view sql,
+                                             const std::vector<Value>& params) {
   TKM_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, prepare(sql));
   StatementReset reset{stmt};
   TKM_RETURN_IF_ERROR(bind(stmt, params, sql));
@@ -128,18 +134,24 @@ Result<Rows> SqliteDatabase::query(std::string_view sql, const std::vector<Value
     values.reserve(static_cast<std::size_t>(columns));
     for (int c = 0; c < columns; ++c) {
       switch (sqlite3_column_type(stmt, c)) {
-        case SQLITE_INTEGER: values.emplace_back(static_cast<std::int64_t>(sqlite3_column_int64(stmt, c))); break;
-        case SQLITE_FLOAT: values.emplace_back(sqlite3_column_double(stmt, c)); break;
+        case SQLITE_INTEGER:
+          values.emplace_back(static_cast<std::int64_t>(sqlite3_column_int64(stmt, c)));
+          break;
+        case SQLITE_FLOAT:
+          values.emplace_back(sqlite3_column_double(stmt, c));
+          break;
         case SQLITE_TEXT:
-          values.emplace_back(std::string(reinterpret_cast<const char*>(sqlite3_column_text(stmt, c)),
-                                          static_cast<std::size_t>(sqlite3_column_bytes(stmt, c))));
+          values.emplace_back(
+              std::string(reinterpret_cast<const char*>(sqlite3_column_text(stmt, c)),
+                          static_cast<std::size_t>(sqlite3_column_bytes(stmt, c))));
           break;
         case SQLITE_BLOB: {
           auto* p = static_cast<const std::uint8_t*>(sqlite3_column_blob(stmt, c));
           values.emplace_back(Bytes(p, p + sqlite3_column_bytes(stmt, c)));
           break;
         }
-        default: values.emplace_back(nullptr);
+        default:
+          values.emplace_back(nullptr);
       }
     }
     rows.emplace_back(std::move(values));
@@ -154,7 +166,8 @@ Status SqliteDatabase::execute_script(std::string_view sql) {
   if (sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
     std::string reason = err ? err : sqlite3_errmsg(db_);
     sqlite3_free(err);
-    return fail(Errc::database, {"SQL スクリプトが失敗しました: " + reason, "SQL script failed: " + reason},
+    return fail(Errc::database,
+                {"SQL スクリプトが失敗しました: " + reason, "SQL script failed: " + reason},
                 Location{.file = path_.string()});
   }
   return ok();
@@ -163,7 +176,8 @@ Status SqliteDatabase::execute_script(std::string_view sql) {
 Status SqliteDatabase::begin_outer() { return status_of(execute("BEGIN IMMEDIATE")); }
 Status SqliteDatabase::commit_outer() { return status_of(execute("COMMIT")); }
 Status SqliteDatabase::rollback_outer() {
-  if (sqlite3_get_autocommit(db_)) return ok();  // SQLite already rolled back (e.g. after I/O error)
+  if (sqlite3_get_autocommit(db_))
+    return ok();  // SQLite already rolled back (e.g. after I/O error)
   return status_of(execute("ROLLBACK"));
 }
 
@@ -172,8 +186,9 @@ Status SqliteDatabase::check_integrity() {
   if (rows.size() == 1 && rows[0].text(0) == "ok") return ok();
   std::string findings;
   for (const auto& r : rows) findings += r.text(0) + "; ";
-  return fail(Errc::integrity, {"データベースファイルが破損しています: " + findings,
-                                "database file is damaged: " + findings},
+  return fail(Errc::integrity,
+              {"データベースファイルが破損しています: " + findings,
+               "database file is damaged: " + findings},
               Location{.file = path_.string()});
 }
 

@@ -16,8 +16,8 @@ struct sqlite3_stmt;
 namespace tokumei::store {
 
 struct SqliteOptions {
-  bool create = false;            // create the file if missing (otherwise Errc::not_found)
-  int busy_timeout_ms = 5000;     // how long a writer waits for another one
+  bool create = false;         // create the file if missing (otherwise Errc::not_found)
+  int busy_timeout_ms = 5000;  // how long a writer waits for another one
   bool read_only = false;
 };
 
@@ -29,7 +29,8 @@ class SqliteDatabase final : public Database {
   ~SqliteDatabase() override;
 
   std::string_view backend() const override { return "sqlite"; }
-  Result<std::int64_t> execute(std::string_view sql, const std::vector<Value>& params = {}) override;
+  Result<std::int64_t> execute(std::string_view sql,
+                               const std::vector<Value>& params = {}) override;
   Result<Rows> query(std::string_view sql, const std::vector<Value>& params = {}) override;
   Status execute_script(std::string_view sql) override;
 

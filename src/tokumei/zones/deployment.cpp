@@ -1,11 +1,10 @@
 #include "tokumei/zones/deployment.h"
 
+#include <fmt/format.h>
 #include <sys/stat.h>
 
 #include <cerrno>
 #include <cstring>
-
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "tokumei/base/files.h"
@@ -18,59 +17,126 @@ using config::Type;
 
 std::string_view zone_role_name(ZoneRole role) {
   switch (role) {
-    case ZoneRole::intake: return "intake";
-    case ZoneRole::core: return "core";
-    case ZoneRole::exit: return "exit";
+    case ZoneRole::intake:
+      return "intake";
+    case ZoneRole::core:
+      return "core";
+    case ZoneRole::exit:
+      return "exit";
   }
   return "core";
 }
 
 const config::Schema& deployment_schema() {
   static const config::Schema schema{{
-      {.key = "deployment.role", .type = Type::string, .required = true, .one_of = {"intake", "core", "exit"},
-       .help = {"このサーバの役割（一次受信・管理・出口）", "which server this is (intake, core or exit)"}},
-      {.key = "deployment.name", .type = Type::string, .default_value = std::string("tokumei"),
-       .help = {"監査ログに記録されるこのサーバの名前", "this server's name, as recorded in the audit log"}},
-      {.key = "deployment.language", .type = Type::string, .default_value = std::string("ja"), .one_of = {"ja", "en"},
+      {.key = "deployment.role",
+       .type = Type::string,
+       .required = true,
+       .one_of = {"intake", "core", "exit"},
+       .help = {"このサーバの役割（一次受信・管理・出口）",
+                "which server this is (intake, core or exit)"}},
+      {.key = "deployment.name",
+       .type = Type::string,
+       .default_value = std::string("tokumei"),
+       .help = {"監査ログに記録されるこのサーバの名前",
+                "this server's name, as recorded in the audit log"}},
+      {.key = "deployment.language",
+       .type = Type::string,
+       .default_value = std::string("ja"),
+       .one_of = {"ja", "en"},
        .help = {"メッセージの既定の言語", "default language of messages"}},
-      {.key = "store.backend", .type = Type::string, .default_value = std::string("sqlite"), .one_of = {"sqlite"},
+      {.key = "store.backend",
+       .type = Type::string,
+       .default_value = std::string("sqlite"),
+       .one_of = {"sqlite"},
        .help = {"データベースの種類", "database backend"}},
-      {.key = "store.path", .type = Type::string, .default_value = std::string("data/tokumei.db"),
-       .help = {"データベースファイル（フォルダからの相対パス）", "database file, relative to the folder"}},
-      {.key = "store.busy_timeout_ms", .type = Type::integer, .default_value = std::int64_t{5000}, .min = 100,
-       .max = 600000, .help = {"書き込み待ちの上限（ミリ秒）", "how long a writer waits for another (ms)"}},
-      {.key = "keys.source", .type = Type::string, .required = true, .one_of = {"file", "passphrase"},
+      {.key = "store.path",
+       .type = Type::string,
+       .default_value = std::string("data/tokumei.db"),
+       .help = {"データベースファイル（フォルダからの相対パス）",
+                "database file, relative to the folder"}},
+      {.key = "store.busy_timeout_ms",
+       .type = Type::integer,
+       .default_value = std::int64_t{5000},
+       .min = 100,
+       .max = 600000,
+       .help = {"書き込み待ちの上限（ミリ秒）", "how long a writer waits for another (ms)"}},
+      {.key = "keys.source",
+       .type = Type::string,
+       .required = true,
+       .one_of = {"file", "passphrase"},
        .help = {"マスター鍵の出どころ", "where the master key comes from"}},
-      {.key = "keys.master_key_file", .type = Type::string, .default_value = std::string("keys/master.key"),
+      {.key = "keys.master_key_file",
+       .type = Type::string,
+       .default_value = std::string("keys/master.key"),
        .help = {"マスター鍵ファイル（権限 0600）", "master key file (mode 0600)"}},
-      {.key = "security.password_min_length", .type = Type::integer, .default_value = std::int64_t{8}, .min = 8,
-       .max = 128, .help = {"パスワードの最低文字数（AUTHN-03）", "minimum password length (AUTHN-03)"}},
-      {.key = "security.password_history", .type = Type::integer, .default_value = std::int64_t{5}, .min = 5, .max = 24,
-       .help = {"再利用を禁じる過去のパスワード数（AUTHN-05）", "how many past passwords may not be reused (AUTHN-05)"}},
-      {.key = "security.password_max_age_days", .type = Type::integer, .default_value = std::int64_t{60}, .min = 1,
-       .max = 62, .help = {"パスワードの有効日数（AUTHN-06: 2か月以内）", "password lifetime in days (AUTHN-06: at most 2 months)"}},
-      {.key = "security.one_time_password_ttl_hours", .type = Type::integer, .default_value = std::int64_t{72},
-       .min = 1, .max = 168,
-       .help = {"初期・再発行パスワードの有効時間（AUTHN-09）", "lifetime of initial and reset passwords (AUTHN-09)"}},
-      {.key = "security.lockout_threshold", .type = Type::integer, .default_value = std::int64_t{5}, .min = 1, .max = 10,
-       .help = {"アカウントを停止する連続失敗回数（AUTHN-07）", "consecutive failures that lock an account (AUTHN-07)"}},
-      {.key = "security.argon2_memory_kib", .type = Type::integer, .default_value = std::int64_t{65536}, .min = 8192,
-       .max = 4194304, .help = {"パスワードハッシュのメモリ量（KiB）", "password hashing memory (KiB)"}},
-      {.key = "security.argon2_iterations", .type = Type::integer, .default_value = std::int64_t{3}, .min = 1, .max = 20,
+      {.key = "security.password_min_length",
+       .type = Type::integer,
+       .default_value = std::int64_t{8},
+       .min = 8,
+       .max = 128,
+       .help = {"パスワードの最低文字数（AUTHN-03）", "minimum password length (AUTHN-03)"}},
+      {.key = "security.password_history",
+       .type = Type::integer,
+       .default_value = std::int64_t{5},
+       .min = 5,
+       .max = 24,
+       .help = {"再利用を禁じる過去のパスワード数（AUTHN-05）",
+                "how many past passwords may not be reused (AUTHN-05)"}},
+      {.key = "security.password_max_age_days",
+       .type = Type::integer,
+       .default_value = std::int64_t{60},
+       .min = 1,
+       .max = 62,
+       .help = {"パスワードの有効日数（AUTHN-06: 2か月以内）",
+                "password lifetime in days (AUTHN-06: at most 2 months)"}},
+      {.key = "security.one_time_password_ttl_hours",
+       .type = Type::integer,
+       .default_value = std::int64_t{72},
+       .min = 1,
+       .max = 168,
+       .help = {"初期・再発行パスワードの有効時間（AUTHN-09）",
+                "lifetime of initial and reset passwords (AUTHN-09)"}},
+      {.key = "security.lockout_threshold",
+       .type = Type::integer,
+       .default_value = std::int64_t{5},
+       .min = 1,
+       .max = 10,
+       .help = {"アカウントを停止する連続失敗回数（AUTHN-07）",
+                "consecutive failures that lock an account (AUTHN-07)"}},
+      {.key = "security.argon2_memory_kib",
+       .type = Type::integer,
+       .default_value = std::int64_t{65536},
+       .min = 8192,
+       .max = 4194304,
+       .help = {"パスワードハッシュのメモリ量（KiB）", "password hashing memory (KiB)"}},
+      {.key = "security.argon2_iterations",
+       .type = Type::integer,
+       .default_value = std::int64_t{3},
+       .min = 1,
+       .max = 20,
        .help = {"パスワードハッシュの反復回数", "password hashing passes"}},
-      {.key = "log.level", .type = Type::string, .default_value = std::string("info"),
-       .one_of = {"debug", "info", "warn", "error"}, .help = {"ログの詳しさ", "log detail"}},
-      {.key = "log.file", .type = Type::string, .default_value = std::string("logs/tokumei.log"),
+      {.key = "log.level",
+       .type = Type::string,
+       .default_value = std::string("info"),
+       .one_of = {"debug", "info", "warn", "error"},
+       .help = {"ログの詳しさ", "log detail"}},
+      {.key = "log.file",
+       .type = Type::string,
+       .default_value = std::string("logs/tokumei.log"),
        .help = {"運用ログのファイル", "operational log file"}},
   }};
   return schema;
 }
 
 std::vector<store::SchemaModule> database_schemas() {
-  return {store::DatabaseKeyRingStorage::schema(), audit::AuditLog::schema(), security::AccountStore::schema()};
+  return {store::DatabaseKeyRingStorage::schema(), audit::AuditLog::schema(),
+          security::AccountStore::schema()};
 }
 
-fs::path Deployment::database_path(const fs::path& dir, const config::Config& c) { return dir / c.get_string("store.path"); }
+fs::path Deployment::database_path(const fs::path& dir, const config::Config& c) {
+  return dir / c.get_string("store.path");
+}
 
 fs::path Deployment::master_key_path(const fs::path& dir, const config::Config& c) {
   return dir / c.get_string("keys.master_key_file");
@@ -125,8 +191,9 @@ argon2_iterations = {}
 level = "info"
 file = "logs/tokumei.log"
 )",
-                     zone_role_name(o.role), zone_role_name(o.role), o.passphrase ? "passphrase" : "file",
-                     o.password_hashing.memory_kib, o.password_hashing.iterations);
+                     zone_role_name(o.role), zone_role_name(o.role),
+                     o.passphrase ? "passphrase" : "file", o.password_hashing.memory_kib,
+                     o.password_hashing.iterations);
 }
 
 Error config_error(const std::vector<Error>& errors) {
@@ -139,7 +206,8 @@ Error config_error(const std::vector<Error>& errors) {
 }
 
 // Everything init does inside the staging folder.
-Result<InitReport> build(const fs::path& staging, const InitOptions& o, const Clock& clock, Random& random) {
+Result<InitReport> build(const fs::path& staging, const InitOptions& o, const Clock& clock,
+                         Random& random) {
   InitReport report;
   report.officer_id = o.officer_id;
   TKM_RETURN_IF_ERROR(security::AccountStore::validate_user_id(o.officer_id));
@@ -153,7 +221,8 @@ Result<InitReport> build(const fs::path& staging, const InitOptions& o, const Cl
     TKM_RETURN_IF_ERROR(make_directory(staging / sub, 0700));
     report.created.push_back(std::string(sub) + "/               0700");
   }
-  crypto::MasterKeySource source = crypto::PassphraseSource{o.passphrase.value_or(""), o.master_kdf};
+  crypto::MasterKeySource source =
+      crypto::PassphraseSource{o.passphrase.value_or(""), o.master_kdf};
   if (!o.passphrase) {
     fs::path key = Deployment::master_key_path(staging, *cfg);
     TKM_RETURN_IF_ERROR(crypto::create_master_key_file(key, random));
@@ -165,24 +234,33 @@ Result<InitReport> build(const fs::path& staging, const InitOptions& o, const Cl
   TKM_ASSIGN_OR_RETURN(auto db, store::SqliteDatabase::open(db_path, {.create = true}));
   ::chmod(db_path.c_str(), 0600);
   report.created.push_back("data/tokumei.db     0600");
-  for (const auto& module : database_schemas()) TKM_RETURN_IF_ERROR(store::migrate(*db, module, clock));
+  for (const auto& module : database_schemas())
+    TKM_RETURN_IF_ERROR(store::migrate(*db, module, clock));
 
   store::DatabaseKeyRingStorage storage(*db);
-  TKM_ASSIGN_OR_RETURN(crypto::KeyRing keys, crypto::KeyRing::create(storage, source, clock, random));
+  TKM_ASSIGN_OR_RETURN(crypto::KeyRing keys,
+                       crypto::KeyRing::create(storage, source, clock, random));
   audit::AuditLog audit(*db, clock);
   audit::Actor system{"system:init", o.terminal};
   {
     TKM_ASSIGN_OR_RETURN(store::Transaction tx, db->begin());
     TKM_RETURN_IF_ERROR(keys.ensure_key(kAuditSigningKey));
-    TKM_RETURN_IF_ERROR(audit.append(
-        tx, {system, "deployment.init", "deployment:" + cfg->get_string("deployment.name"), audit::Outcome::success,
-             nlohmann::json{{"role", zone_role_name(o.role)}, {"master_key", o.passphrase ? "passphrase" : "file"}}.dump(),
-             {}}));
+    TKM_RETURN_IF_ERROR(
+        audit.append(tx, {system,
+                          "deployment.init",
+                          "deployment:" + cfg->get_string("deployment.name"),
+                          audit::Outcome::success,
+                          nlohmann::json{{"role", zone_role_name(o.role)},
+                                         {"master_key", o.passphrase ? "passphrase" : "file"}}
+                              .dump(),
+                          {}}));
     TKM_RETURN_IF_ERROR(tx.commit());
   }
-  security::AccountStore accounts(*db, keys, audit, clock, random, Deployment::password_policy(*cfg));
-  TKM_ASSIGN_OR_RETURN(report.officer_password,
-                       accounts.create(system, {o.officer_id, o.officer_name, security::Role::security_officer}));
+  security::AccountStore accounts(*db, keys, audit, clock, random,
+                                  Deployment::password_policy(*cfg));
+  TKM_ASSIGN_OR_RETURN(
+      report.officer_password,
+      accounts.create(system, {o.officer_id, o.officer_name, security::Role::security_officer}));
   TKM_ASSIGN_OR_RETURN(report.officer_totp, accounts.enroll_totp(system, o.officer_id));
   return report;
 }
@@ -194,24 +272,29 @@ Result<InitReport> init_deployment(const InitOptions& o, const Clock& clock, Ran
   if (dir.filename().empty()) dir = dir.parent_path();
   std::error_code ec;
   if (fs::exists(dir, ec) && !(fs::is_directory(dir, ec) && fs::is_empty(dir, ec))) {
-    return fail(Errc::already_exists,
-                {"フォルダが空ではありません。既存のデプロイメントを守るため、何も変更しませんでした",
-                 "the folder is not empty; to protect an existing deployment nothing was changed"},
-                Location{.file = dir.string()});
+    return fail(
+        Errc::already_exists,
+        {"フォルダが空ではありません。既存のデプロイメントを守るため、何も変更しませんでした",
+         "the folder is not empty; to protect an existing deployment nothing was changed"},
+        Location{.file = dir.string()});
   }
   if (!fs::is_directory(dir.parent_path(), ec)) {
-    return fail(Errc::not_found, {"親フォルダ「" + dir.parent_path().string() + "」がありません",
-                                  "parent folder '" + dir.parent_path().string() + "' does not exist"});
+    return fail(Errc::not_found,
+                {"親フォルダ「" + dir.parent_path().string() + "」がありません",
+                 "parent folder '" + dir.parent_path().string() + "' does not exist"});
   }
-  fs::path staging = dir.parent_path() / ("." + dir.filename().string() + ".init-" + new_id(clock, random));
+  fs::path staging =
+      dir.parent_path() / ("." + dir.filename().string() + ".init-" + new_id(clock, random));
   TKM_RETURN_IF_ERROR(make_directory(staging, 0700));
   auto report = build(staging, o, clock, random);
   if (report && ::rename(staging.c_str(), dir.c_str()) != 0) {
     int err = errno;
     report = fail(err == ENOTEMPTY || err == EEXIST ? Errc::already_exists : Errc::io,
-                  {"「" + dir.string() + "」に配置できません（作成中に別のファイルが置かれた可能性があります）: " + std::strerror(err),
-                   "cannot move the deployment into '" + dir.string() + "' (something appeared there meanwhile): " +
-                       std::strerror(err)},
+                  {"「" + dir.string() +
+                       "」に配置できません（作成中に別のファイルが置かれた可能性があります）: " +
+                       std::strerror(err),
+                   "cannot move the deployment into '" + dir.string() +
+                       "' (something appeared there meanwhile): " + std::strerror(err)},
                   Location{.file = dir.string()});
   }
   if (!report) {
@@ -223,20 +306,26 @@ Result<InitReport> init_deployment(const InitOptions& o, const Clock& clock, Ran
   return report;
 }
 
-Result<std::unique_ptr<Deployment>> Deployment::open(const fs::path& dir, const OpenOptions& options,
-                                                     const Clock& clock, Random& random) {
+Result<std::unique_ptr<Deployment>> Deployment::open(const fs::path& dir,
+                                                     const OpenOptions& options, const Clock& clock,
+                                                     Random& random) {
   auto cfg = load_config(dir);
   if (!cfg) return std::unexpected(config_error(cfg.error()));
   std::unique_ptr<Deployment> d(new Deployment(dir, std::move(*cfg)));
   const auto& c = d->config_;
-  TKM_ASSIGN_OR_RETURN(d->db_, store::SqliteDatabase::open(database_path(dir, c),
-                                                          {.busy_timeout_ms = static_cast<int>(c.get_int("store.busy_timeout_ms"))}));
-  for (const auto& module : database_schemas()) TKM_RETURN_IF_ERROR(store::migrate(*d->db_, module, clock));
+  TKM_ASSIGN_OR_RETURN(
+      d->db_, store::SqliteDatabase::open(
+                  database_path(dir, c),
+                  {.busy_timeout_ms = static_cast<int>(c.get_int("store.busy_timeout_ms"))}));
+  for (const auto& module : database_schemas())
+    TKM_RETURN_IF_ERROR(store::migrate(*d->db_, module, clock));
   crypto::MasterKeySource source = crypto::KeyFileSource{master_key_path(dir, c)};
   if (c.get_string("keys.source") == "passphrase") {
     if (!options.passphrase) {
-      return fail(Errc::invalid_argument, {"このデプロイメントはパスフレーズで開きます（--passphrase-file で指定してください）",
-                                           "this deployment is opened with a passphrase (give --passphrase-file)"});
+      return fail(
+          Errc::invalid_argument,
+          {"このデプロイメントはパスフレーズで開きます（--passphrase-file で指定してください）",
+           "this deployment is opened with a passphrase (give --passphrase-file)"});
     }
     source = crypto::PassphraseSource{*options.passphrase, {}};
   }

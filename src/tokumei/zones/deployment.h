@@ -72,8 +72,9 @@ struct OpenOptions {
 // An opened deployment: configuration, database (migrated), key ring, audit log and accounts.
 class Deployment {
  public:
-  static Result<std::unique_ptr<Deployment>> open(const std::filesystem::path& dir, const OpenOptions& options,
-                                                  const Clock& clock, Random& random);
+  static Result<std::unique_ptr<Deployment>> open(const std::filesystem::path& dir,
+                                                  const OpenOptions& options, const Clock& clock,
+                                                  Random& random);
 
   const std::filesystem::path& dir() const { return dir_; }
   const config::Config& config() const { return config_; }
@@ -83,13 +84,17 @@ class Deployment {
   security::AccountStore& accounts() { return *accounts_; }
 
   // Paths named by the configuration, resolved against the deployment folder.
-  static std::filesystem::path database_path(const std::filesystem::path& dir, const config::Config& config);
-  static std::filesystem::path master_key_path(const std::filesystem::path& dir, const config::Config& config);
+  static std::filesystem::path database_path(const std::filesystem::path& dir,
+                                             const config::Config& config);
+  static std::filesystem::path master_key_path(const std::filesystem::path& dir,
+                                               const config::Config& config);
   static security::PasswordPolicy password_policy(const config::Config& config);
-  static std::expected<config::Config, std::vector<Error>> load_config(const std::filesystem::path& dir);
+  static std::expected<config::Config, std::vector<Error>> load_config(
+      const std::filesystem::path& dir);
 
  private:
-  Deployment(std::filesystem::path dir, config::Config config) : dir_(std::move(dir)), config_(std::move(config)) {}
+  Deployment(std::filesystem::path dir, config::Config config)
+      : dir_(std::move(dir)), config_(std::move(config)) {}
   std::filesystem::path dir_;
   config::Config config_;
   std::unique_ptr<store::SqliteDatabase> db_;

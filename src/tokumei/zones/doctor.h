@@ -20,8 +20,8 @@ enum class Severity { ok, warning, problem, skipped };
 struct Finding {
   std::string check;  // stable identifier: "folder", "config", "master_key", …
   Severity severity;
-  Text message;       // what was found
-  Text fix;           // what to do (empty when nothing needs doing)
+  Text message;  // what was found
+  Text fix;      // what to do (empty when nothing needs doing)
 };
 
 struct DoctorOptions {
@@ -29,7 +29,8 @@ struct DoctorOptions {
 };
 
 // Runs every check; later checks that depend on a failed one are reported as skipped.
-std::vector<Finding> examine_deployment(const std::filesystem::path& dir, const DoctorOptions& options,
-                                        const Clock& clock, Random& random);
+std::vector<Finding> examine_deployment(const std::filesystem::path& dir,
+                                        const DoctorOptions& options, const Clock& clock,
+                                        Random& random);
 
 }  // namespace tokumei::zones

@@ -70,7 +70,7 @@ TEST(PasswordRulesAuthn03, LengthIsCountedInCharactersNotBytes) {
                    "パスワードは 8 文字以上にしてください（現在 7 文字）",
                    "password must be at least 8 characters (it has 7)");
   // Eight characters (5 kana, 2 digits, 1 symbol) are enough.
-  expect_accepted(kUser, "パスワード12!");
+  expect_accepted(kUser, "ひまわり畑12!");
 }
 
 TEST(PasswordRulesAuthn03, MinimumLengthBelowEightIsRaisedToEight) {
@@ -120,10 +120,9 @@ TEST(PasswordRulesAuthn03, SeveralMissingClassesAreAllNamed) {
   expect_violation(check_password_rules(kUser, "KxmvqPlrTz", default_policy()),
                    "パスワードには英字・数字・記号をすべて含めてください（不足: 数字・記号）",
                    "password must mix letters, digits and symbols (missing: a digit, a symbol)");
-  expect_violation(
-      check_password_rules(kUser, "72946138", default_policy()),
-      "パスワードには英字・数字・記号をすべて含めてください（不足: 英字・記号）",
-      "password must mix letters, digits and symbols (missing: a letter, a symbol)");
+  expect_violation(check_password_rules(kUser, "72946138", default_policy()),
+                   "パスワードには英字・数字・記号をすべて含めてください（不足: 英字・記号）",
+                   "password must mix letters, digits and symbols (missing: a letter, a symbol)");
 }
 
 TEST(PasswordRulesAuthn03, SpaceCountsAsSymbol) { expect_accepted(kUser, "Kx7 mVq2 pLr"); }
@@ -150,8 +149,8 @@ TEST(PasswordRulesAuthn04, UserIdIsComparedCaseInsensitively) {
 TEST(PasswordRulesAuthn04, PasswordContainingUserIdIsRefused) {
   expect_violation(check_password_rules("yamada_t-77", "Xq#YamaDa_T-77z", default_policy()),
                    kContainsIdJa, kContainsIdEn);
-  expect_violation(check_password_rules("kimura.h", "9!KIMURA.Hx", default_policy()),
-                   kContainsIdJa, kContainsIdEn);
+  expect_violation(check_password_rules("kimura.h", "9!KIMURA.Hx", default_policy()), kContainsIdJa,
+                   kContainsIdEn);
 }
 
 TEST(PasswordRulesAuthn04, PartOfTheUserIdIsAllowed) {
@@ -163,8 +162,8 @@ TEST(PasswordRulesAuthn04, PartOfTheUserIdIsAllowed) {
 // AUTHN-04: blocklist
 
 TEST(PasswordRulesAuthn04, CommonPasswordsAreBlocklisted) {
-  for (const char* pw : {"Password1!", "P@ssw0rd1!", "Qwerty123!", "12345678!", "Sakura2024!",
-                         "Admin#2025"}) {
+  for (const char* pw :
+       {"Password1!", "P@ssw0rd1!", "Qwerty123!", "12345678!", "Sakura2024!", "Admin#2025"}) {
     EXPECT_TRUE(is_common_password(pw)) << pw;
   }
 }
@@ -265,18 +264,28 @@ TEST(OneTimePasswordAuthn09, IsDeterministicPerSeedAndDiffersAcrossSeeds) {
   EXPECT_EQ(seen.size(), 200u);
 }
 
+// Regression: a repeated letter with a digit and symbol on the end passed every rule.
+TEST(PasswordRulesAuthn04Regression, RepeatedLetterWithDecorationIsRefused) {
+  EXPECT_TRUE(is_common_password("aaaaaaa1!"));
+  EXPECT_FALSE(check_password_rules("kimura.h", "aaaaaaa1!", PasswordPolicy{}).has_value());
+}
+
+// Regression: leet characters at the edge of a blocklisted word were peeled off as decoration.
+TEST(PasswordRulesAuthn04Regression, LeetAtTheEdgeOfABlocklistedWordIsRefused) {
+  for (const char* pw : {"Sakur@2024!", "@dmin#2025", "$ecret2024!", "P@ssw0rd1!"}) {
+    EXPECT_TRUE(is_common_password(pw)) << pw;
+    EXPECT_FALSE(check_password_rules("kimura.h", pw, PasswordPolicy{}).has_value()) << pw;
+  }
+}
+
+// Regression: Japanese passphrases with one (repeated) digit were refused as "too easy".
+TEST(PasswordRulesAuthn03Regression, JapanesePassphraseWithOneRepeatedDigitIsAccepted) {
+  for (const char* pw : {"日本の桜は美しい7!", "秋の夕暮れ22!"}) {
+    EXPECT_TRUE(check_password_rules("kimura.h", pw, PasswordPolicy{}).has_value()) << pw;
+  }
+  // ...while the word "password" in kana is as weak as in English.
+  EXPECT_TRUE(is_common_password("パスワード11!"));
+}
+
 }  // namespace
 }  // namespace tokumei::security
-namespace tokumei::security {
-namespace {
-TEST(ZZProbe, Bugs) {
-  for (const char* pw : {"aaaaaaa1!", "Sakur@2024!", "@dmin#2025", "$ecret2024", "T0ky0!", "7okyo!"}) {
-    EXPECT_TRUE(is_common_password(pw)) << pw;
-  }
-  for (const char* pw : {"日本の桜は美しい7!", "ひみつのあいことば1#", "パスワード11!"}) {
-    Status s = check_password_rules("kimura.h", pw, PasswordPolicy{});
-    EXPECT_TRUE(s.has_value()) << pw << " " << (s ? "" : s.error().message(Lang::en));
-  }
-}
-}
-}

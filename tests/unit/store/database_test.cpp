@@ -18,8 +18,10 @@ namespace {
 
 using tokumei::testing::TempDir;
 
-std::unique_ptr<SqliteDatabase> open_db(const std::filesystem::path& path, int busy_timeout_ms = 5000) {
-  auto db = SqliteDatabase::open(path, SqliteOptions{.create = true, .busy_timeout_ms = busy_timeout_ms});
+std::unique_ptr<SqliteDatabase> open_db(const std::filesystem::path& path,
+                                        int busy_timeout_ms = 5000) {
+  auto db =
+      SqliteDatabase::open(path, SqliteOptions{.create = true, .busy_timeout_ms = busy_timeout_ms});
   EXPECT_TRUE(db.has_value()) << (db ? "" : db.error().describe(Lang::en));
   return db ? std::move(*db) : nullptr;
 }
@@ -35,8 +37,9 @@ class DatabaseTest : public ::testing::Test {
   void SetUp() override {
     db_ = open_db(dir_ / "test.db");
     ASSERT_NE(db_, nullptr);
-    ASSERT_TRUE(db_->execute_script("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT UNIQUE);"
-                                    "CREATE TABLE v (x);"));
+    ASSERT_TRUE(
+        db_->execute_script("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT UNIQUE);"
+                            "CREATE TABLE v (x);"));
   }
 
   TempDir dir_;
@@ -160,7 +163,8 @@ TEST_F(DatabaseTest, ValuesRoundTripThroughWhereClauses) {
   auto row = db_->query_one("SELECT id, name FROM t WHERE name = ?", {name});
   ASSERT_TRUE(row.has_value());
   EXPECT_EQ(row->integer(0), std::numeric_limits<std::int64_t>::min());
-  auto by_id = db_->query_one("SELECT name FROM t WHERE id = ?", {std::numeric_limits<std::int64_t>::min()});
+  auto by_id =
+      db_->query_one("SELECT name FROM t WHERE id = ?", {std::numeric_limits<std::int64_t>::min()});
   ASSERT_TRUE(by_id.has_value());
   EXPECT_EQ(by_id->text(0), name);
 }
@@ -178,7 +182,8 @@ TEST_F(DatabaseTest, IntAndStringLiteralsBindAsIntegerAndText) {
 }
 
 TEST_F(DatabaseTest, ExecuteReturnsChangedRowCount) {
-  ASSERT_TRUE(db_->execute_script("INSERT INTO v VALUES (1); INSERT INTO v VALUES (2); INSERT INTO v VALUES (3);"));
+  ASSERT_TRUE(db_->execute_script(
+      "INSERT INTO v VALUES (1); INSERT INTO v VALUES (2); INSERT INTO v VALUES (3);"));
   auto n = db_->execute("UPDATE v SET x = x + 10 WHERE x >= ?", {std::int64_t{2}});
   ASSERT_TRUE(n.has_value());
   EXPECT_EQ(*n, 2);
@@ -214,10 +219,12 @@ TEST_F(DatabaseTest, BadSqlIsADatabaseErrorNamingTheStatement) {
 
 TEST_F(DatabaseTest, UniqueViolationIsAlreadyExists) {
   ASSERT_TRUE(db_->execute("INSERT INTO t (id, name) VALUES (?, ?)", {std::int64_t{1}, "tanaka"}));
-  auto dup_name = db_->execute("INSERT INTO t (id, name) VALUES (?, ?)", {std::int64_t{2}, "tanaka"});
+  auto dup_name =
+      db_->execute("INSERT INTO t (id, name) VALUES (?, ?)", {std::int64_t{2}, "tanaka"});
   ASSERT_FALSE(dup_name.has_value());
   EXPECT_EQ(dup_name.error().code(), Errc::already_exists);
-  auto dup_key = db_->execute("INSERT INTO t (id, name) VALUES (?, ?)", {std::int64_t{1}, "suzuki"});
+  auto dup_key =
+      db_->execute("INSERT INTO t (id, name) VALUES (?, ?)", {std::int64_t{1}, "suzuki"});
   ASSERT_FALSE(dup_key.has_value());
   EXPECT_EQ(dup_key.error().code(), Errc::already_exists);
   EXPECT_EQ(count_rows(*db_, "t"), 1);
@@ -255,7 +262,8 @@ TEST_F(DatabaseTest, QueryOneReturnsTheFirstRow) {
 }
 
 TEST(Row, AccessorsThrowLogicErrorOnWrongType) {
-  Row r({Value(nullptr), Value(std::int64_t{5}), Value(2.5), Value(std::string("x")), Value(Bytes{1, 2})});
+  Row r({Value(nullptr), Value(std::int64_t{5}), Value(2.5), Value(std::string("x")),
+         Value(Bytes{1, 2})});
   EXPECT_EQ(r.size(), 5u);
   EXPECT_THROW((void)r.integer(0), std::logic_error);
   EXPECT_THROW((void)r.text(0), std::logic_error);
@@ -525,6 +533,36 @@ TEST_F(DatabaseTest, SecondWriterTimesOutWhileFirstHoldsTheWriteLock) {
   ASSERT_TRUE(other->execute("INSERT INTO t (id, name) VALUES (2, 'second')"));
   ASSERT_TRUE(later->commit());
   EXPECT_EQ(count_rows(*db_, "t"), 2);
+}
+
+// Regression: rolling back an outer transaction while an inner one was open left the depth wrong,
+// so later begin() calls opened savepoints outside any transaction.
+TEST(TransactionRegression, RollingBackOuterWhileInnerOpenKeepsDepthRight) {
+  auto db = std::move(*SqliteDatabase::open(":memory:", {.create = true}));
+  {
+    auto outer = db->begin();
+    ASSERT_TRUE(outer.has_value());
+    auto inner = db->begin();
+    ASSERT_TRUE(inner.has_value());
+    ASSERT_TRUE(outer->rollback().has_value());
+    EXPECT_FALSE(inner->commit().has_value());  // its transaction is gone
+  }
+  EXPECT_EQ(db->transaction_depth(), 0);
+  auto tx = db->begin();
+  ASSERT_TRUE(tx.has_value());
+  EXPECT_EQ(db->transaction_depth(), 1);
+  EXPECT_TRUE(tx->commit().has_value());
+}
+
+// Regression: an empty Bytes value was stored as NULL.
+TEST(SqliteRegression, EmptyBlobRoundTripsAsEmptyBlob) {
+  auto db = std::move(*SqliteDatabase::open(":memory:", {.create = true}));
+  ASSERT_TRUE(db->execute_script("CREATE TABLE v (x BLOB NOT NULL);").has_value());
+  ASSERT_TRUE(db->execute("INSERT INTO v (x) VALUES (?)", {Bytes{}}).has_value());
+  auto row = db->query_one("SELECT typeof(x), x FROM v");
+  ASSERT_TRUE(row.has_value());
+  EXPECT_EQ(row->text(0), "blob");
+  EXPECT_EQ((*row)[1], Value(Bytes{}));
 }
 
 }  // namespace

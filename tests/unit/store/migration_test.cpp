@@ -26,12 +26,13 @@ bool table_exists(Database& db, const std::string& name) {
 }
 
 SchemaModule clinic_module() {
-  return {"clinic",
-          {{1, "patients", "CREATE TABLE patients (id INTEGER PRIMARY KEY, code TEXT NOT NULL);"},
-           {2, "visits",
-            "CREATE TABLE visits (id INTEGER PRIMARY KEY, patient INTEGER REFERENCES patients (id));"
-            "CREATE INDEX visits_patient ON visits (patient);"},
-           {3, "patient sex", "ALTER TABLE patients ADD COLUMN sex TEXT;"}}};
+  return {
+      "clinic",
+      {{1, "patients", "CREATE TABLE patients (id INTEGER PRIMARY KEY, code TEXT NOT NULL);"},
+       {2, "visits",
+        "CREATE TABLE visits (id INTEGER PRIMARY KEY, patient INTEGER REFERENCES patients (id));"
+        "CREATE INDEX visits_patient ON visits (patient);"},
+       {3, "patient sex", "ALTER TABLE patients ADD COLUMN sex TEXT;"}}};
 }
 
 class MigrationTest : public ::testing::Test {
@@ -126,7 +127,8 @@ TEST_F(MigrationTest, MigrationAppendedLaterIsAppliedAloneWithItsOwnTime) {
   EXPECT_EQ(*second, 1);
   EXPECT_EQ(version("clinic"), 3);
 
-  auto rows = db_->query("SELECT version, applied_at FROM tokumei_schema WHERE module = 'clinic' ORDER BY version");
+  auto rows = db_->query(
+      "SELECT version, applied_at FROM tokumei_schema WHERE module = 'clinic' ORDER BY version");
   ASSERT_TRUE(rows.has_value());
   ASSERT_EQ(rows->size(), 3u);
   EXPECT_EQ((*rows)[0].integer(1), to_unix_ms(kStart));
@@ -176,7 +178,8 @@ TEST_F(MigrationTest, ChangedAppliedMigrationIsIntegrityError) {
   auto n = migrate(*db_, changed, clock_);
   ASSERT_FALSE(n.has_value());
   EXPECT_EQ(n.error().code(), Errc::integrity);
-  EXPECT_NE(n.error().message(Lang::en).find("migration 2"), std::string::npos) << n.error().message(Lang::en);
+  EXPECT_NE(n.error().message(Lang::en).find("migration 2"), std::string::npos)
+      << n.error().message(Lang::en);
   EXPECT_EQ(version("clinic"), 3);
 }
 
@@ -209,8 +212,10 @@ TEST_F(MigrationTest, DatabaseNewerThanProgramIsInvalidInput) {
   auto n = migrate(*db_, older, clock_);
   ASSERT_FALSE(n.has_value());
   EXPECT_EQ(n.error().code(), Errc::invalid_input);
-  EXPECT_NE(n.error().message(Lang::en).find("version 3"), std::string::npos) << n.error().message(Lang::en);
-  EXPECT_NE(n.error().message(Lang::en).find("version 2"), std::string::npos) << n.error().message(Lang::en);
+  EXPECT_NE(n.error().message(Lang::en).find("version 3"), std::string::npos)
+      << n.error().message(Lang::en);
+  EXPECT_NE(n.error().message(Lang::en).find("version 2"), std::string::npos)
+      << n.error().message(Lang::en);
   EXPECT_EQ(version("clinic"), 3);
 }
 
@@ -227,7 +232,8 @@ TEST_F(MigrationTest, NonContiguousNumberingIsInternal) {
   ASSERT_FALSE(z.has_value());
   EXPECT_EQ(z.error().code(), Errc::internal);
 
-  SchemaModule out_of_order{"order", {{2, "b", "CREATE TABLE ob (x);"}, {1, "a", "CREATE TABLE oa (x);"}}};
+  SchemaModule out_of_order{"order",
+                            {{2, "b", "CREATE TABLE ob (x);"}, {1, "a", "CREATE TABLE oa (x);"}}};
   auto o = migrate(*db_, out_of_order, clock_);
   ASSERT_FALSE(o.has_value());
   EXPECT_EQ(o.error().code(), Errc::internal);
@@ -259,7 +265,8 @@ TEST_F(MigrationTest, ModulesAreIndependent) {
   ASSERT_TRUE(c.has_value());
   EXPECT_EQ(*c, 0);
 
-  auto at = db_->query_one("SELECT applied_at FROM tokumei_schema WHERE module = 'audit' AND version = 1");
+  auto at = db_->query_one(
+      "SELECT applied_at FROM tokumei_schema WHERE module = 'audit' AND version = 1");
   ASSERT_TRUE(at.has_value());
   EXPECT_EQ(at->integer(0), to_unix_ms(kStart + 1s));
 }
