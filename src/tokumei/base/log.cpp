@@ -37,9 +37,10 @@ Result<Level> parse_level(std::string_view name) {
                "log level must be one of debug, info, warn, error: " + std::string(name)});
 }
 
-Result<Logger> Logger::open(std::string name, Level level, const std::filesystem::path& file) {
+Result<Logger> Logger::open(std::string name, Level level, const std::filesystem::path& file,
+                            bool to_stderr) {
   std::vector<spdlog::sink_ptr> sinks;
-  sinks.push_back(std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  if (to_stderr) sinks.push_back(std::make_shared<spdlog::sinks::stderr_sink_mt>());
   if (!file.empty()) {
     try {
       sinks.push_back(std::make_shared<spdlog::sinks::basic_file_sink_mt>(file.string()));

@@ -20,6 +20,7 @@
 #include "tokumei/audit/audit_log.h"
 #include "tokumei/base/clock.h"
 #include "tokumei/base/config.h"
+#include "tokumei/base/log.h"
 #include "tokumei/base/random.h"
 #include "tokumei/crypto/key_ring.h"
 #include "tokumei/security/accounts.h"
@@ -82,6 +83,8 @@ class Deployment {
   crypto::KeyRing& keys() { return *keys_; }
   audit::AuditLog& audit() { return *audit_; }
   security::AccountStore& accounts() { return *accounts_; }
+  // Operational log (log.file in tokumei.toml); security events go to audit() instead.
+  const log::Logger& logger() const { return logger_; }
 
   // Paths named by the configuration, resolved against the deployment folder.
   static std::filesystem::path database_path(const std::filesystem::path& dir,
@@ -102,6 +105,7 @@ class Deployment {
   std::optional<crypto::KeyRing> keys_;
   std::optional<audit::AuditLog> audit_;
   std::optional<security::AccountStore> accounts_;
+  log::Logger logger_ = log::Logger::null();
 };
 
 }  // namespace tokumei::zones

@@ -96,6 +96,10 @@ TEST_F(DeploymentTest, InitCreatesThePrivateLayoutAndTheFirstOfficer) {
   EXPECT_EQ((*entries)[1].entry.action, "account.create");
   EXPECT_EQ((*entries)[2].entry.action, "account.totp.enroll");
   EXPECT_TRUE((*d)->audit().verify()->ok());
+  // The operational log is JSON lines in logs/ and names the event, not the secrets.
+  std::string log = testing::read_file(dir / "logs/tokumei.log");
+  EXPECT_THAT(log, HasSubstr(R"("event":"deployment.created")"));
+  EXPECT_THAT(log, ::testing::Not(HasSubstr(report->officer_password.password)));
   // Nothing but the deployment is left beside it (no staging folder).
   EXPECT_EQ(siblings(tmp.path()), std::vector<std::string>{"core"});
 }
