@@ -21,8 +21,12 @@ void BM_AuditRecordOwnTransaction(benchmark::State& state) {
   auto db = std::move(*store::SqliteDatabase::open(dir / "audit.db", {.create = true}));
   (void)store::migrate(*db, audit::AuditLog::schema(), clock);
   audit::AuditLog log(*db, clock);
-  audit::Entry e{{"tanaka", "term-01"}, "auth.password", "user:tanaka", audit::Outcome::failure,
-                 R"({"reason":"wrong_password"})", {}};
+  audit::Entry e{{"tanaka", "term-01"},
+                 "auth.password",
+                 "user:tanaka",
+                 audit::Outcome::failure,
+                 R"({"reason":"wrong_password"})",
+                 {}};
   for (auto _ : state) benchmark::DoNotOptimize(log.record(e));
   state.SetItemsProcessed(state.iterations());
   db.reset();
@@ -35,8 +39,8 @@ void BM_AuditAppendBatchOf1000(benchmark::State& state) {
   auto db = std::move(*store::SqliteDatabase::open(":memory:", {.create = true}));
   (void)store::migrate(*db, audit::AuditLog::schema(), clock);
   audit::AuditLog log(*db, clock);
-  audit::Entry e{{"system:ingest", "core"}, "record.read", "batch:01", audit::Outcome::success, "{}",
-                 {"3f2a9c", "77b1e0"}};
+  audit::Entry e{{"system:ingest", "core"}, "record.read", "batch:01",
+                 audit::Outcome::success,   "{}",          {"3f2a9c", "77b1e0"}};
   for (auto _ : state) {
     auto tx = db->begin();
     for (int i = 0; i < 1000; ++i) benchmark::DoNotOptimize(log.append(*tx, e));
@@ -50,8 +54,8 @@ void BM_KeyRingSealOpen(benchmark::State& state) {
   SystemClock clock;
   SystemRandom random;
   crypto::MemoryKeyRingStorage storage;
-  auto ring = crypto::KeyRing::create(storage, crypto::PassphraseSource{"bench", crypto::Argon2Params::for_tests()},
-                                      clock, random);
+  auto ring = crypto::KeyRing::create(
+      storage, crypto::PassphraseSource{"bench", crypto::Argon2Params::for_tests()}, clock, random);
   Bytes plaintext(static_cast<std::size_t>(state.range(0)), 0x5a);
   for (auto _ : state) {
     auto sealed = ring->seal("vault", as_bytes("person-key"), plaintext);

@@ -1,5 +1,6 @@
 #include "support/test_support.h"
 
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 
 #include <array>
@@ -21,6 +22,12 @@ TempDir::TempDir() {
 TempDir::~TempDir() {
   std::error_code ec;
   std::filesystem::remove_all(path_, ec);
+}
+
+Bytes unhex(std::string_view hex) {
+  auto bytes = hex_decode(hex);
+  EXPECT_TRUE(bytes.has_value()) << "bad hex in test vector: " << hex;
+  return bytes ? *bytes : Bytes{};
 }
 
 void write_file(const std::filesystem::path& path, const std::string& text) {

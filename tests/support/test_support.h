@@ -4,6 +4,9 @@
 
 #include <filesystem>
 #include <string>
+#include <string_view>
+
+#include "tokumei/base/bytes.h"
 
 namespace tokumei::testing {
 
@@ -20,6 +23,9 @@ class TempDir {
  private:
   std::filesystem::path path_;
 };
+
+// Decodes a hex test vector; a malformed one fails the current test.
+Bytes unhex(std::string_view hex);
 
 // Writes `text` to `path`, creating parent folders.
 void write_file(const std::filesystem::path& path, const std::string& text);

@@ -27,8 +27,8 @@ using Fields = std::vector<std::pair<std::string, std::string>>;
 // A named logger writing JSON lines to stderr and, optionally, to a file. Thread-safe.
 class Logger {
  public:
-  // Writes to `file` (unless empty) and, when `to_stderr`, to stderr. Errc::io if the file cannot be
-  // opened.
+  // Writes to `file` (unless empty) and, when `to_stderr`, to stderr. Errc::io if the file cannot
+  // be opened.
   static Result<Logger> open(std::string name, Level level, const std::filesystem::path& file = {},
                              bool to_stderr = true);
   // A logger that drops everything (tests, and tools whose output is for people).

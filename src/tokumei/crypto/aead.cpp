@@ -7,16 +7,12 @@
 #include <memory>
 #include <string>
 
+#include "tokumei/crypto/detail/openssl.h"
+
 namespace tokumei::crypto {
 namespace {
 
-template <auto Free>
-struct FreeWith {
-  template <class T>
-  void operator()(T* p) const {
-    Free(p);
-  }
-};
+using detail::FreeWith;
 using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, FreeWith<&EVP_CIPHER_CTX_free>>;
 using Cipher = std::unique_ptr<EVP_CIPHER, FreeWith<&EVP_CIPHER_free>>;
 
@@ -27,16 +23,7 @@ const EVP_CIPHER* aes256gcm() {
   return cipher.get();
 }
 
-// Takes the oldest OpenSSL error off this thread's queue (and clears the rest) so that one
-// failure does not leak into the next caller's diagnosis.
-std::string take_openssl_error() {
-  unsigned long code = ERR_get_error();
-  ERR_clear_error();
-  if (code == 0) return "no OpenSSL error recorded";
-  char buf[256];
-  ERR_error_string_n(code, buf, sizeof buf);
-  return buf;
-}
+using detail::take_openssl_error;
 
 std::unexpected<Error> openssl_failure(const std::string& step) {
   std::string detail = take_openssl_error();

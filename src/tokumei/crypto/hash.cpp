@@ -10,16 +10,12 @@
 #include <cstdlib>
 #include <memory>
 
+#include "tokumei/crypto/detail/openssl.h"
+
 namespace tokumei::crypto {
 namespace {
 
-template <auto Free>
-struct FreeWith {
-  template <class T>
-  void operator()(T* p) const {
-    Free(p);
-  }
-};
+using detail::FreeWith;
 using Md = std::unique_ptr<EVP_MD, FreeWith<&EVP_MD_free>>;
 using MdCtx = std::unique_ptr<EVP_MD_CTX, FreeWith<&EVP_MD_CTX_free>>;
 using Mac = std::unique_ptr<EVP_MAC, FreeWith<&EVP_MAC_free>>;
@@ -32,13 +28,7 @@ constexpr std::size_t kHkdfMaxLength = 255 * 32;  // RFC 5869 §2.3: L <= 255 * 
 // These functions have no error path: SHA-256 and HMAC cannot fail on valid memory, so a failure
 // here means a broken OpenSSL installation (missing default provider). Like SystemRandom without
 // entropy, stopping is the only safe answer; carrying on with a zero digest would be worse.
-[[noreturn]] void die(const char* step) {
-  unsigned long code = ERR_get_error();
-  char detail[256] = "no OpenSSL error recorded";
-  if (code != 0) ERR_error_string_n(code, detail, sizeof detail);
-  std::fprintf(stderr, "tokumei: fatal: OpenSSL %s failed: %s\n", step, detail);
-  std::abort();
-}
+[[noreturn]] void die(const char* step) { detail::openssl_fatal(step); }
 
 // Fetched once rather than on every call (an implicit fetch costs more than hashing 32 bytes).
 // The fetched objects are reference-counted and safe to share between threads.

@@ -8,16 +8,12 @@
 #include <memory>
 #include <string>
 
+#include "tokumei/crypto/detail/openssl.h"
+
 namespace tokumei::crypto {
 namespace {
 
-template <auto Free>
-struct FreeWith {
-  template <class T>
-  void operator()(T* p) const {
-    Free(p);
-  }
-};
+using detail::FreeWith;
 using Pkey = std::unique_ptr<EVP_PKEY, FreeWith<&EVP_PKEY_free>>;
 using MdCtx = std::unique_ptr<EVP_MD_CTX, FreeWith<&EVP_MD_CTX_free>>;
 
@@ -25,11 +21,7 @@ using MdCtx = std::unique_ptr<EVP_MD_CTX, FreeWith<&EVP_MD_CTX_free>>;
 // Ed25519 cannot fail, so a failure means a broken OpenSSL installation. Stop rather than hand
 // out an empty signature that a caller might store.
 [[noreturn]] void die(const char* step) {
-  unsigned long code = ERR_get_error();
-  char detail[256] = "no OpenSSL error recorded";
-  if (code != 0) ERR_error_string_n(code, detail, sizeof detail);
-  std::fprintf(stderr, "tokumei: fatal: OpenSSL Ed25519 %s failed: %s\n", step, detail);
-  std::abort();
+  detail::openssl_fatal((std::string("Ed25519 ") + step).c_str());
 }
 
 Pkey private_pkey(const SecretBytes& seed) {

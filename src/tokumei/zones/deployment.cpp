@@ -304,8 +304,8 @@ Result<InitReport> init_deployment(const InitOptions& o, const Clock& clock, Ran
   TKM_RETURN_IF_ERROR(sync_directory(dir.parent_path()));
   report->dir = dir;
   if (auto d = Deployment::open(dir, {.passphrase = o.passphrase}, clock, random)) {
-    (*d)->logger().info("deployment.created", {{"role", std::string(zone_role_name(o.role))},
-                                               {"officer", o.officer_id}});
+    (*d)->logger().info("deployment.created",
+                        {{"role", std::string(zone_role_name(o.role))}, {"officer", o.officer_id}});
   }
   return report;
 }
@@ -339,7 +339,8 @@ Result<std::unique_ptr<Deployment>> Deployment::open(const fs::path& dir,
   d->audit_.emplace(*d->db_, clock);
   d->accounts_.emplace(*d->db_, *d->keys_, *d->audit_, clock, random, password_policy(c));
   TKM_ASSIGN_OR_RETURN(log::Level level, log::parse_level(c.get_string("log.level")));
-  TKM_ASSIGN_OR_RETURN(d->logger_, log::Logger::open("tokumei", level, dir / c.get_string("log.file"), false));
+  TKM_ASSIGN_OR_RETURN(d->logger_,
+                       log::Logger::open("tokumei", level, dir / c.get_string("log.file"), false));
   d->logger_.info("deployment.opened", {{"name", c.get_string("deployment.name")}});
   return d;
 }

@@ -2,8 +2,8 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "support/test_support.h"
@@ -14,7 +14,8 @@ namespace {
 using ::testing::HasSubstr;
 
 TEST(Log, RenderIsAJsonBodyWithEscapedValues) {
-  std::string body = Logger::render("store.migrated", {{"module", "audit"}, {"note", "引用符 \" と改行\n"}});
+  std::string body =
+      Logger::render("store.migrated", {{"module", "audit"}, {"note", "引用符 \" と改行\n"}});
   auto j = nlohmann::json::parse("{" + body + "}");
   EXPECT_EQ(j["event"], "store.migrated");
   EXPECT_EQ(j["module"], "audit");

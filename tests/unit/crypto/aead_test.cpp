@@ -4,14 +4,12 @@
 
 #include <string>
 
+#include "support/test_support.h"
+
 namespace tokumei::crypto {
 namespace {
 
-Bytes unhex(std::string_view hex) {
-  auto bytes = hex_decode(hex);
-  EXPECT_TRUE(bytes.has_value()) << "bad hex in test vector: " << hex;
-  return bytes ? *bytes : Bytes{};
-}
+using tokumei::testing::unhex;
 
 Bytes bytes_of(std::string_view text) {
   ByteView view = as_bytes(text);

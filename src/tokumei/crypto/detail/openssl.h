@@ -1,0 +1,27 @@
+#pragma once
+// Shared OpenSSL plumbing for crypto/*.cpp only (not part of the module's public interface).
+
+#include <memory>
+#include <string>
+
+namespace tokumei::crypto::detail {
+
+// Deleter for OpenSSL objects: std::unique_ptr<EVP_MD_CTX, FreeWith<&EVP_MD_CTX_free>>.
+template <auto Free>
+struct FreeWith {
+  template <class T>
+  void operator()(T* p) const {
+    Free(p);
+  }
+};
+
+// Takes the oldest OpenSSL error off this thread's queue (and clears the rest) so that one
+// failure does not leak into the next caller's diagnosis.
+std::string take_openssl_error();
+
+// For operations with no error path (hashing, Ed25519 with a checked key): a failure means a
+// broken OpenSSL installation, and stopping is the only safe answer — like SystemRandom without
+// entropy. Prints "tokumei: fatal: OpenSSL <what> failed: <reason>" and aborts.
+[[noreturn]] void openssl_fatal(const char* what);
+
+}  // namespace tokumei::crypto::detail
