@@ -11,7 +11,7 @@ namespace {
 struct InitArgs {
   std::string dir;
   std::string role = "core";
-  std::string officer = "officer";
+  std::string officer;
   std::string officer_name;
   std::string passphrase_file;
 };
@@ -109,10 +109,11 @@ void add_init(CLI::App& app, const Globals& g, int* exit_code) {
          tr(g, "サーバの役割 (core | intake | exit)", "server role (core | intake | exit)"))
       ->check(CLI::IsMember({"core", "intake", "exit"}))
       ->capture_default_str();
+  // AUTHN-01: the first account belongs to a named person, so there is no default ID.
   cmd->add_option("--officer", args->officer,
-                  tr(g, "最初の情報セキュリティ責任者の個人ユーザID",
-                     "personal user ID of the first security officer"))
-      ->capture_default_str();
+                  tr(g, "最初の情報セキュリティ責任者の個人ユーザID（英小文字で始まる3〜32文字）",
+                     "personal user ID of the first security officer (3-32 characters, from a-z)"))
+      ->required();
   cmd->add_option("--officer-name", args->officer_name,
                   tr(g, "その責任者の氏名", "that officer's name"));
   cmd->add_option(

@@ -81,6 +81,16 @@ int main(int argc, char** argv) {
          : "Exit codes: 0 success / 1 failed or problems found / 2 usage error / 3 refused to "
            "touch something that exists");
 
+  app.set_help_flag("-h,--help", ja ? "このヘルプを表示して終了する" : "print this help and exit");
+  // CLI11 words its own errors in English; say in the user's language what kind of error it is.
+  app.failure_message([ja](const CLI::App*, const CLI::Error& e) {
+    return ja ? "引数が正しくありません: " + std::string(e.what()) +
+                    "\n使い方は tokumei --help、各コマンドは tokumei <コマンド> --help "
+                    "で表示します\n"
+              : "usage error: " + std::string(e.what()) +
+                    "\nsee tokumei --help, or tokumei <command> --help\n";
+  });
+
   int exit_code = kOk;
   add_version(app, g, &exit_code);
   add_init(app, g, &exit_code);

@@ -54,7 +54,12 @@ TEST_F(CliTest, UsageErrorsExitWithTwo) {
   EXPECT_EQ(tokumei("").exit_code, 2);
   EXPECT_EQ(tokumei("init").exit_code, 2);  // --dir is required
   EXPECT_EQ(tokumei("frobnicate").exit_code, 2);
-  EXPECT_EQ(tokumei("init --dir x --role moon").exit_code, 2);
+  EXPECT_EQ(tokumei("init --dir x --role moon --officer sato").exit_code, 2);
+  // AUTHN-01: no default account name; the first officer must be named.
+  auto no_officer = tokumei("init --dir '" + (tmp / "core").string() + "'");
+  EXPECT_EQ(no_officer.exit_code, 2);
+  EXPECT_THAT(no_officer.output, HasSubstr("--officer"));
+  EXPECT_FALSE(std::filesystem::exists(tmp / "core"));
 }
 
 TEST_F(CliTest, InitPrintsTheOneTimeSecretsOnceAndRefusesTheSecondTime) {
