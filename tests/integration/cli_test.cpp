@@ -100,15 +100,16 @@ TEST_F(CliTest, DoctorRejectsABadConfigurationNamingFileLineAndKey) {
   auto dir = tmp / "core";
   ASSERT_EQ(tokumei(init_args(dir)).exit_code, 0);
   std::string text = read_file(dir / "tokumei.toml");
-  std::size_t at = text.find("lockout_threshold = 5");
+  std::size_t at = text.find("password_history = 5");
+  ASSERT_NE(at, std::string::npos);
   int line =
       1 + static_cast<int>(std::count(text.begin(), text.begin() + static_cast<long>(at), '\n'));
-  text.replace(at, 21, "lockout_threshold = \"five\"");
+  text.replace(at, 20, "password_history = \"five\"");
   write_file(dir / "tokumei.toml", text + "\n[security2]\nfoo = 1\n");
   auto r = tokumei("--lang en doctor --dir '" + dir.string() + "'");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.output, HasSubstr("tokumei.toml:" + std::to_string(line) +
-                                  ":1: security.lockout_threshold: "));
+                                  ":1: security.password_history: "));
   EXPECT_THAT(r.output, HasSubstr("security2"));
   EXPECT_THAT(r.output, HasSubstr("correct the configuration file"));
 
@@ -129,6 +130,12 @@ TEST_F(CliTest, DoctorJsonListsFindings) {
 
 TEST_F(CliTest, PassphraseFileDeployment) {
   write_file(tmp / "pass.txt", "a long passphrase, not a key file\n");
+  auto loose = tokumei(init_args(tmp / "loose") + " --passphrase-file '" +
+                       (tmp / "pass.txt").string() + "'");
+  EXPECT_EQ(loose.exit_code, 1);  // readable by others: refused like a loose key file
+  EXPECT_THAT(loose.output, HasSubstr("chmod 600"));
+  std::filesystem::permissions(
+      tmp / "pass.txt", std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   auto dir = tmp / "core";
   auto r = tokumei(init_args(dir) + " --passphrase-file '" + (tmp / "pass.txt").string() + "'");
   ASSERT_EQ(r.exit_code, 0) << r.output;

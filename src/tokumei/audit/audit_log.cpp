@@ -1,5 +1,6 @@
 #include "tokumei/audit/audit_log.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 namespace tokumei::audit {
@@ -36,24 +37,51 @@ constexpr const char* kSelect =
     "chain_hash "
     "FROM audit_entries";
 
+// Reads a stored row back into an entry. Every column is checked, because a row altered behind
+// the log's back must be reported as tampering, not crash the verifier.
 Result<StoredEntry> from_row(const store::Row& r) {
+  std::int64_t seq = r.integer(0);  // INTEGER PRIMARY KEY: always an integer
+  auto bad = [&](std::string_view what) {
+    return fail(Errc::integrity, {"監査エントリ " + std::to_string(seq) + " の" +
+                                      std::string(what) + "が不正です（改ざんの疑い）",
+                                  "audit entry " + std::to_string(seq) + " has a malformed " +
+                                      std::string(what) + " (altered?)"});
+  };
+  auto is = [&]<class T>(std::size_t i) { return std::holds_alternative<T>(r[i]); };
+  if (!is.operator()<std::int64_t>(1)) return bad("at");
+  for (std::size_t i = 2; i <= 8; ++i) {
+    if (!is.operator()<std::string>(i)) return bad("text column");
+  }
+  if (!is.operator()<Bytes>(9) || !is.operator()<Bytes>(10) || r.blob(9).size() != 32 ||
+      r.blob(10).size() != 32) {
+    return bad("hash");
+  }
   StoredEntry s;
-  s.seq = r.integer(0);
+  s.seq = seq;
   s.at = from_unix_ms(r.integer(1));
   s.entry.actor = {r.text(2), r.text(3)};
   s.entry.action = r.text(4);
   s.entry.object = r.text(5);
-  TKM_ASSIGN_OR_RETURN(s.entry.outcome, parse_outcome(r.text(6)));
+  auto outcome = parse_outcome(r.text(6));
+  if (!outcome) return bad("outcome");
+  s.entry.outcome = *outcome;
   s.entry.detail = r.text(7);
+  // The hash covers the subjects as a list, so the stored text must be exactly that list's form.
   auto subjects = nlohmann::json::parse(r.text(8), nullptr, false);
-  if (subjects.is_array()) {
-    for (const auto& v : subjects) {
-      if (v.is_string()) s.entry.subjects.push_back(v.get<std::string>());
-    }
+  if (!subjects.is_array() || subjects.dump() != r.text(8)) return bad("subjects");
+  for (const auto& v : subjects) {
+    if (!v.is_string()) return bad("subjects");
+    s.entry.subjects.push_back(v.get<std::string>());
   }
   s.leaf_hash = to_digest(r.blob(9));
   s.chain_hash = to_digest(r.blob(10));
   return s;
+}
+
+bool is_hex_reference(std::string_view s) {
+  return s.size() >= 6 && s.size() <= 128 && std::ranges::all_of(s, [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
 }
 
 }  // namespace
@@ -71,7 +99,8 @@ std::string_view outcome_name(Outcome o) {
 }
 
 store::SchemaModule AuditLog::schema() {
-  return {"audit", {{1, "append-only hash-chained audit entries", R"sql(
+  return {"audit",
+          {{1, "append-only hash-chained audit entries", R"sql(
 CREATE TABLE audit_entries (
   seq        INTEGER PRIMARY KEY,
   at         INTEGER NOT NULL,
@@ -91,6 +120,13 @@ CREATE TRIGGER audit_entries_no_update BEFORE UPDATE ON audit_entries
 BEGIN SELECT RAISE(ABORT, 'audit entries are append-only'); END;
 CREATE TRIGGER audit_entries_no_delete BEFORE DELETE ON audit_entries
 BEGIN SELECT RAISE(ABORT, 'audit entries are append-only'); END;
+)sql"},
+           // INSERT OR REPLACE deletes without firing DELETE triggers; requiring each new row to
+           // take exactly the next number closes that and any insertion out of sequence.
+           {2, "audit entries only take the next sequence number", R"sql(
+CREATE TRIGGER audit_entries_next_seq BEFORE INSERT ON audit_entries
+WHEN NEW.seq IS NOT (SELECT COALESCE(MAX(seq), 0) + 1 FROM audit_entries)
+BEGIN SELECT RAISE(ABORT, 'audit entries are append-only: only the next sequence number can be added'); END;
 )sql"}}};
 }
 
@@ -121,6 +157,13 @@ Result<std::int64_t> AuditLog::append(store::Transaction& tx, const Entry& entry
   if (entry.actor.user.empty() || entry.action.empty()) {
     return fail(Errc::invalid_argument, {"監査エントリには操作者と操作が必要です",
                                          "audit entry needs an actor and an action"});
+  }
+  for (const auto& subject : entry.subjects) {
+    if (!is_hex_reference(subject)) {
+      return fail(Errc::invalid_argument,
+                  {"監査エントリの subjects は患者の HMAC 参照（16進）だけにしてください",
+                   "audit entry subjects must be patient HMAC references (lower-case hex)"});
+    }
   }
   // What is hashed is exactly what is stored: an empty detail is the empty object.
   Entry stored = entry;
@@ -172,47 +215,51 @@ Result<VerifyReport> AuditLog::verify() {
   crypto::Digest prev{};
   std::int64_t expected = 1;
   constexpr std::int64_t kBatch = 1000;
+  auto bad = [&](std::int64_t seq, Text why) {
+    report.first_bad = seq;
+    report.problem = std::move(why);
+    return report;
+  };
   for (;;) {
-    TKM_ASSIGN_OR_RETURN(auto batch, read(expected, kBatch));
-    for (const auto& s : batch) {
-      auto bad = [&](Text why) {
-        report.first_bad = s.seq;
-        report.problem = std::move(why);
-      };
-      if (s.seq != expected) {
-        report.first_bad = expected;
-        report.problem = {
-            "監査エントリ " + std::to_string(expected) + " が欠落しています（削除の疑い）",
-            "audit entry " + std::to_string(expected) + " is missing (deleted?)"};
-        return report;
+    TKM_ASSIGN_OR_RETURN(store::Rows rows,
+                         db_->query(std::string(kSelect) + " WHERE seq >= ? ORDER BY seq LIMIT ?",
+                                    {expected, kBatch}));
+    for (const auto& row : rows) {
+      std::int64_t seq = row.integer(0);
+      if (seq != expected) {
+        return bad(expected,
+                   {"監査エントリ " + std::to_string(expected) + " が欠落しています（削除の疑い）",
+                    "audit entry " + std::to_string(expected) + " is missing (deleted?)"});
       }
-      if (leaf_hash(s.seq, s.at, s.entry) != s.leaf_hash) {
-        bad({"監査エントリ " + std::to_string(s.seq) +
-                 " の内容がハッシュと一致しません（改ざんの疑い）",
-             "audit entry " + std::to_string(s.seq) + " does not match its hash (altered?)"});
-        return report;
+      auto s = from_row(row);
+      if (!s) return bad(seq, s.error().text());
+      if (leaf_hash(s->seq, s->at, s->entry) != s->leaf_hash) {
+        return bad(seq,
+                   {"監査エントリ " + std::to_string(seq) +
+                        " の内容がハッシュと一致しません（改ざんの疑い）",
+                    "audit entry " + std::to_string(seq) + " does not match its hash (altered?)"});
       }
-      if (chain(prev, s.leaf_hash) != s.chain_hash) {
-        bad({"監査エントリ " + std::to_string(s.seq) + " でハッシュチェーンが切れています",
-             "the hash chain breaks at audit entry " + std::to_string(s.seq)});
-        return report;
+      if (chain(prev, s->leaf_hash) != s->chain_hash) {
+        return bad(seq,
+                   {"監査エントリ " + std::to_string(seq) + " でハッシュチェーンが切れています",
+                    "the hash chain breaks at audit entry " + std::to_string(seq)});
       }
-      prev = s.chain_hash;
+      prev = s->chain_hash;
       ++expected;
       ++report.entries;
     }
-    if (static_cast<std::int64_t>(batch.size()) < kBatch) break;
+    if (static_cast<std::int64_t>(rows.size()) < kBatch) break;
   }
-  // Rows the walk from 1 upwards cannot see (numbered 0 or below) are forgeries. Entries removed
-  // from the very end leave no gap here; the signed checkpoints of the Merkle log will catch that.
-  TKM_ASSIGN_OR_RETURN(store::Row count,
-                       db_->query_one("SELECT COUNT(*), COALESCE(MIN(seq), 1) FROM audit_entries"));
-  if (count.integer(0) != report.entries) {
-    report.first_bad = count.integer(1);
-    report.problem = {
-        "監査エントリ " + std::to_string(count.integer(1)) +
-            " は正規の連番の外にあります（挿入の疑い）",
-        "audit entry " + std::to_string(count.integer(1)) + " is outside the sequence (inserted?)"};
+  // The walk from 1 upwards cannot see rows numbered below 1 (the insert trigger refuses them; an
+  // older file might not). Entries removed from the very end leave no gap: the signed checkpoints
+  // of the Merkle log will catch that.
+  TKM_ASSIGN_OR_RETURN(store::Row low,
+                       db_->query_one("SELECT MIN(seq) FROM audit_entries WHERE seq < 1"));
+  if (!low.is_null(0)) {
+    return bad(low.integer(0), {"監査エントリ " + std::to_string(low.integer(0)) +
+                                    " は正規の連番の外にあります（挿入の疑い）",
+                                "audit entry " + std::to_string(low.integer(0)) +
+                                    " is outside the sequence (inserted?)"});
   }
   return report;
 }

@@ -50,11 +50,7 @@ EVP_KDF* hkdf_kdf() {
   return kdf.get();
 }
 
-// OpenSSL treats a null pointer as "not given" in places where an empty value is meant.
-const std::uint8_t* non_null(ByteView b) {
-  static constexpr std::uint8_t kEmpty = 0;
-  return b.data() != nullptr ? b.data() : &kEmpty;
-}
+using detail::non_null;
 
 }  // namespace
 

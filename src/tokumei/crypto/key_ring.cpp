@@ -82,15 +82,31 @@ Status MemoryKeyRingStorage::rewrap(const MasterRecord& master,
   return ok();
 }
 
-Status MemoryKeyRingStorage::destroy(std::uint32_t id, std::int64_t destroyed_ms) {
+Result<int> MemoryKeyRingStorage::destroy(const std::string& purpose, std::int64_t destroyed_ms) {
+  int n = 0;
   for (auto& k : keys_) {
-    if (k.id == id) {
+    if (k.purpose == purpose && !k.destroyed_ms) {
       secure_wipe(k.wrapped.data(), k.wrapped.size());
       k.wrapped.clear();
       k.destroyed_ms = destroyed_ms;
+      ++n;
     }
   }
-  return ok();
+  return n;
+}
+
+KeyRing::Entry KeyRing::make_entry(WrappedKey record, SecretBytes key) {
+  Entry e{std::move(record), std::move(key), {}, {}, {}};
+  if (!e.key.empty()) {
+    auto derive = [&](std::string_view use) {
+      return hkdf_sha256(e.key.view(), {}, as_bytes("tokumei-subkey-v1|" + std::string(use)),
+                         kDataKeySize);
+    };
+    e.aead_key = derive("aes-256-gcm");
+    e.mac_key = derive("hmac-sha-256");
+    e.signing_seed = derive("ed25519");
+  }
+  return e;
 }
 
 // ---- KeyRing -----------------------------------------------------------------------------------
@@ -158,7 +174,7 @@ Result<KeyRing> KeyRing::unlock(KeyRingStorage& storage, const MasterKeySource& 
 
   TKM_ASSIGN_OR_RETURN(auto records, storage.load_keys());
   for (auto& rec : records) {
-    Entry entry{rec, {}};
+    SecretBytes data_key;
     if (!rec.destroyed_ms) {
       auto key = open_with(ring.master_key_.view(), wrap_aad(rec), rec.wrapped);
       if (!key) {
@@ -168,10 +184,10 @@ Result<KeyRing> KeyRing::unlock(KeyRingStorage& storage, const MasterKeySource& 
                      "data key '" + rec.purpose + "' (version " + std::to_string(rec.version) +
                          ") cannot be unwrapped: the key ring is tampered or damaged"});
       }
-      entry.key = SecretBytes(*key);
+      data_key = SecretBytes(*key);
       secure_wipe(key->data(), key->size());
     }
-    ring.entries_.emplace(rec.id, std::move(entry));
+    ring.entries_.emplace(rec.id, make_entry(rec, std::move(data_key)));
   }
   return ring;
 }
@@ -189,7 +205,7 @@ Result<const KeyRing::Entry*> KeyRing::create_version(const std::string& purpose
   random_->fill(key.span());
   TKM_ASSIGN_OR_RETURN(rec.wrapped, wrap(rec, key.view()));
   TKM_RETURN_IF_ERROR(storage_->add_key(rec));
-  auto [it, inserted] = entries_.emplace(rec.id, Entry{rec, std::move(key)});
+  auto [it, inserted] = entries_.emplace(rec.id, make_entry(rec, std::move(key)));
   return &it->second;
 }
 
@@ -220,19 +236,17 @@ Result<std::uint32_t> KeyRing::rotate_data_key(const std::string& purpose) {
 }
 
 Status KeyRing::destroy_data_key(const std::string& purpose) {
-  bool found = false;
   std::int64_t now = to_unix_ms(clock_->now());
-  for (auto& [id, e] : entries_) {
-    if (e.record.purpose != purpose || e.record.destroyed_ms) continue;
-    TKM_RETURN_IF_ERROR(storage_->destroy(id, now));
-    e.record.destroyed_ms = now;
-    e.record.wrapped.clear();
-    e.key = SecretBytes();
-    found = true;
-  }
-  if (!found) {
+  TKM_ASSIGN_OR_RETURN(int destroyed_versions, storage_->destroy(purpose, now));
+  if (destroyed_versions == 0) {
     return fail(Errc::not_found, {"用途「" + purpose + "」の有効なデータ鍵はありません",
                                   "no live data key for purpose '" + purpose + "'"});
+  }
+  for (auto& [id, e] : entries_) {
+    if (e.record.purpose != purpose || e.record.destroyed_ms) continue;
+    e = make_entry(e.record, SecretBytes());
+    e.record.destroyed_ms = now;
+    e.record.wrapped.clear();
   }
   return ok();
 }
@@ -245,7 +259,7 @@ Result<Bytes> KeyRing::seal(const std::string& purpose, ByteView aad, ByteView p
   Bytes full_aad(out);
   full_aad.insert(full_aad.end(), aad.begin(), aad.end());
   Bytes nonce = random_->bytes(kAeadNonceSize);
-  TKM_ASSIGN_OR_RETURN(Bytes ct, aes256gcm_seal(e->key.view(), nonce, full_aad, plaintext));
+  TKM_ASSIGN_OR_RETURN(Bytes ct, aes256gcm_seal(e->aead_key.view(), nonce, full_aad, plaintext));
   out.insert(out.end(), nonce.begin(), nonce.end());
   out.insert(out.end(), ct.begin(), ct.end());
   return out;
@@ -274,7 +288,7 @@ Result<Bytes> KeyRing::open(const std::string& purpose, ByteView aad, ByteView s
   if (e.record.destroyed_ms) return destroyed(e.record);
   Bytes full_aad(sealed.begin(), sealed.begin() + kSealHeader);
   full_aad.insert(full_aad.end(), aad.begin(), aad.end());
-  return aes256gcm_open(e.key.view(), sealed.subspan(kSealHeader, kAeadNonceSize), full_aad,
+  return aes256gcm_open(e.aead_key.view(), sealed.subspan(kSealHeader, kAeadNonceSize), full_aad,
                         sealed.subspan(kSealHeader + kAeadNonceSize));
 }
 
@@ -289,7 +303,7 @@ Result<Digest> KeyRing::blind_index(const std::string& purpose, ByteView value) 
 
 Result<Ed25519PrivateKey> KeyRing::signing_key(const std::string& purpose) {
   TKM_ASSIGN_OR_RETURN(const Entry* e, newest_live(purpose));
-  return Ed25519PrivateKey::from_seed(e->key.view());
+  return Ed25519PrivateKey::from_seed(e->signing_seed.view());
 }
 
 Status KeyRing::rotate_master(const MasterKeySource& next) {

@@ -6,6 +6,8 @@
 //   - rotating a data key starts a new version for new writes; old versions still decrypt;
 //   - destroying a data key (crypto-erase, DELETE-*) makes everything under it unreadable for
 //     good, and opening such data says so plainly (Errc::key_destroyed) rather than "corrupt".
+// Each data key is only ever used through subkeys derived per algorithm (HKDF-SHA-256): the AES-GCM
+// key, the HMAC key and the Ed25519 seed of a purpose are never the same bytes.
 // Wrapped keys live in a KeyRingStorage (store/ provides the database-backed one).
 //
 // Not thread-safe: one KeyRing per connection/thread, or guard it.
@@ -55,11 +57,14 @@ class KeyRingStorage {
   virtual Result<std::vector<WrappedKey>> load_keys() = 0;
   // Stores the first master record; Errc::already_exists if there is one.
   virtual Status create(const MasterRecord& master) = 0;
+  // Adds a key. May refuse (Errc::internal) when it cannot be made durable on its own, e.g. inside
+  // a caller's database transaction that could still roll back under the key ring's feet.
   virtual Status add_key(const WrappedKey& key) = 0;
-  // Replaces the master record and the wrapped bytes of `keys` in one atomic step.
+  // Replaces the master record and the wrapped bytes of `keys` in one atomic step. Same refusal.
   virtual Status rewrap(const MasterRecord& master, const std::vector<WrappedKey>& keys) = 0;
-  // Erases the wrapped bytes of key `id` for good, keeping a tombstone (purpose, version, when).
-  virtual Status destroy(std::uint32_t id, std::int64_t destroyed_ms) = 0;
+  // Erases the wrapped bytes of every live version of `purpose` in one atomic step, keeping
+  // tombstones (purpose, version, when). Returns how many versions were destroyed.
+  virtual Result<int> destroy(const std::string& purpose, std::int64_t destroyed_ms) = 0;
 };
 
 // Keeps everything in memory; for tests and tools.
@@ -70,7 +75,7 @@ class MemoryKeyRingStorage final : public KeyRingStorage {
   Status create(const MasterRecord& master) override;
   Status add_key(const WrappedKey& key) override;
   Status rewrap(const MasterRecord& master, const std::vector<WrappedKey>& keys) override;
-  Status destroy(std::uint32_t id, std::int64_t destroyed_ms) override;
+  Result<int> destroy(const std::string& purpose, std::int64_t destroyed_ms) override;
 
  private:
   std::optional<MasterRecord> master_;
@@ -112,7 +117,8 @@ class KeyRing {
   // Crypto-erase: destroys every version of `purpose`. Irreversible.
   Status destroy_data_key(const std::string& purpose);
 
-  // Encrypts under the newest live key of `purpose` (creating it if needed), binding `aad`.
+  // Encrypts under the newest live key of `purpose` (creating it if needed, which the storage may
+  // refuse inside a transaction: call ensure_key first there), binding `aad`.
   // Output: 0x01 | key id (4 bytes, big-endian) | nonce (12) | ciphertext | tag (16).
   Result<Bytes> seal(const std::string& purpose, ByteView aad, ByteView plaintext);
 
@@ -138,8 +144,10 @@ class KeyRing {
  private:
   struct Entry {
     WrappedKey record;
-    SecretBytes key;  // empty once destroyed
+    SecretBytes key;  // the data key itself, kept for re-wrapping; empty once destroyed
+    SecretBytes aead_key, mac_key, signing_seed;  // what the algorithms actually use
   };
+  static Entry make_entry(WrappedKey record, SecretBytes key);
   KeyRing(KeyRingStorage& storage, const Clock& clock, Random& random)
       : storage_(&storage), clock_(&clock), random_(&random) {}
 

@@ -31,11 +31,7 @@ Pkey private_pkey(const SecretBytes& seed) {
   return key;
 }
 
-// An empty span may have a null data pointer; hand OpenSSL a valid one for the empty message.
-const std::uint8_t* non_null(ByteView b) {
-  static constexpr std::uint8_t kEmpty = 0;
-  return b.data() != nullptr ? b.data() : &kEmpty;
-}
+using detail::non_null;
 
 }  // namespace
 

@@ -11,6 +11,7 @@ namespace {
 
 constexpr const char* kTotpPurpose = "totp";
 constexpr const char* kSimilarityPurpose = "password-similarity";
+constexpr const char* kAuditRefPurpose = "audit-reference";
 constexpr const char* kIssuer = "Tokumei";
 
 struct RoleInfo {
@@ -152,8 +153,7 @@ Status AccountStore::validate_user_id(std::string_view id) {
   return ok();
 }
 
-Result<OneTimePassword> AccountStore::issue_one_time(store::Transaction&,
-                                                     std::string_view user_id) {
+Result<OneTimePassword> AccountStore::issue_one_time(std::string_view user_id) {
   OneTimePassword otp{generate_one_time_password(*random_), clock_->now() + policy_.one_time_ttl};
   TKM_ASSIGN_OR_RETURN(std::string hash,
                        crypto::argon2id_hash_password(otp.password, policy_.hashing, *random_));
@@ -190,7 +190,7 @@ Result<OneTimePassword> AccountStore::create(const audit::Actor& by, const NewAc
     }
     return std::unexpected(inserted.error());
   }
-  TKM_ASSIGN_OR_RETURN(OneTimePassword otp, issue_one_time(tx, a.user_id));
+  TKM_ASSIGN_OR_RETURN(OneTimePassword otp, issue_one_time(a.user_id));
   TKM_RETURN_IF_ERROR(audit_->append(tx, {by,
                                           "account.create",
                                           "user:" + a.user_id,
@@ -207,7 +207,7 @@ Result<OneTimePassword> AccountStore::reset_password(const audit::Actor& by,
   TKM_ASSIGN_OR_RETURN(store::Rows rows, db_->query("SELECT 1 FROM accounts WHERE user_id = ?",
                                                     {std::string(user_id)}));
   if (rows.empty()) return no_such_account(user_id);
-  TKM_ASSIGN_OR_RETURN(OneTimePassword otp, issue_one_time(tx, user_id));
+  TKM_ASSIGN_OR_RETURN(OneTimePassword otp, issue_one_time(user_id));
   TKM_RETURN_IF_ERROR(audit_->append(tx, {by,
                                           "account.password.reset",
                                           "user:" + std::string(user_id),
@@ -219,12 +219,24 @@ Result<OneTimePassword> AccountStore::reset_password(const audit::Actor& by,
 }
 
 void AccountStore::burn_time() {
+  // Exactly one Argon2id computation, like checking a real account: the first time it is the
+  // making of the dummy hash itself, afterwards a verification against it.
   if (dummy_hash_.empty()) {
     dummy_hash_ =
         crypto::argon2id_hash_password("tokumei-dummy-password", policy_.hashing, *random_)
-            .value_or("");
+            .value_or("-");
+  } else {
+    (void)crypto::argon2id_verify_password("wrong", dummy_hash_);
   }
-  (void)crypto::argon2id_verify_password("wrong", dummy_hash_);
+}
+
+// Keys are created outside transactions (the key ring refuses otherwise), so make sure the ones
+// this store uses exist before it opens one.
+Status AccountStore::ensure_keys() {
+  for (const char* purpose : {kTotpPurpose, kSimilarityPurpose, kAuditRefPurpose}) {
+    TKM_RETURN_IF_ERROR(keys_->ensure_key(purpose));
+  }
+  return ok();
 }
 
 Result<PasswordState> AccountStore::verify_password(std::string_view terminal,
@@ -244,7 +256,20 @@ Result<PasswordState> AccountStore::verify_password(std::string_view terminal,
                                                     {std::string(user_id)}));
   if (rows.empty()) {
     burn_time();
-    TKM_RETURN_IF_ERROR(record(audit::Outcome::failure, "unknown_user"));
+    // What was typed as an ID may be a password typed into the wrong field: the log keeps only a
+    // keyed reference to it, enough to see the same unknown ID tried again and again.
+    TKM_RETURN_IF_ERROR(ensure_keys());
+    TKM_ASSIGN_OR_RETURN(crypto::Digest ref,
+                         keys_->blind_index(kAuditRefPurpose, as_bytes(user_id)));
+    std::string ref_hex = hex_encode(ByteView(ref).first(12));
+    TKM_RETURN_IF_ERROR(status_of(
+        audit_->record({{"unknown:" + ref_hex, std::string(terminal)},
+                        "auth.password",
+                        "user-ref:" + ref_hex,
+                        audit::Outcome::failure,
+                        detail({{"reason", "unknown_user"},
+                                {"id_well_formed", validate_user_id(user_id).has_value()}}),
+                        {}})));
     return wrong_credentials();
   }
   TKM_ASSIGN_OR_RETURN(Account a, account_from(rows[0]));
@@ -275,24 +300,30 @@ Result<PasswordState> AccountStore::verify_password(std::string_view terminal,
   return PasswordState::valid;
 }
 
-Result<std::string> AccountStore::similarity_index(std::string_view user_id,
-                                                   std::string_view password) {
-  std::string key = similarity_key(password);
-  if (key.empty()) return std::string();
-  // Keyed (HMAC via the key ring), so the stored value cannot be attacked offline without the ring.
-  std::string message = std::string(user_id) + '\0' + key;
-  TKM_ASSIGN_OR_RETURN(crypto::Digest d, keys_->blind_index(kSimilarityPurpose, as_bytes(message)));
-  return hex_encode(d);
+Result<std::vector<std::string>> AccountStore::similarity_index(std::string_view user_id,
+                                                                std::string_view password) {
+  // Keyed (HMAC via the key ring), so the stored values cannot be attacked offline without the
+  // ring.
+  std::vector<std::string> out;
+  for (const auto& key : similarity_keys(password)) {
+    std::string message = std::string(user_id) + '\0' + key;
+    TKM_ASSIGN_OR_RETURN(crypto::Digest d,
+                         keys_->blind_index(kSimilarityPurpose, as_bytes(message)));
+    out.push_back(hex_encode(d));
+  }
+  return out;
 }
 
 Status AccountStore::add_history(std::string_view user_id, const std::string& hash,
                                  std::string_view password, TimePoint at) {
-  TKM_ASSIGN_OR_RETURN(std::string similarity, similarity_index(user_id, password));
+  TKM_ASSIGN_OR_RETURN(std::vector<std::string> similarity, similarity_index(user_id, password));
+  std::string joined;  // the keyed indexes, comma-separated
+  for (const auto& s : similarity) joined += (joined.empty() ? "" : ",") + s;
   std::string uid(user_id);
   TKM_RETURN_IF_ERROR(db_->execute(
       "INSERT INTO password_history (user_id, seq, password_hash, similarity, set_at) VALUES "
       "(?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM password_history WHERE user_id = ?), ?, ?, ?)",
-      {uid, uid, hash, similarity.empty() ? store::Value(nullptr) : store::Value(similarity),
+      {uid, uid, hash, joined.empty() ? store::Value(nullptr) : store::Value(joined),
        to_unix_ms(at)}));
   // Keep only what the policy compares against.
   return status_of(
@@ -302,7 +333,13 @@ Status AccountStore::add_history(std::string_view user_id, const std::string& ha
 }
 
 Status AccountStore::check_history(std::string_view user_id, std::string_view password) {
-  TKM_ASSIGN_OR_RETURN(std::string similarity, similarity_index(user_id, password));
+  TKM_ASSIGN_OR_RETURN(std::vector<std::string> similarity, similarity_index(user_id, password));
+  auto shares_a_key = [&](const std::string& stored) {
+    for (const auto& s : similarity) {
+      if ((',' + stored + ',').find(',' + s + ',') != std::string::npos) return true;
+    }
+    return false;
+  };
   TKM_ASSIGN_OR_RETURN(
       store::Rows rows,
       db_->query("SELECT password_hash, similarity FROM password_history WHERE user_id = ? "
@@ -316,7 +353,7 @@ Status AccountStore::check_history(std::string_view user_id, std::string_view pa
                    "password was one of the last " + n + " used"},
                   Location{.field = "password"});
     }
-    if (!similarity.empty() && !r.is_null(1) && r.text(1) == similarity) {
+    if (!r.is_null(1) && shares_a_key(r.text(1))) {
       return fail(
           Errc::policy_violation,
           {"過去 " + n +
@@ -350,6 +387,7 @@ Status AccountStore::change_password(std::string_view terminal, std::string_view
                                         {}}));
     return rules;
   }
+  TKM_RETURN_IF_ERROR(ensure_keys());  // before the transaction: the key ring refuses inside one
   TKM_ASSIGN_OR_RETURN(std::string hash,
                        crypto::argon2id_hash_password(next, policy_.hashing, *random_));
   TimePoint now = clock_->now();
@@ -370,6 +408,7 @@ Status AccountStore::change_password(std::string_view terminal, std::string_view
 }
 
 Result<TotpEnrollment> AccountStore::enroll_totp(const audit::Actor& by, std::string_view user_id) {
+  TKM_RETURN_IF_ERROR(ensure_keys());
   TKM_ASSIGN_OR_RETURN(store::Transaction tx, db_->begin());
   Bytes secret = random_->bytes(20);  // 160 bits, RFC 4226 recommendation
   TKM_ASSIGN_OR_RETURN(Bytes sealed, keys_->seal(kTotpPurpose, as_bytes(user_id), secret));

@@ -111,12 +111,15 @@ class AccountStore {
   static Status validate_user_id(std::string_view user_id);
 
  private:
-  Result<OneTimePassword> issue_one_time(store::Transaction& tx, std::string_view user_id);
+  Result<OneTimePassword> issue_one_time(
+      std::string_view user_id);  // inside the caller's transaction
   Status add_history(std::string_view user_id, const std::string& hash, std::string_view password,
                      TimePoint at);
-  Result<std::string> similarity_index(std::string_view user_id, std::string_view password);
+  Result<std::vector<std::string>> similarity_index(std::string_view user_id,
+                                                    std::string_view password);
   Status check_history(std::string_view user_id, std::string_view password);
   void burn_time();
+  Status ensure_keys();
 
   store::Database* db_;
   crypto::KeyRing* keys_;
@@ -124,7 +127,7 @@ class AccountStore {
   const Clock* clock_;
   Random* random_;
   PasswordPolicy policy_;
-  std::string dummy_hash_;  // verified against for unknown IDs, so timing does not tell
+  std::string dummy_hash_;  // Argon2id work for unknown IDs, so timing does not tell
 };
 
 }  // namespace tokumei::security

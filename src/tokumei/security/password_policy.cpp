@@ -175,10 +175,29 @@ char leet(char c) {
   }
 }
 
+// Lower case, with full-width ASCII (ｐａｓｓ１, U+FF01..U+FF5E) and the ideographic space read as
+// the ASCII they look like, so typing in the Japanese input mode does not get around the rules.
 std::string lower(std::string_view s) {
-  std::string out(s);
-  std::ranges::transform(out, out.begin(),
-                         [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[i + k]); };
+    if (i + 2 < s.size() && b(0) == 0xEF && (b(1) == 0xBC || b(1) == 0xBD) && b(2) >= 0x80 &&
+        b(2) <= 0xBF) {
+      unsigned cp = 0xFF00u + ((b(1) - 0xBCu) << 6) + (b(2) - 0x80u);
+      if (cp >= 0xFF01 && cp <= 0xFF5E) {
+        out += static_cast<char>(std::tolower(static_cast<int>(cp - 0xFEE0)));
+        i += 2;
+        continue;
+      }
+    }
+    if (i + 2 < s.size() && b(0) == 0xE3 && b(1) == 0x80 && b(2) == 0x80) {  // U+3000
+      out += ' ';
+      i += 2;
+      continue;
+    }
+    out += static_cast<char>(std::tolower(b(0)));
+  }
   return out;
 }
 
@@ -233,13 +252,29 @@ bool is_common_password(std::string_view password) {
 }
 
 std::string similarity_key(std::string_view password) {
+  // Digits and symbols are dropped, so "Sakura!2024" and "sAKura#2025" share the key "sakura".
   std::string key;
-  // Digits and symbols are dropped rather than read as leet, so "Sakura!2024" and "Sakura!2025"
-  // share the key "sakura".
   for (char c : lower(password)) {
     if (is_letter(static_cast<unsigned char>(c))) key += c;
   }
   return key.size() >= 4 ? key : std::string();
+}
+
+std::vector<std::string> similarity_keys(std::string_view password) {
+  std::vector<std::string> keys;
+  if (std::string plain = similarity_key(password); !plain.empty()) keys.push_back(plain);
+  // The same word with the digits and symbols inside it read as the letters they stand for
+  // ("K1rameki#2025" -> "kirameki"); decoration at the ends is dropped first.
+  std::string l = lower(password);
+  auto letter = [](char c) { return is_letter(static_cast<unsigned char>(c)); };
+  auto first = std::ranges::find_if(l, letter);
+  auto last = std::find_if(l.rbegin(), l.rend(), letter).base();
+  std::string read;
+  for (auto it = first; it < last; ++it) {
+    if (char c = leet(*it); letter(c)) read += c;
+  }
+  if (read.size() >= 4 && std::ranges::find(keys, read) == keys.end()) keys.push_back(read);
+  return keys;
 }
 
 Status check_password_rules(std::string_view user_id, std::string_view password,

@@ -40,6 +40,11 @@ bool is_common_password(std::string_view password);
 // Empty when the password has fewer than 4 letters (then only exact reuse is detectable).
 std::string similarity_key(std::string_view password);
 
+// Every similarity key of a password: similarity_key, plus the word read with the digits and
+// symbols inside it taken as the letters they stand for ("K1rameki#2025" -> "kirameki"). Two
+// passwords sharing any key are trivial variants (AUTHN-05). Full-width letters count as ASCII.
+std::vector<std::string> similarity_keys(std::string_view password);
+
 // A random one-time password of `length` characters (>= 12) that satisfies the rules, from an
 // alphabet without look-alike characters (no 0/O, 1/l/I).
 std::string generate_one_time_password(Random& random, std::size_t length = 16);

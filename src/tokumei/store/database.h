@@ -64,6 +64,12 @@ class Database {
   // Runs several statements without parameters (schema scripts).
   virtual Status execute_script(std::string_view sql) = 0;
 
+  // Makes sure data deleted or overwritten so far is gone from every file of the database, not only
+  // from its tables (SQLite: secure_delete is always on; this also checkpoints and truncates the
+  // WAL). Used after crypto-erase. Errc::internal inside a transaction; best effort while another
+  // connection is reading (it cannot move pages under a reader).
+  virtual Status scrub() = 0;
+
   // Starts a transaction; nested calls open savepoints inside the outer one. The outer
   // transaction takes the write lock at once, so concurrent writers wait (busy timeout) rather
   // than fail half-way.

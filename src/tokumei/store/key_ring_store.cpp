@@ -65,29 +65,45 @@ Result<std::vector<crypto::WrappedKey>> DatabaseKeyRingStorage::load_keys() {
   return out;
 }
 
-Status DatabaseKeyRingStorage::write_master(const crypto::MasterRecord& m) {
+Status DatabaseKeyRingStorage::refuse_inside_transaction() const {
+  if (db_->transaction_depth() == 0) return ok();
+  return fail(
+      Errc::internal,
+      {"データ鍵の作成やマスター鍵の更新はトランザクションの外で行ってください（ensure_key "
+       "を先に）",
+       "create data keys and rotate the master key outside a transaction (call ensure_key first)"});
+}
+
+namespace {
+std::vector<Value> master_values(const crypto::MasterRecord& m) {
   bool kdf = m.kdf == "argon2id";
   Value none = nullptr;
-  return status_of(db_->execute(
-      "INSERT OR REPLACE INTO key_ring_master (singleton, generation, kdf, salt, argon2_memory, "
-      "argon2_iterations, argon2_lanes, check_value, created_at) VALUES (1, ?, ?, ?, ?, ?, ?, ?, "
-      "?)",
-      {std::int64_t{m.generation}, m.kdf, kdf ? Value(m.salt) : none,
-       kdf ? Value(std::int64_t{m.params.memory_kib}) : none,
-       kdf ? Value(std::int64_t{m.params.iterations}) : none,
-       kdf ? Value(std::int64_t{m.params.parallelism}) : none, m.check, m.created_ms}));
+  return {std::int64_t{m.generation},
+          m.kdf,
+          kdf ? Value(m.salt) : none,
+          kdf ? Value(std::int64_t{m.params.memory_kib}) : none,
+          kdf ? Value(std::int64_t{m.params.iterations}) : none,
+          kdf ? Value(std::int64_t{m.params.parallelism}) : none,
+          m.check,
+          m.created_ms};
 }
+}  // namespace
 
 Status DatabaseKeyRingStorage::create(const crypto::MasterRecord& master) {
   TKM_ASSIGN_OR_RETURN(Transaction tx, db_->begin());
   TKM_ASSIGN_OR_RETURN(auto existing, load_master());
   if (existing)
     return fail(Errc::already_exists, {"鍵リングは既にあります", "key ring already exists"});
-  TKM_RETURN_IF_ERROR(write_master(master));
+  TKM_RETURN_IF_ERROR(
+      db_->execute("INSERT INTO key_ring_master (singleton, generation, kdf, salt, argon2_memory, "
+                   "argon2_iterations, argon2_lanes, check_value, created_at) "
+                   "VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?)",
+                   master_values(master)));
   return tx.commit();
 }
 
 Status DatabaseKeyRingStorage::add_key(const crypto::WrappedKey& k) {
+  TKM_RETURN_IF_ERROR(refuse_inside_transaction());
   return status_of(db_->execute(
       "INSERT INTO data_keys (id, purpose, version, wrapped, created_at) VALUES (?, ?, ?, ?, ?)",
       {std::int64_t{k.id}, k.purpose, std::int64_t{k.version}, k.wrapped, k.created_ms}));
@@ -95,8 +111,14 @@ Status DatabaseKeyRingStorage::add_key(const crypto::WrappedKey& k) {
 
 Status DatabaseKeyRingStorage::rewrap(const crypto::MasterRecord& master,
                                       const std::vector<crypto::WrappedKey>& keys) {
+  TKM_RETURN_IF_ERROR(refuse_inside_transaction());
   TKM_ASSIGN_OR_RETURN(Transaction tx, db_->begin());
-  TKM_RETURN_IF_ERROR(write_master(master));
+  std::vector<Value> values = master_values(master);
+  TKM_RETURN_IF_ERROR(db_->execute(
+      "UPDATE key_ring_master SET generation = ?, kdf = ?, salt = ?, argon2_memory = ?, "
+      "argon2_iterations = ?, argon2_lanes = ?, check_value = ?, created_at = ? "
+      "WHERE singleton = 1",
+      values));
   for (const auto& k : keys) {
     TKM_ASSIGN_OR_RETURN(
         std::int64_t n,
@@ -111,16 +133,13 @@ Status DatabaseKeyRingStorage::rewrap(const crypto::MasterRecord& master,
   return tx.commit();
 }
 
-Status DatabaseKeyRingStorage::destroy(std::uint32_t id, std::int64_t destroyed_ms) {
+Result<int> DatabaseKeyRingStorage::destroy(const std::string& purpose, std::int64_t destroyed_ms) {
   TKM_ASSIGN_OR_RETURN(std::int64_t n,
-                       db_->execute("UPDATE data_keys SET wrapped = NULL, destroyed_at = ? WHERE "
-                                    "id = ? AND destroyed_at IS NULL",
-                                    {destroyed_ms, std::int64_t{id}}));
-  if (n != 1) {
-    return fail(Errc::not_found, {"データ鍵 " + std::to_string(id) + " がありません",
-                                  "data key " + std::to_string(id) + " not found"});
-  }
-  return ok();
+                       db_->execute("UPDATE data_keys SET wrapped = NULL, destroyed_at = ? "
+                                    "WHERE purpose = ? AND destroyed_at IS NULL",
+                                    {destroyed_ms, purpose}));
+  if (n > 0 && db_->transaction_depth() == 0) TKM_RETURN_IF_ERROR(db_->scrub());
+  return static_cast<int>(n);
 }
 
 }  // namespace tokumei::store

@@ -63,6 +63,9 @@ Result<int> migrate(Database& db, const SchemaModule& module, const Clock& clock
   for (const auto& m : module.migrations) {
     if (m.version <= current) continue;
     TKM_ASSIGN_OR_RETURN(Transaction tx, db.begin());
+    // Another process may have applied it since `current` was read; the write lock is held now.
+    TKM_ASSIGN_OR_RETURN(current, schema_version(db, module.name));
+    if (m.version <= current) continue;
     Status s = db.execute_script(m.sql);
     if (s) {
       s = status_of(db.execute(

@@ -173,6 +173,14 @@ Status SqliteDatabase::execute_script(std::string_view sql) {
   return ok();
 }
 
+Status SqliteDatabase::scrub() {
+  if (depth_ > 0) {
+    return fail(Errc::internal,
+                {"トランザクション中は消去を確定できません", "cannot scrub inside a transaction"});
+  }
+  return execute_script("PRAGMA wal_checkpoint(TRUNCATE)");
+}
+
 Status SqliteDatabase::begin_outer() { return status_of(execute("BEGIN IMMEDIATE")); }
 Status SqliteDatabase::commit_outer() { return status_of(execute("COMMIT")); }
 Status SqliteDatabase::rollback_outer() {

@@ -1,7 +1,7 @@
 #pragma once
 // SQLite backend of store::Database: WAL journal, foreign keys on, busy timeout, synchronous=FULL
-// (nothing acknowledged is lost on power failure), secure_delete (deleted rows, such as a
-// crypto-erased key, are overwritten in the file).
+// (nothing acknowledged is lost on power failure), secure_delete (deleted rows are overwritten in
+// the main file; scrub() also clears them from the WAL).
 
 #include <filesystem>
 #include <memory>
@@ -33,6 +33,7 @@ class SqliteDatabase final : public Database {
                                const std::vector<Value>& params = {}) override;
   Result<Rows> query(std::string_view sql, const std::vector<Value>& params = {}) override;
   Status execute_script(std::string_view sql) override;
+  Status scrub() override;
 
   // PRAGMA integrity_check; Errc::integrity with SQLite's findings when the file is damaged.
   Status check_integrity();

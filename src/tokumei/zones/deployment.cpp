@@ -97,13 +97,6 @@ const config::Schema& deployment_schema() {
        .max = 168,
        .help = {"初期・再発行パスワードの有効時間（AUTHN-09）",
                 "lifetime of initial and reset passwords (AUTHN-09)"}},
-      {.key = "security.lockout_threshold",
-       .type = Type::integer,
-       .default_value = std::int64_t{5},
-       .min = 1,
-       .max = 10,
-       .help = {"アカウントを停止する連続失敗回数（AUTHN-07）",
-                "consecutive failures that lock an account (AUTHN-07)"}},
       {.key = "security.argon2_memory_kib",
        .type = Type::integer,
        .default_value = std::int64_t{65536},
@@ -183,7 +176,6 @@ password_min_length = 8            # AUTHN-03 (8 以上)
 password_history = 5               # AUTHN-05
 password_max_age_days = 60         # AUTHN-06 (2 か月以内)
 one_time_password_ttl_hours = 72   # AUTHN-09
-lockout_threshold = 5              # AUTHN-07
 argon2_memory_kib = {}
 argon2_iterations = {}
 
@@ -205,12 +197,31 @@ Error config_error(const std::vector<Error>& errors) {
   return Error(Errc::invalid_input, std::move(all));
 }
 
+// A passphrase protects everything when the database is copied: it must hold up to offline
+// guessing against Argon2id, so it is long, and it is not one of the common passwords.
+Status check_passphrase(const std::optional<std::string>& passphrase) {
+  if (!passphrase) return ok();
+  std::size_t chars = 0;
+  for (unsigned char c : *passphrase) chars += (c & 0xC0) != 0x80;
+  if (chars < kMinPassphraseLength || security::is_common_password(*passphrase)) {
+    return fail(
+        Errc::policy_violation,
+        {"マスター鍵のパスフレーズは " + std::to_string(kMinPassphraseLength) +
+             " 文字以上の推測されにくいものにしてください（単語を4つ以上つなげる等）",
+         "the master key passphrase must be at least " + std::to_string(kMinPassphraseLength) +
+             " characters and hard to guess (four or more words, for example)"},
+        Location{.field = "passphrase"});
+  }
+  return ok();
+}
+
 // Everything init does inside the staging folder.
 Result<InitReport> build(const fs::path& staging, const InitOptions& o, const Clock& clock,
                          Random& random) {
   InitReport report;
   report.officer_id = o.officer_id;
   TKM_RETURN_IF_ERROR(security::AccountStore::validate_user_id(o.officer_id));
+  TKM_RETURN_IF_ERROR(check_passphrase(o.passphrase));
   std::string text = config_text(o);
   TKM_RETURN_IF_ERROR(create_file_exclusive(staging / kConfigFile, as_bytes(text), 0600));
   report.created.push_back("tokumei.toml        0600");
@@ -232,7 +243,12 @@ Result<InitReport> build(const fs::path& staging, const InitOptions& o, const Cl
 
   fs::path db_path = Deployment::database_path(staging, *cfg);
   TKM_ASSIGN_OR_RETURN(auto db, store::SqliteDatabase::open(db_path, {.create = true}));
-  ::chmod(db_path.c_str(), 0600);
+  if (::chmod(db_path.c_str(), 0600) != 0) {
+    return fail(Errc::io,
+                {"データベースファイルの権限を 0600 にできません",
+                 "cannot set the database file to mode 0600"},
+                Location{.file = db_path.string()});
+  }
   report.created.push_back("data/tokumei.db     0600");
   for (const auto& module : database_schemas())
     TKM_RETURN_IF_ERROR(store::migrate(*db, module, clock));
@@ -242,9 +258,9 @@ Result<InitReport> build(const fs::path& staging, const InitOptions& o, const Cl
                        crypto::KeyRing::create(storage, source, clock, random));
   audit::AuditLog audit(*db, clock);
   audit::Actor system{"system:init", o.terminal};
+  TKM_RETURN_IF_ERROR(keys.ensure_key(kAuditSigningKey));  // keys are made outside transactions
   {
     TKM_ASSIGN_OR_RETURN(store::Transaction tx, db->begin());
-    TKM_RETURN_IF_ERROR(keys.ensure_key(kAuditSigningKey));
     TKM_RETURN_IF_ERROR(
         audit.append(tx, {system,
                           "deployment.init",
@@ -301,11 +317,17 @@ Result<InitReport> init_deployment(const InitOptions& o, const Clock& clock, Ran
     fs::remove_all(staging, ec);
     return report;
   }
-  TKM_RETURN_IF_ERROR(sync_directory(dir.parent_path()));
+  // The deployment is in place and its secrets are in `report`, which must reach the person: from
+  // here on nothing may turn the result into a failure. The rename is made durable as far as the
+  // file system allows, and the log line is best effort.
+  (void)sync_directory(dir.parent_path());
   report->dir = dir;
-  if (auto d = Deployment::open(dir, {.passphrase = o.passphrase}, clock, random)) {
-    (*d)->logger().info("deployment.created",
-                        {{"role", std::string(zone_role_name(o.role))}, {"officer", o.officer_id}});
+  if (auto cfg = Deployment::load_config(dir)) {
+    if (auto logger = log::Logger::open("tokumei", log::Level::info,
+                                        dir / cfg->get_string("log.file"), false)) {
+      logger->info("deployment.created",
+                   {{"role", std::string(zone_role_name(o.role))}, {"officer", o.officer_id}});
+    }
   }
   return report;
 }

@@ -8,8 +8,8 @@
 //     logs/              0700  operational logs (the audit log is in the database)
 //
 // init_deployment creates one atomically: it builds the folder beside DIR and renames it into
-// place, so DIR either becomes a whole deployment or is left exactly as it was, and an existing
-// deployment is never touched.
+// place, so DIR either becomes a whole deployment or is left as it was, and an existing
+// deployment is never touched. (An existing empty DIR is replaced by the new folder, mode 0700.)
 
 #include <filesystem>
 #include <memory>
@@ -43,12 +43,16 @@ std::vector<store::SchemaModule> database_schemas();
 // Data keys every deployment has from the start.
 inline constexpr const char* kAuditSigningKey = "audit-signing";
 
+// Shortest master-key passphrase init accepts (characters).
+inline constexpr std::size_t kMinPassphraseLength = 16;
+
 struct InitOptions {
   std::filesystem::path dir;
   ZoneRole role = ZoneRole::core;
   std::string officer_id;    // the first security officer's personal user ID
   std::string officer_name;  // their name as shown to people
-  // Master key from this passphrase (Argon2id) instead of a key file.
+  // Master key from this passphrase (Argon2id) instead of a key file; at least
+  // kMinPassphraseLength characters and not a common password.
   std::optional<std::string> passphrase;
   crypto::Argon2Params master_kdf;        // passphrase stretching
   crypto::Argon2Params password_hashing;  // account passwords (written to tokumei.toml)

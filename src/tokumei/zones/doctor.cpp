@@ -116,7 +116,8 @@ std::vector<Finding> examine_deployment(const fs::path& dir, const DoctorOptions
            fmt::format("the database file has mode {:04o}", st->mode)},
           {"chmod 600 " + db_path.string() + " を実行してください",
            "run chmod 600 " + db_path.string()});
-  } else if (auto integrity = (*db)->check_integrity(); !integrity) {
+  }
+  if (auto integrity = (*db)->check_integrity(); !integrity) {
     r.fail_from("database", integrity.error(),
                 {"バックアップから戻してください", "restore it from a backup"});
   } else {

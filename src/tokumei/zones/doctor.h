@@ -1,8 +1,8 @@
 #pragma once
 // `tokumei doctor`: examines a deployment folder and says, in words, what is wrong and how to put
 // it right — permissions of the folder and master key, the configuration, the database file and
-// schema versions, whether the key ring opens, whether the audit chain verifies, and whether a
-// security officer can log in. It never changes anything.
+// schema versions, whether the key ring opens, whether the audit chain verifies, and whether an
+// active security officer with a TOTP enrollment exists. It never changes anything.
 
 #include <filesystem>
 #include <optional>

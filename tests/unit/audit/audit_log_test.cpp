@@ -46,7 +46,7 @@ class AuditLogTest : public ::testing::Test {
     ASSERT_NE(db_, nullptr);
     auto n = store::migrate(*db_, AuditLog::schema(), clock_);
     ASSERT_TRUE(n.has_value()) << n.error().describe(Lang::en);
-    ASSERT_EQ(*n, 1);
+    ASSERT_EQ(*n, AuditLog::schema().latest());
     log_ = std::make_unique<AuditLog>(*db_, clock_);
   }
 
@@ -384,7 +384,7 @@ TEST_F(AuditLogTest, ChangedFieldIsDetectedAtThatEntry) {
     ASSERT_TRUE(db->execute_script("DROP TRIGGER audit_entries_no_update;"));
     auto n = db->execute("UPDATE audit_entries SET " + column + " = " + value + " WHERE seq = 2");
     ASSERT_TRUE(n.has_value()) << n.error().describe(Lang::en);
-    ASSERT_EQ(*n, 1);
+    ASSERT_EQ(*n, 1);  // one row changed
     auto report = log.verify();
     ASSERT_TRUE(report.has_value()) << report.error().describe(Lang::en);
     EXPECT_FALSE(report->ok());
@@ -538,6 +538,8 @@ TEST_F(AuditLogTest, EntryWithEmptyDetailVerifies) {
 // Regression: a forged row numbered 0 (below the first entry) passed verification.
 TEST_F(AuditLogTest, ForgedEntryWithSeqZeroIsDetected) {
   record_n(1);
+  // The insert trigger refuses this; someone with raw write access can drop it first.
+  ASSERT_TRUE(db_->execute_script("DROP TRIGGER audit_entries_next_seq;").has_value());
   ASSERT_TRUE(db_->execute("INSERT INTO audit_entries (seq, at, actor, terminal, action, object, "
                            "outcome, detail, "
                            "subjects, leaf_hash, chain_hash) VALUES (0, 0, 'forged', '', 'x', '', "
@@ -567,6 +569,57 @@ TEST_F(AuditLogTest, AppendRefusesAFinishedTransaction) {
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code(), Errc::internal);
   EXPECT_EQ(entry_count(), 0);
+}
+
+// Review finding: INSERT OR REPLACE overwrote an entry without firing the DELETE trigger.
+TEST_F(AuditLogTest, ReplacingAnEntryIsRefused) {
+  record_n(3);
+  auto r = db_->execute(
+      "INSERT OR REPLACE INTO audit_entries (seq, at, actor, terminal, action, object, outcome, "
+      "detail, subjects, leaf_hash, chain_hash) VALUES (1, 0, 'forged', '', 'x', '', 'success', "
+      "'{}', '[]', zeroblob(32), zeroblob(32))");
+  EXPECT_FALSE(r.has_value());
+  EXPECT_TRUE(verify().ok());
+}
+
+TEST_F(AuditLogTest, OnlyTheNextSequenceNumberCanBeInserted) {
+  record_n(2);
+  for (int seq : {0, 2, 5}) {
+    auto r = db_->execute(
+        "INSERT INTO audit_entries (seq, at, actor, terminal, action, object, outcome, detail, "
+        "subjects, leaf_hash, chain_hash) VALUES (?, 0, 'forged', '', 'x', '', 'success', '{}', "
+        "'[]', zeroblob(32), zeroblob(32))",
+        {std::int64_t{seq}});
+    EXPECT_FALSE(r.has_value()) << seq;
+  }
+}
+
+// Review finding: the hash covered the parsed subjects, so junk stored in the column verified.
+TEST_F(AuditLogTest, AlteredSubjectsTextIsDetected) {
+  record_n(2);
+  drop_triggers();
+  ASSERT_TRUE(
+      db_->execute("UPDATE audit_entries SET subjects = '[\"a1b2c3\",\"d4e5f6\",7]' WHERE seq = 2")
+          .has_value());
+  VerifyReport report = verify();
+  EXPECT_EQ(report.first_bad, std::optional<std::int64_t>(2));
+}
+
+// Review finding: a column of the wrong type made verify() throw (and `tokumei doctor` abort).
+TEST_F(AuditLogTest, WrongColumnTypeIsReportedNotThrown) {
+  record_n(3);
+  drop_triggers();
+  ASSERT_TRUE(db_->execute("UPDATE audit_entries SET at = 'yesterday' WHERE seq = 2").has_value());
+  VerifyReport report = verify();
+  EXPECT_EQ(report.first_bad, std::optional<std::int64_t>(2));
+}
+
+TEST_F(AuditLogTest, SubjectsMustBeHexReferences) {
+  Entry e = sample_entry();
+  e.subjects = {"山田太郎"};
+  auto r = log_->record(e);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code(), Errc::invalid_argument);
 }
 
 }  // namespace

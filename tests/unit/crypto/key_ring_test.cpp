@@ -228,5 +228,15 @@ TEST_F(KeyRingTest, DamagedKeyFileIsNamedAsSuch) {
   EXPECT_THAT(read_master_key_file(other).error().message(Lang::en), HasSubstr("header"));
 }
 
+// Review finding: one data key served as AES key, HMAC key and Ed25519 seed alike. Each use now
+// gets its own subkey, so no two algorithms ever share key material.
+TEST_F(KeyRingTest, EachAlgorithmUsesItsOwnSubkey) {
+  auto ring = KeyRing::create(storage, pass("p"), clock, random);
+  ASSERT_TRUE(ring.has_value());
+  auto seed = ring->signing_key("shared")->seed().clone();
+  auto index = *ring->blind_index("shared", as_bytes("x"));
+  EXPECT_NE(hmac_sha256(seed.view(), as_bytes("x")), index);
+}
+
 }  // namespace
 }  // namespace tokumei::crypto

@@ -287,5 +287,12 @@ TEST(PasswordRulesAuthn03Regression, JapanesePassphraseWithOneRepeatedDigitIsAcc
   EXPECT_TRUE(is_common_password("パスワード11!"));
 }
 
+// Review finding: full-width letters got past the blocklist and the user-ID check.
+TEST(PasswordRulesAuthn04Regression, FullWidthLettersAreReadAsTheirAsciiForms) {
+  EXPECT_TRUE(is_common_password("ｐａｓｓｗｏｒｄ1!"));
+  EXPECT_FALSE(check_password_rules("kimura", "ｋｉｍｕｒａ#Zq82", PasswordPolicy{}).has_value());
+  EXPECT_EQ(similarity_key("Ｈｉｎｏｋｉ#2024"), similarity_key("hinoki!2025"));
+}
+
 }  // namespace
 }  // namespace tokumei::security

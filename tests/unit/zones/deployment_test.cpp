@@ -247,5 +247,37 @@ TEST_F(DeploymentTest, DoctorNamesAWrongMasterKey) {
   EXPECT_THAT(f->message.en, HasSubstr("cannot unlock"));
 }
 
+// Review finding: a one-letter passphrase was accepted for the master key.
+TEST_F(DeploymentTest, ShortPassphraseIsRefused) {
+  auto o = options(tmp / "core");
+  o.passphrase = "short pass";
+  auto r = init_deployment(o, clock, random);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code(), Errc::policy_violation);
+  EXPECT_TRUE(siblings(tmp.path()).empty());
+}
+
+// Review finding: a permissions warning on the database hid a failed integrity check.
+TEST_F(DeploymentTest, DoctorReportsIntegrityEvenWhenPermissionsAreAlsoWrong) {
+  ASSERT_TRUE(init_deployment(options(tmp / "core"), clock, random).has_value());
+  auto db_path = tmp / "core/data/tokumei.db";
+  ASSERT_EQ(::chmod(db_path.c_str(), 0644), 0);
+  std::string bytes = testing::read_file(db_path);
+  for (std::size_t i = 4096; i < bytes.size(); i += 97)
+    bytes[i] = static_cast<char>(bytes[i] ^ 0x5a);
+  testing::write_file(db_path, bytes);
+  ASSERT_EQ(::chmod(db_path.c_str(), 0644), 0);
+  auto findings = examine_deployment(tmp / "core", {}, clock, random);
+  int database_findings = 0;
+  bool problem = false;
+  for (const auto& f : findings) {
+    if (f.check != "database") continue;
+    ++database_findings;
+    problem = problem || f.severity == Severity::problem;
+  }
+  EXPECT_GE(database_findings, 2);
+  EXPECT_TRUE(problem);
+}
+
 }  // namespace
 }  // namespace tokumei::zones

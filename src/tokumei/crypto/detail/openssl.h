@@ -1,8 +1,11 @@
 #pragma once
 // Shared OpenSSL plumbing for crypto/*.cpp only (not part of the module's public interface).
 
+#include <cstdint>
 #include <memory>
 #include <string>
+
+#include "tokumei/base/bytes.h"
 
 namespace tokumei::crypto::detail {
 
@@ -14,6 +17,13 @@ struct FreeWith {
     Free(p);
   }
 };
+
+// An empty span may have a null data pointer, which OpenSSL reads as "not given" where an empty
+// value is meant; this hands it a valid pointer instead.
+inline const std::uint8_t* non_null(ByteView b) {
+  static constexpr std::uint8_t kEmpty = 0;
+  return b.data() != nullptr ? b.data() : &kEmpty;
+}
 
 // Takes the oldest OpenSSL error off this thread's queue (and clears the rest) so that one
 // failure does not leak into the next caller's diagnosis.
