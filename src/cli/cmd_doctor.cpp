@@ -8,46 +8,19 @@
 namespace tokumei::cli {
 namespace {
 
-std::string_view severity_name(zones::Severity s) {
-  switch (s) {
-    case zones::Severity::ok:
-      return "ok";
-    case zones::Severity::warning:
-      return "warning";
-    case zones::Severity::problem:
-      return "problem";
-    case zones::Severity::skipped:
-      return "skipped";
-  }
-  return "problem";
-}
-
-std::string_view mark(zones::Severity s) {
-  switch (s) {
-    case zones::Severity::ok:
-      return "[OK]  ";
-    case zones::Severity::warning:
-      return "[注意]";
-    case zones::Severity::problem:
-      return "[問題]";
-    case zones::Severity::skipped:
-      return "[--]  ";
-  }
-  return "";
-}
-
-std::string_view mark_en(zones::Severity s) {
-  switch (s) {
-    case zones::Severity::ok:
-      return "[ok]  ";
-    case zones::Severity::warning:
-      return "[warn]";
-    case zones::Severity::problem:
-      return "[FAIL]";
-    case zones::Severity::skipped:
-      return "[skip]";
-  }
-  return "";
+// Per severity: the --json name and the mark before each line, in Japanese and English.
+struct SeverityText {
+  std::string_view name;
+  Text mark;
+};
+const SeverityText& severity_text(zones::Severity s) {
+  static const SeverityText table[] = {
+      {"ok", {"[OK]  ", "[ok]  "}},
+      {"warning", {"[注意]", "[warn]"}},
+      {"problem", {"[問題]", "[FAIL]"}},
+      {"skipped", {"[--]  ", "[skip]"}},
+  };
+  return table[static_cast<int>(s)];
 }
 
 }  // namespace
@@ -86,7 +59,7 @@ void add_doctor(CLI::App& app, const Globals& g, int* exit_code) {
       nlohmann::json list = nlohmann::json::array();
       for (const auto& f : findings) {
         nlohmann::json item{{"check", f.check},
-                            {"severity", severity_name(f.severity)},
+                            {"severity", severity_text(f.severity).name},
                             {"message", f.message.in(g.lang)}};
         if (!f.fix.in(g.lang).empty()) item["fix"] = f.fix.in(g.lang);
         list.push_back(std::move(item));
@@ -101,7 +74,7 @@ void add_doctor(CLI::App& app, const Globals& g, int* exit_code) {
       bool ja = g.lang == Lang::ja;
       std::cout << (ja ? "点検: " : "Examining: ") << *dir << "\n";
       for (const auto& f : findings) {
-        std::cout << (ja ? mark(f.severity) : mark_en(f.severity)) << " " << f.check << ": "
+        std::cout << severity_text(f.severity).mark.in(g.lang) << " " << f.check << ": "
                   << f.message.in(g.lang) << "\n";
         if (!f.fix.in(g.lang).empty()) std::cout << "        → " << f.fix.in(g.lang) << "\n";
       }

@@ -15,7 +15,7 @@
 
 namespace tokumei::zones {
 
-enum class Severity { ok, warning, problem, skipped };
+enum class Severity { ok, warning, problem, skipped };  // order used by the CLI's tables
 
 struct Finding {
   std::string check;  // stable identifier: "folder", "config", "master_key", …
