@@ -296,7 +296,7 @@ Result<Digest> KeyRing::blind_index(const std::string& purpose, ByteView value) 
   TKM_RETURN_IF_ERROR(ensure_key(purpose));
   for (const auto& [id, e] : entries_) {  // ids grow with versions: the first live one is oldest
     if (e.record.purpose == purpose && !e.record.destroyed_ms)
-      return hmac_sha256(e.key.view(), value);
+      return hmac_sha256(e.mac_key.view(), value);
   }
   return fail(Errc::internal, {"鍵が見つかりません", "key vanished"});
 }

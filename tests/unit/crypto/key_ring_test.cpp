@@ -9,6 +9,7 @@
 
 #include "support/test_support.h"
 #include "tokumei/base/files.h"
+#include "tokumei/crypto/aead.h"
 
 namespace tokumei::crypto {
 namespace {
@@ -236,6 +237,33 @@ TEST_F(KeyRingTest, EachAlgorithmUsesItsOwnSubkey) {
   auto seed = ring->signing_key("shared")->seed().clone();
   auto index = *ring->blind_index("shared", as_bytes("x"));
   EXPECT_NE(hmac_sha256(seed.view(), as_bytes("x")), index);
+}
+
+// The blind index must use the HMAC subkey, not the data key itself: unwrap the stored key with
+// the known master key and compare against both.
+TEST_F(KeyRingTest, BlindIndexUsesTheDerivedHmacSubkey) {
+  testing::TempDir dir;
+  auto path = dir / "master.key";
+  ASSERT_TRUE(create_master_key_file(path, random).has_value());
+  auto master = read_master_key_file(path);
+  ASSERT_TRUE(master.has_value());
+  auto ring = KeyRing::create(storage, KeyFileSource{path}, clock, random);
+  ASSERT_TRUE(ring.has_value());
+  auto index = ring->blind_index("linkage", as_bytes("x"));
+  ASSERT_TRUE(index.has_value());
+
+  auto stored = storage.load_keys();
+  ASSERT_TRUE(stored.has_value());
+  ASSERT_EQ(stored->size(), 1u);
+  const WrappedKey& k = stored->front();
+  std::string aad =
+      "tokumei-wrap-v1|" + std::to_string(k.id) + "|" + k.purpose + "|" + std::to_string(k.version);
+  auto raw = aes256gcm_open(master->view(), ByteView(k.wrapped).first(12), as_bytes(aad),
+                            ByteView(k.wrapped).subspan(12));
+  ASSERT_TRUE(raw.has_value());
+  EXPECT_NE(hmac_sha256(*raw, as_bytes("x")), *index);
+  auto mac_key = hkdf_sha256(*raw, {}, as_bytes("tokumei-subkey-v1|hmac-sha-256"), 32);
+  EXPECT_EQ(hmac_sha256(mac_key.view(), as_bytes("x")), *index);
 }
 
 }  // namespace
