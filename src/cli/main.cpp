@@ -26,14 +26,7 @@ int report_error(const Globals& g, const Error& e) {
 
 Result<std::string> read_passphrase_file(const std::string& path) {
   // Held to the same rule as the master key file: nobody but the owner may read it.
-  TKM_ASSIGN_OR_RETURN(FileStatus st, file_status(path));
-  if (!st.regular || (st.mode & 0077) != 0) {
-    return fail(
-        Errc::permission_denied,
-        {"パスフレーズファイルは所有者だけが読める通常のファイル（chmod 600）にしてください",
-         "the passphrase file must be a regular file only its owner can read (chmod 600)"},
-        Location{.file = path});
-  }
+  TKM_RETURN_IF_ERROR(require_owner_only(path, {"パスフレーズファイル", "passphrase file"}));
   TKM_ASSIGN_OR_RETURN(std::string text, read_file(path));
   std::string line = text.substr(0, text.find('\n'));
   if (!line.empty() && line.back() == '\r') line.pop_back();

@@ -180,13 +180,13 @@ Result<std::int64_t> AuditLog::append(store::Transaction& tx, const Entry& entry
   TimePoint at = clock_->now();
   crypto::Digest leaf = leaf_hash(seq, at, stored);
   crypto::Digest link = chain(prev, leaf);
-  nlohmann::json subjects = entry.subjects;
+  nlohmann::json subjects = stored.subjects;
   TKM_RETURN_IF_ERROR(db.execute(
       "INSERT INTO audit_entries (seq, at, actor, terminal, action, object, outcome, detail, "
       "subjects, leaf_hash, "
       "chain_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-      {seq, to_unix_ms(at), entry.actor.user, entry.actor.terminal, entry.action, entry.object,
-       std::string(outcome_name(entry.outcome)), stored.detail, subjects.dump(),
+      {seq, to_unix_ms(at), stored.actor.user, stored.actor.terminal, stored.action, stored.object,
+       std::string(outcome_name(stored.outcome)), stored.detail, subjects.dump(),
        Bytes(leaf.begin(), leaf.end()), Bytes(link.begin(), link.end())}));
   return seq;
 }

@@ -1,6 +1,7 @@
 #include "tokumei/base/files.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -90,6 +91,34 @@ Result<FileStatus> file_status(const std::filesystem::path& path) {
   out.symlink = S_ISLNK(st.st_mode);
   out.directory = S_ISDIR(st.st_mode);
   return out;
+}
+
+Status require_owner_only(const std::filesystem::path& path, const Text& what) {
+  TKM_ASSIGN_OR_RETURN(FileStatus st, file_status(path));
+  Location where{.file = path.string()};
+  if (st.symlink || !st.regular) {
+    return fail(Errc::permission_denied,
+                {what.ja + "が通常のファイルではありません（シンボリックリンク等は使えません）",
+                 what.en + " is not a regular file (symlinks are refused)"},
+                where);
+  }
+  if ((st.mode & 0077) != 0) {
+    return fail(
+        Errc::permission_denied,
+        {fmt::format(
+             "{}の権限が {:04o} です。所有者以外が読めない 0600 にしてください（chmod 600）",
+             what.ja, st.mode),
+         fmt::format("{} has mode {:04o}; it must be 0600, owner only (chmod 600)", what.en,
+                     st.mode)},
+        where);
+  }
+  if (st.owner != ::geteuid()) {
+    return fail(Errc::permission_denied,
+                {what.ja + "の所有者がこのプロセスの利用者と異なります",
+                 what.en + " is owned by another user"},
+                where);
+  }
+  return ok();
 }
 
 Status make_directory(const std::filesystem::path& path, mode_t mode) {

@@ -32,6 +32,12 @@ struct FileStatus {
 };
 Result<FileStatus> file_status(const std::filesystem::path& path);
 
+// Secrets on disk (master key file, passphrase file) must be regular files, not symlinks, owned by
+// this process's user and closed to group and others. Errc::permission_denied naming what is
+// wrong, with `what` ("マスター鍵ファイル" / "master key file") as the subject; Errc::not_found if
+// absent.
+Status require_owner_only(const std::filesystem::path& path, const Text& what);
+
 // Creates a directory with `mode`; Errc::already_exists if present.
 Status make_directory(const std::filesystem::path& path, mode_t mode);
 

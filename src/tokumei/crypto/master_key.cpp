@@ -1,8 +1,5 @@
 #include "tokumei/crypto/master_key.h"
 
-#include <fmt/format.h>
-#include <unistd.h>
-
 #include "tokumei/base/files.h"
 
 namespace tokumei::crypto {
@@ -20,30 +17,8 @@ Status create_master_key_file(const std::filesystem::path& path, Random& random)
 }
 
 Result<SecretBytes> read_master_key_file(const std::filesystem::path& path) {
-  TKM_ASSIGN_OR_RETURN(FileStatus st, file_status(path));
+  TKM_RETURN_IF_ERROR(require_owner_only(path, {"マスター鍵ファイル", "master key file"}));
   Location where{.file = path.string()};
-  if (st.symlink || !st.regular) {
-    return fail(
-        Errc::permission_denied,
-        {"マスター鍵ファイルが通常のファイルではありません（シンボリックリンク等は使えません）",
-         "master key file is not a regular file (symlinks are refused)"},
-        where);
-  }
-  if ((st.mode & 0077) != 0) {
-    return fail(
-        Errc::permission_denied,
-        {fmt::format(
-             "マスター鍵ファイルの権限が {:04o} です。所有者以外が読めない 0600 にしてください",
-             st.mode),
-         fmt::format("master key file has mode {:04o}; it must be 0600 (owner only)", st.mode)},
-        where);
-  }
-  if (st.owner != ::geteuid()) {
-    return fail(Errc::permission_denied,
-                {"マスター鍵ファイルの所有者がこのプロセスの利用者と異なります",
-                 "master key file is owned by another user"},
-                where);
-  }
   TKM_ASSIGN_OR_RETURN(std::string text, read_file(path));
   auto wipe_text = [&] { secure_wipe(text.data(), text.size()); };
   if (!text.starts_with(kHeader)) {

@@ -154,10 +154,10 @@ Status AccountStore::validate_user_id(std::string_view id) {
 }
 
 Result<OneTimePassword> AccountStore::issue_one_time(std::string_view user_id) {
-  OneTimePassword otp{generate_one_time_password(*random_), clock_->now() + policy_.one_time_ttl};
+  TimePoint now = clock_->now();
+  OneTimePassword otp{generate_one_time_password(*random_), now + policy_.one_time_ttl};
   TKM_ASSIGN_OR_RETURN(std::string hash,
                        crypto::argon2id_hash_password(otp.password, policy_.hashing, *random_));
-  TimePoint now = clock_->now();
   TKM_RETURN_IF_ERROR(
       db_->execute("UPDATE accounts SET password_hash = ?, password_set_at = ?, one_time = 1, "
                    "one_time_expires_at = ? "
@@ -174,13 +174,13 @@ Result<OneTimePassword> AccountStore::create(const audit::Actor& by, const NewAc
     return fail(Errc::invalid_input, {"氏名を入力してください", "display name is required"},
                 Location{.field = "display_name"});
   }
+  std::int64_t now_ms = to_unix_ms(clock_->now());
   TKM_ASSIGN_OR_RETURN(store::Transaction tx, db_->begin());
   auto inserted = db_->execute(
       "INSERT INTO accounts (user_id, display_name, role, password_hash, password_set_at, "
       "one_time, created_at, "
       "created_by) VALUES (?, ?, ?, '!', ?, 1, ?, ?)",
-      {a.user_id, a.display_name, std::string(role_name(a.role)), to_unix_ms(clock_->now()),
-       to_unix_ms(clock_->now()), by.user});
+      {a.user_id, a.display_name, std::string(role_name(a.role)), now_ms, now_ms, by.user});
   if (!inserted) {
     if (inserted.error().code() == Errc::already_exists) {
       return fail(Errc::already_exists,
@@ -300,30 +300,27 @@ Result<PasswordState> AccountStore::verify_password(std::string_view terminal,
   return PasswordState::valid;
 }
 
-Result<std::vector<std::string>> AccountStore::similarity_index(std::string_view user_id,
-                                                                std::string_view password) {
+Result<std::string> AccountStore::similarity_index(std::string_view user_id,
+                                                   std::string_view password) {
   // Keyed (HMAC via the key ring), so the stored values cannot be attacked offline without the
-  // ring.
-  std::vector<std::string> out;
+  // ring. One index per similarity key, comma-separated.
+  std::string out;
   for (const auto& key : similarity_keys(password)) {
     std::string message = std::string(user_id) + '\0' + key;
     TKM_ASSIGN_OR_RETURN(crypto::Digest d,
                          keys_->blind_index(kSimilarityPurpose, as_bytes(message)));
-    out.push_back(hex_encode(d));
+    out += (out.empty() ? "" : ",") + hex_encode(d);
   }
   return out;
 }
 
 Status AccountStore::add_history(std::string_view user_id, const std::string& hash,
-                                 std::string_view password, TimePoint at) {
-  TKM_ASSIGN_OR_RETURN(std::vector<std::string> similarity, similarity_index(user_id, password));
-  std::string joined;  // the keyed indexes, comma-separated
-  for (const auto& s : similarity) joined += (joined.empty() ? "" : ",") + s;
+                                 const std::string& similarity, TimePoint at) {
   std::string uid(user_id);
   TKM_RETURN_IF_ERROR(db_->execute(
       "INSERT INTO password_history (user_id, seq, password_hash, similarity, set_at) VALUES "
       "(?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM password_history WHERE user_id = ?), ?, ?, ?)",
-      {uid, uid, hash, joined.empty() ? store::Value(nullptr) : store::Value(joined),
+      {uid, uid, hash, similarity.empty() ? store::Value(nullptr) : store::Value(similarity),
        to_unix_ms(at)}));
   // Keep only what the policy compares against.
   return status_of(
@@ -332,11 +329,15 @@ Status AccountStore::add_history(std::string_view user_id, const std::string& ha
                    {uid, uid, static_cast<std::int64_t>(policy_.history)}));
 }
 
-Status AccountStore::check_history(std::string_view user_id, std::string_view password) {
-  TKM_ASSIGN_OR_RETURN(std::vector<std::string> similarity, similarity_index(user_id, password));
+Status AccountStore::check_history(std::string_view user_id, std::string_view password,
+                                   const std::string& similarity) {
   auto shares_a_key = [&](const std::string& stored) {
-    for (const auto& s : similarity) {
-      if ((',' + stored + ',').find(',' + s + ',') != std::string::npos) return true;
+    std::string_view rest = similarity;
+    while (!rest.empty()) {
+      std::string_view index = rest.substr(0, rest.find(','));
+      if ((',' + stored + ',').find(',' + std::string(index) + ',') != std::string::npos)
+        return true;
+      rest.remove_prefix(std::min(rest.size(), index.size() + 1));
     }
     return false;
   };
@@ -370,8 +371,9 @@ Status AccountStore::change_password(std::string_view terminal, std::string_view
                                      std::string_view current, std::string_view next) {
   TKM_RETURN_IF_ERROR(verify_password(terminal, user_id, current));
   audit::Actor who{std::string(user_id), std::string(terminal)};
+  TKM_ASSIGN_OR_RETURN(std::string similarity, similarity_index(user_id, next));
   Status rules = check_password_rules(user_id, next, policy_);
-  if (rules) rules = check_history(user_id, next);
+  if (rules) rules = check_history(user_id, next, similarity);
   if (rules && next == current) {  // a one-time password is not in the history, and may not be kept
     rules = fail(Errc::policy_violation,
                  {"新しいパスワードは現在のパスワードと違うものにしてください",
@@ -387,7 +389,6 @@ Status AccountStore::change_password(std::string_view terminal, std::string_view
                                         {}}));
     return rules;
   }
-  TKM_RETURN_IF_ERROR(ensure_keys());  // before the transaction: the key ring refuses inside one
   TKM_ASSIGN_OR_RETURN(std::string hash,
                        crypto::argon2id_hash_password(next, policy_.hashing, *random_));
   TimePoint now = clock_->now();
@@ -397,7 +398,7 @@ Status AccountStore::change_password(std::string_view terminal, std::string_view
                    "one_time_expires_at = NULL "
                    "WHERE user_id = ?",
                    {hash, to_unix_ms(now), std::string(user_id)}));
-  TKM_RETURN_IF_ERROR(add_history(user_id, hash, next, now));
+  TKM_RETURN_IF_ERROR(add_history(user_id, hash, similarity, now));
   TKM_RETURN_IF_ERROR(audit_->append(tx, {who,
                                           "account.password.change",
                                           "user:" + std::string(user_id),

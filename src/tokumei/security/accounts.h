@@ -111,13 +111,14 @@ class AccountStore {
   static Status validate_user_id(std::string_view user_id);
 
  private:
-  Result<OneTimePassword> issue_one_time(
-      std::string_view user_id);  // inside the caller's transaction
-  Status add_history(std::string_view user_id, const std::string& hash, std::string_view password,
-                     TimePoint at);
-  Result<std::vector<std::string>> similarity_index(std::string_view user_id,
-                                                    std::string_view password);
-  Status check_history(std::string_view user_id, std::string_view password);
+  // Sets a fresh one-time password; called inside the caller's transaction.
+  Result<OneTimePassword> issue_one_time(std::string_view user_id);
+  // Keyed similarity indexes of `password` (AUTHN-05), comma-separated; computed once per change.
+  Result<std::string> similarity_index(std::string_view user_id, std::string_view password);
+  Status check_history(std::string_view user_id, std::string_view password,
+                       const std::string& similarity);
+  Status add_history(std::string_view user_id, const std::string& hash,
+                     const std::string& similarity, TimePoint at);
   void burn_time();
   Status ensure_keys();
 

@@ -211,6 +211,11 @@ std::unexpected<Error> violation(Text message) {
 
 }  // namespace
 
+std::size_t character_count(std::string_view text) {
+  return static_cast<std::size_t>(
+      std::ranges::count_if(text, [](unsigned char c) { return (c & 0xC0) != 0x80; }));
+}
+
 bool is_common_password(std::string_view password) {
   std::string l = lower(password);
   const auto& words = blocklist();
@@ -281,8 +286,7 @@ Status check_password_rules(std::string_view user_id, std::string_view password,
                             const PasswordPolicy& policy) {
   std::size_t min = std::max<std::size_t>(policy.min_length, 8);
   // Length is counted in characters, not bytes, so a Japanese passphrase is measured fairly.
-  std::size_t chars = 0;
-  for (unsigned char c : password) chars += (c & 0xC0) != 0x80;
+  std::size_t chars = character_count(password);
   if (chars < min) {  // AUTHN-03
     return violation({"パスワードは " + std::to_string(min) + " 文字以上にしてください（現在 " +
                           std::to_string(chars) + " 文字）",

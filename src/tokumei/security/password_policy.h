@@ -31,6 +31,9 @@ struct PasswordPolicy {
 Status check_password_rules(std::string_view user_id, std::string_view password,
                             const PasswordPolicy& policy);
 
+// Length in characters (UTF-8 code points), the unit every length rule is stated in.
+std::size_t character_count(std::string_view text);
+
 // True if `password` is a common password, possibly with leading/trailing digits and symbols,
 // different case or leet substitutions.
 bool is_common_password(std::string_view password);

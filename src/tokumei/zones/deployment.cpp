@@ -135,6 +135,19 @@ fs::path Deployment::master_key_path(const fs::path& dir, const config::Config& 
   return dir / c.get_string("keys.master_key_file");
 }
 
+Result<crypto::MasterKeySource> Deployment::master_key_source(
+    const fs::path& dir, const config::Config& c, const std::optional<std::string>& passphrase) {
+  if (c.get_string("keys.source") == "file") return crypto::KeyFileSource{master_key_path(dir, c)};
+  if (!passphrase) {
+    return fail(
+        Errc::invalid_argument,
+        {"このデプロイメントはパスフレーズで開きます（--passphrase-file で指定してください）",
+         "this deployment is opened with a passphrase (give --passphrase-file)"});
+  }
+  // The cost parameters are ignored when unlocking: the key ring keeps the ones it was made with.
+  return crypto::PassphraseSource{*passphrase, {}};
+}
+
 security::PasswordPolicy Deployment::password_policy(const config::Config& c) {
   security::PasswordPolicy p;
   p.min_length = static_cast<std::size_t>(c.get_int("security.password_min_length"));
@@ -201,9 +214,8 @@ Error config_error(const std::vector<Error>& errors) {
 // guessing against Argon2id, so it is long, and it is not one of the common passwords.
 Status check_passphrase(const std::optional<std::string>& passphrase) {
   if (!passphrase) return ok();
-  std::size_t chars = 0;
-  for (unsigned char c : *passphrase) chars += (c & 0xC0) != 0x80;
-  if (chars < kMinPassphraseLength || security::is_common_password(*passphrase)) {
+  if (security::character_count(*passphrase) < kMinPassphraseLength ||
+      security::is_common_password(*passphrase)) {
     return fail(
         Errc::policy_violation,
         {"マスター鍵のパスフレーズは " + std::to_string(kMinPassphraseLength) +
@@ -345,16 +357,8 @@ Result<std::unique_ptr<Deployment>> Deployment::open(const fs::path& dir,
                   {.busy_timeout_ms = static_cast<int>(c.get_int("store.busy_timeout_ms"))}));
   for (const auto& module : database_schemas())
     TKM_RETURN_IF_ERROR(store::migrate(*d->db_, module, clock));
-  crypto::MasterKeySource source = crypto::KeyFileSource{master_key_path(dir, c)};
-  if (c.get_string("keys.source") == "passphrase") {
-    if (!options.passphrase) {
-      return fail(
-          Errc::invalid_argument,
-          {"このデプロイメントはパスフレーズで開きます（--passphrase-file で指定してください）",
-           "this deployment is opened with a passphrase (give --passphrase-file)"});
-    }
-    source = crypto::PassphraseSource{*options.passphrase, {}};
-  }
+  TKM_ASSIGN_OR_RETURN(crypto::MasterKeySource source,
+                       master_key_source(dir, c, options.passphrase));
   d->key_storage_ = std::make_unique<store::DatabaseKeyRingStorage>(*d->db_);
   TKM_ASSIGN_OR_RETURN(auto keys, crypto::KeyRing::unlock(*d->key_storage_, source, clock, random));
   d->keys_.emplace(std::move(keys));

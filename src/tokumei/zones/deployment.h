@@ -96,6 +96,11 @@ class Deployment {
   static std::filesystem::path master_key_path(const std::filesystem::path& dir,
                                                const config::Config& config);
   static security::PasswordPolicy password_policy(const config::Config& config);
+  // Where the master key comes from (keys.source); Errc::invalid_argument when the configuration
+  // says passphrase and none was given.
+  static Result<crypto::MasterKeySource> master_key_source(
+      const std::filesystem::path& dir, const config::Config& config,
+      const std::optional<std::string>& passphrase);
   static std::expected<config::Config, std::vector<Error>> load_config(
       const std::filesystem::path& dir);
 

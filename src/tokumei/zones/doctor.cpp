@@ -155,13 +155,12 @@ std::vector<Finding> examine_deployment(const fs::path& dir, const DoctorOptions
   }
 
   store::DatabaseKeyRingStorage storage(**db);
-  crypto::MasterKeySource source = crypto::KeyFileSource{Deployment::master_key_path(dir, *cfg)};
-  if (passphrase) source = crypto::PassphraseSource{options.passphrase.value_or(""), {}};
-  if (passphrase && !options.passphrase) {
+  auto source = Deployment::master_key_source(dir, *cfg, options.passphrase);
+  if (!source) {
     r.skip("key_ring",
            {"パスフレーズが指定されていないため鍵リングは確認していません（--passphrase-file）",
             "key ring not checked: no passphrase given (--passphrase-file)"});
-  } else if (auto keys = crypto::KeyRing::unlock(storage, source, clock, random); !keys) {
+  } else if (auto keys = crypto::KeyRing::unlock(storage, *source, clock, random); !keys) {
     r.fail_from("key_ring", keys.error(),
                 {"正しいマスター鍵ファイル（またはパスフレーズ）を使ってください",
                  "use the right master key file (or passphrase)"});
