@@ -1,0 +1,53 @@
+#pragma once
+// Computes the classes of a transformation by rolling up the classes of the smallest already
+// computed finer transformation, and judges them.
+
+#include <cstddef>
+#include <utility>
+#include <vector>
+
+#include "tokumei/anon/detail/problem.h"
+
+namespace tokumei::anon::detail {
+
+// Classes of evaluated transformations, kept within a memory budget so that a coarser
+// transformation can be rolled up from the smallest finer one instead of from the rows.
+class SnapshotCache {
+ public:
+  explicit SnapshotCache(std::size_t budget_bytes) : budget_(budget_bytes) {}
+
+  struct Snapshot {
+    std::vector<int> levels;
+    GroupTable table;
+  };
+  // The cached snapshot with the fewest classes among those finer than or equal to `levels`,
+  // or nullptr.
+  const Snapshot* best_source(const std::vector<int>& levels) const;
+  // Keeps `table` if it fits in the budget; the first snapshot offered is always kept.
+  void offer(const std::vector<int>& levels, GroupTable&& table);
+
+ private:
+  std::size_t budget_;
+  std::size_t used_ = 0;
+  std::vector<Snapshot> snapshots_;
+};
+
+// Not thread-safe: one per thread.
+class Evaluator {
+ public:
+  // Groups the rows once (the transformation with all levels 0).
+  explicit Evaluator(const Problem& problem);
+
+  // Classes and assessment of the transformation `levels`; afterwards scratch() holds its
+  // classes (see assess()).
+  Assessment evaluate(const std::vector<int>& levels);
+  const AssessScratch& scratch() const { return scratch_; }
+
+ private:
+  const Problem& p_;
+  SnapshotCache cache_;
+  Grouper grouper_;
+  AssessScratch scratch_;
+};
+
+}  // namespace tokumei::anon::detail

@@ -1,0 +1,77 @@
+#pragma once
+// Equivalence classes of one transformation, as packed keys with row counts. A key holds every
+// quasi-identifier's group id (at the transformation's levels) and every sensitive attribute's
+// value code in its own bit field, so that grouping is hashing one 64-bit integer and rolling a
+// finer transformation's classes up to a coarser one rewrites keys without touching the rows.
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace tokumei::anon::detail {
+
+// Bit layout of keys: field f occupies bits [shift[f], shift[f] + width[f]).
+struct KeyLayout {
+  std::vector<int> shift;
+  std::vector<int> width;
+  int total_bits = 0;
+
+  std::uint64_t mask(std::size_t f) const { return (std::uint64_t{1} << width[f]) - 1; }
+  std::uint32_t field(std::uint64_t key, std::size_t f) const {
+    return static_cast<std::uint32_t>((key >> shift[f]) & mask(f));
+  }
+};
+
+// Bits needed to store ids 0..count-1 (at least 1).
+int bits_for(std::size_t count);
+
+// A multiset of keys: distinct keys with how many rows have each. Built by Grouper::add and
+// finished by Grouper::take, which leaves the keys in no particular order.
+struct GroupTable {
+  std::vector<std::uint64_t> keys;
+  std::vector<std::uint32_t> counts;
+  std::size_t size() const { return keys.size(); }
+  std::size_t memory() const { return keys.capacity() * 8 + counts.capacity() * 4; }
+};
+
+// Open-addressing hash aggregation of (key, count) pairs. Reusable: reset() keeps the buffers.
+class Grouper {
+ public:
+  // Prepares for at most `expected_distinct` distinct keys.
+  void reset(std::size_t expected_distinct);
+  // Adds `count` rows of `key`; returns the key's position in the order keys were first added
+  // (its index in the GroupTable take() makes).
+  std::uint32_t add(std::uint64_t key, std::uint32_t count) {
+    std::size_t slot = (key * 0x9E3779B97F4A7C15ull) >> shift_;
+    while (true) {
+      std::uint64_t k = slots_[slot];
+      if (k == key) {
+        counts_[slot] += count;
+        return order_[slot];
+      }
+      if (k == kEmpty) {
+        slots_[slot] = key;
+        counts_[slot] = count;
+        order_[slot] = static_cast<std::uint32_t>(used_.size());
+        used_.push_back(static_cast<std::uint32_t>(slot));
+        return order_[slot];
+      }
+      slot = (slot + 1) & mask_;
+    }
+  }
+  std::size_t distinct() const { return used_.size(); }
+  // Copies the aggregated pairs into `out`; call reset() before adding again.
+  void take(GroupTable& out);
+
+  static constexpr std::uint64_t kEmpty = ~std::uint64_t{0};
+
+ private:
+  std::vector<std::uint64_t> slots_;
+  std::vector<std::uint32_t> counts_;
+  std::vector<std::uint32_t> order_;
+  std::vector<std::uint32_t> used_;
+  int shift_ = 64;
+  std::size_t mask_ = 0;
+};
+
+}  // namespace tokumei::anon::detail

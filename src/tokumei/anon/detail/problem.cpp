@@ -1,0 +1,586 @@
+#include "tokumei/anon/detail/problem.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+namespace tokumei::anon::detail {
+namespace {
+
+// ARX rounds every per-attribute loss down to 10 decimal places before aggregating.
+double arx_round(double x) { return std::floor(x * 1e10) / 1e10; }
+
+std::unexpected<Error> spec_error(std::string field, std::string ja, std::string en) {
+  return fail(Errc::invalid_input, {std::move(ja), std::move(en)},
+              Location{.file = "", .field = std::move(field)});
+}
+
+void precompute_quasi_identifier(QuasiIdentifier& q, const Column& column, std::size_t n,
+                                 std::size_t min_class_size, double g_factor) {
+  const BoundHierarchy& h = q.hierarchy;
+  const int height = h.height;
+  q.up.assign(height, {});
+  for (int from = 0; from < height; ++from) {
+    q.up[from].assign(height, {});
+    for (int to = from; to < height; ++to) {
+      q.up[from][to].assign(h.groups(from), 0);
+      for (std::size_t code = 0; code < h.group[0].size(); ++code) {
+        q.up[from][to][h.group[from][code]] = h.group[to][code];
+      }
+    }
+  }
+  std::vector<std::uint32_t> value_rows(h.group[0].size(), 0);
+  for (std::uint32_t code : column.codes) ++value_rows[code];
+  q.rows.assign(height, {});
+  q.share.assign(height, {});
+  q.loss_sum.assign(height, 0);
+  q.entropy.assign(height, 0);
+  q.rare_rows.assign(height, 0);
+  for (int l = 0; l < height; ++l) {
+    q.rows[l].assign(h.groups(l), 0);
+    for (std::size_t code = 0; code < value_rows.size(); ++code) {
+      q.rows[l][h.group[l][code]] += value_rows[code];
+    }
+    q.share[l].resize(h.groups(l));
+    for (std::size_t id = 0; id < h.groups(l); ++id) {
+      q.share[l][id] = static_cast<double>(h.leaves[l][id]) / h.domain_size;
+      q.loss_sum[l] += q.rows[l][id] * q.share[l][id];
+      if (q.rows[l][id] < min_class_size) q.rare_rows[l] += q.rows[l][id];
+    }
+    // Non-uniform entropy, as ARX computes it: Σ over original values v with a rows of
+    // a · log2(a / rows of v's group), negated, over all rows whether suppressed or not.
+    double raw = 0;
+    for (std::size_t code = 0; code < value_rows.size(); ++code) {
+      double a = value_rows[code];
+      if (a == 0) continue;
+      raw += a * (std::log(a / q.rows[l][h.group[l][code]]) / std::log(2.0));
+    }
+    raw *= g_factor;
+    q.entropy[l] = arx_round(raw == 0 ? 0 : -raw);
+  }
+  (void)n;
+}
+
+}  // namespace
+
+std::size_t Problem::node_index(const std::vector<int>& levels) const {
+  std::size_t index = 0;
+  for (std::size_t q = 0; q < levels.size(); ++q) index += levels[q] * radix[q];
+  return index;
+}
+
+std::vector<int> Problem::node_levels(std::size_t index) const {
+  std::vector<int> levels(heights.size());
+  for (std::size_t q = 0; q < heights.size(); ++q) {
+    levels[q] = static_cast<int>((index / radix[q]) % heights[q]);
+  }
+  return levels;
+}
+
+Result<Problem> prepare(const Table& table, const AnonymizationSpec& spec) {
+  Problem p;
+  p.table = &table;
+  p.rows = table.row_count();
+  const PrivacyModel& model = spec.model;
+
+  // Roles: every column exactly once, no unknown columns.
+  std::vector<const AttributeSpec*> role_of(table.column_count(), nullptr);
+  for (const auto& a : spec.attributes) {
+    int c = table.find_column(a.column);
+    if (c < 0) {
+      std::string names;
+      for (std::size_t i = 0; i < table.column_count(); ++i) {
+        names += (i ? ", " : "") + table.column(i).name;
+      }
+      return spec_error(a.column,
+                        fmt::format("列「{}」は表にありません (表の列: {})", a.column, names),
+                        fmt::format("column \"{}\" is not in the table (its columns: {})",
+                                    a.column, names));
+    }
+    if (role_of[c] != nullptr) {
+      return spec_error(a.column, fmt::format("列「{}」の役割が二度指定されています", a.column),
+                        fmt::format("column \"{}\" is given a role twice", a.column));
+    }
+    role_of[c] = &a;
+  }
+  for (std::size_t c = 0; c < table.column_count(); ++c) {
+    if (role_of[c] == nullptr) {
+      const std::string& name = table.column(c).name;
+      return spec_error(
+          name,
+          fmt::format("列「{}」の役割 (identifying / quasi_identifying / sensitive / insensitive) "
+                      "が指定されていません",
+                      name),
+          fmt::format("column \"{}\" has no role (identifying, quasi_identifying, sensitive or "
+                      "insensitive)",
+                      name));
+    }
+  }
+
+  // Thresholds.
+  auto out_of_range = [](std::string field, double v, const char* range) {
+    return spec_error(std::move(field), fmt::format("値 {} は範囲 {} の外です", v, range),
+                      fmt::format("value {} is outside {}", v, range));
+  };
+  if (!(model.suppression_limit >= 0 && model.suppression_limit <= 1)) {
+    return out_of_range("suppression_limit", model.suppression_limit, "0〜1 / 0-1");
+  }
+  if (model.highest_risk != 0 && !(model.highest_risk > 0 && model.highest_risk <= 1)) {
+    return out_of_range("highest_risk", model.highest_risk, "(0, 1]");
+  }
+  if (model.average_risk != 0 && !(model.average_risk > 0 && model.average_risk <= 1)) {
+    return out_of_range("average_risk", model.average_risk, "(0, 1]");
+  }
+  if (model.k < 0) return out_of_range("k", model.k, ">= 0");
+  if (static_cast<std::size_t>(model.k) > p.rows) {
+    return spec_error("k",
+                      fmt::format("k = {} が表の行数 {} より大きいため、k-匿名性は満たせません",
+                                  model.k, p.rows),
+                      fmt::format("k = {} is larger than the table's {} rows; k-anonymity cannot "
+                                  "hold",
+                                  model.k, p.rows));
+  }
+  if (spec.metric.gs_factor < 0 || spec.metric.gs_factor > 1) {
+    return out_of_range("gs_factor", spec.metric.gs_factor, "0〜1 / 0-1");
+  }
+  const double gs = spec.metric.gs_factor;
+  p.g_factor = gs <= 0.5 ? 1 : 1 - 2 * (gs - 0.5);
+  p.s_factor = gs < 0.5 ? 2 * gs : 1;
+  p.metric = spec.metric;
+  p.min_class_size = std::max<std::size_t>(1, static_cast<std::size_t>(model.k));
+  if (model.highest_risk > 0) {
+    p.min_class_size = std::max(p.min_class_size,
+                                static_cast<std::size_t>(std::ceil(1 / model.highest_risk - 1e-12)));
+  }
+
+  // Sensitive attributes named by criteria.
+  std::map<int, std::size_t> sensitive_index;
+  auto sensitive = [&](const std::string& name, const char* criterion,
+                       bool needs_hierarchy) -> Result<std::size_t> {
+    int c = table.find_column(name);
+    if (c < 0 || role_of[c]->role != AttributeRole::sensitive) {
+      return spec_error(name,
+                        fmt::format("{} の対象「{}」は sensitive (機微属性) の列ではありません",
+                                    criterion, name),
+                        fmt::format("{} applies to \"{}\", which is not a sensitive column",
+                                    criterion, name));
+    }
+    auto [it, inserted] = sensitive_index.try_emplace(c, p.sensitive.size());
+    if (inserted) {
+      SensitiveAttribute s;
+      s.column = c;
+      s.rows.assign(table.column(c).dictionary.size(), 0);
+      for (auto code : table.column(c).codes) ++s.rows[code];
+      p.sensitive.push_back(std::move(s));
+    }
+    SensitiveAttribute& s = p.sensitive[it->second];
+    if (needs_hierarchy && s.parent.empty()) {
+      if (!role_of[c]->hierarchy) {
+        return spec_error(name,
+                          fmt::format("階層距離の t-近似性には「{}」の一般化階層が必要です", name),
+                          fmt::format("hierarchical t-closeness needs a hierarchy for \"{}\"",
+                                      name));
+      }
+      TKM_ASSIGN_OR_RETURN(BoundHierarchy b, bind(*role_of[c]->hierarchy, table.column(c)));
+      for (int l = 0; l < b.height; ++l) s.groups.push_back(b.groups(l));
+      for (int l = 0; l + 1 < b.height; ++l) {
+        std::vector<std::uint32_t> parent(b.groups(l));
+        for (std::size_t code = 0; code < b.group[0].size(); ++code) {
+          parent[b.group[l][code]] = b.group[l + 1][code];
+        }
+        s.parent.push_back(std::move(parent));
+      }
+    }
+    return it->second;
+  };
+  for (const auto& l : model.l_diversity) {
+    TKM_ASSIGN_OR_RETURN(std::size_t s, sensitive(l.attribute, "ℓ-diversity", false));
+    if (!(l.l >= 1) || l.l > static_cast<double>(p.rows)) {
+      return out_of_range("l_diversity.l", l.l, "1〜rows");
+    }
+    ClassCriterion c{.kind = ClassCriterion::Kind::distinct, .sensitive = s, .l = l.l, .c = l.c};
+    if (l.variant == LDiversity::Variant::entropy) c.kind = ClassCriterion::Kind::entropy;
+    if (l.variant == LDiversity::Variant::recursive) {
+      c.kind = ClassCriterion::Kind::recursive;
+      if (!(l.c > 0)) return out_of_range("l_diversity.c", l.c, "> 0");
+    }
+    p.min_class_size = std::max(p.min_class_size, static_cast<std::size_t>(std::ceil(l.l)));
+    // Entropy and recursive ℓ-diversity are not monotonic once classes can be suppressed.
+    if (c.kind != ClassCriterion::Kind::distinct && model.suppression_limit > 0) {
+      p.monotonic = false;
+    }
+    p.criteria.push_back(c);
+  }
+  for (const auto& t : model.t_closeness) {
+    bool hierarchical = t.distance == TCloseness::Distance::hierarchical;
+    TKM_ASSIGN_OR_RETURN(std::size_t s, sensitive(t.attribute, "t-closeness", hierarchical));
+    if (!(t.t >= 0 && t.t <= 1)) return out_of_range("t_closeness.t", t.t, "0〜1 / 0-1");
+    p.criteria.push_back({.kind = hierarchical ? ClassCriterion::Kind::t_hierarchical
+                                               : ClassCriterion::Kind::t_equal,
+                          .sensitive = s,
+                          .t = t.t});
+    p.monotonic = false;
+  }
+  if (model.average_risk > 0) {
+    p.average_risk = model.average_risk;
+    p.monotonic = false;
+  }
+  p.max_outliers = static_cast<std::size_t>(std::floor(model.suppression_limit * p.rows + 1e-9));
+
+  // Quasi-identifiers, in table order (ARX's order).
+  for (std::size_t c = 0; c < table.column_count(); ++c) {
+    const AttributeSpec& a = *role_of[c];
+    if (a.role != AttributeRole::quasi_identifying) continue;
+    if (!a.hierarchy) {
+      return spec_error(a.column,
+                        fmt::format("準識別子「{}」に一般化階層がありません", a.column),
+                        fmt::format("quasi-identifier \"{}\" has no hierarchy", a.column));
+    }
+    QuasiIdentifier q;
+    q.column = static_cast<int>(c);
+    TKM_ASSIGN_OR_RETURN(q.hierarchy, bind(*a.hierarchy, table.column(c)));
+    precompute_quasi_identifier(q, table.column(c), p.rows, p.min_class_size, p.g_factor);
+    p.qis.push_back(std::move(q));
+  }
+  if (p.qis.empty()) {
+    return spec_error("", "準識別子 (quasi_identifying) の列が一つもありません",
+                      "there is no quasi-identifying column");
+  }
+
+  // Key layout.
+  int shift = 0;
+  for (const auto& q : p.qis) {
+    int w = bits_for(q.hierarchy.groups(0));
+    p.layout.shift.push_back(shift);
+    p.layout.width.push_back(w);
+    shift += w;
+  }
+  p.qi_mask = shift >= 64 ? ~0ull : (std::uint64_t{1} << shift) - 1;
+  for (const auto& s : p.sensitive) {
+    int w = bits_for(s.rows.size());
+    p.layout.shift.push_back(shift);
+    p.layout.width.push_back(w);
+    shift += w;
+  }
+  p.layout.total_bits = shift;
+  if (shift > 63) {
+    return spec_error("",
+                      fmt::format("準識別子と機微属性の値の組合せが多すぎます ({} ビット、上限 63)",
+                                  shift),
+                      fmt::format("too many combinations of quasi-identifier and sensitive "
+                                  "values ({} bits, at most 63)",
+                                  shift));
+  }
+
+  // Lattice.
+  for (const auto& q : p.qis) {
+    p.radix.push_back(p.lattice_size);
+    p.heights.push_back(q.hierarchy.height);
+    p.lattice_size *= static_cast<std::size_t>(q.hierarchy.height);
+  }
+  return p;
+}
+
+double lower_bound(const Problem& p, Metric metric, const std::vector<int>& levels) {
+  const double n = static_cast<double>(p.rows);
+  switch (metric) {
+    case Metric::loss: {
+      double aggregate = 1;
+      const double d = static_cast<double>(p.qis.size());
+      for (std::size_t q = 0; q < p.qis.size(); ++q) {
+        const QuasiIdentifier& qi = p.qis[q];
+        double min = p.g_factor * n / qi.hierarchy.domain_size;
+        double v = n == min ? 0 : std::max(0.0, (p.g_factor * qi.loss_sum[levels[q]] - min) / (n - min));
+        aggregate *= std::pow(arx_round(v) + 1, 1 / d);
+      }
+      return aggregate - 1;
+    }
+    case Metric::entropy: {
+      double sum = 0;
+      for (std::size_t q = 0; q < p.qis.size(); ++q) sum += p.qis[q].entropy[levels[q]];
+      return sum;
+    }
+    case Metric::precision: {
+      double sum = 0;
+      for (std::size_t q = 0; q < p.qis.size(); ++q) {
+        if (p.heights[q] > 1) sum += static_cast<double>(levels[q]) / (p.heights[q] - 1);
+      }
+      return sum / static_cast<double>(p.qis.size());
+    }
+    case Metric::discernibility:
+      return n;
+    case Metric::average_class_size:
+      return 1;
+  }
+  return 0;
+}
+
+std::size_t least_outliers(const Problem& p, const std::vector<int>& levels) {
+  std::size_t most = 0;
+  for (std::size_t q = 0; q < p.qis.size(); ++q) most = std::max(most, p.qis[q].rare_rows[levels[q]]);
+  return most;
+}
+
+void group_rows(const Problem& p, Grouper& grouper, GroupTable& out) {
+  const Table& t = *p.table;
+  std::vector<const std::uint32_t*> columns;
+  std::vector<int> shifts;
+  for (std::size_t q = 0; q < p.qis.size(); ++q) {
+    columns.push_back(t.column(p.qis[q].column).codes.data());
+    shifts.push_back(p.layout.shift[q]);
+  }
+  for (std::size_t s = 0; s < p.sensitive.size(); ++s) {
+    columns.push_back(t.column(p.sensitive[s].column).codes.data());
+    shifts.push_back(p.layout.shift[p.qis.size() + s]);
+  }
+  grouper.reset(p.rows);
+  for (std::size_t r = 0; r < p.rows; ++r) {
+    std::uint64_t key = 0;
+    for (std::size_t f = 0; f < columns.size(); ++f) {
+      key |= std::uint64_t{columns[f][r]} << shifts[f];
+    }
+    grouper.add(key, 1);
+  }
+  grouper.take(out);
+}
+
+void roll_up(const Problem& p, const GroupTable& from_table, const std::vector<int>& from,
+             const std::vector<int>& to, Grouper& grouper, GroupTable& out) {
+  std::uint64_t keep = ~p.qi_mask;
+  struct Change {
+    int shift;
+    std::uint64_t mask;
+    std::vector<std::uint64_t> shifted;  // new field value, already shifted, per old value
+  };
+  std::vector<Change> changes;
+  for (std::size_t q = 0; q < p.qis.size(); ++q) {
+    if (from[q] == to[q]) {
+      keep |= p.layout.mask(q) << p.layout.shift[q];
+      continue;
+    }
+    Change c{p.layout.shift[q], p.layout.mask(q), {}};
+    for (std::uint32_t id : p.qis[q].up[from[q]][to[q]]) {
+      c.shifted.push_back(std::uint64_t{id} << c.shift);
+    }
+    changes.push_back(std::move(c));
+  }
+  grouper.reset(from_table.size());
+  const std::size_t n = from_table.size();
+  const std::uint64_t* keys = from_table.keys.data();
+  const std::uint32_t* counts = from_table.counts.data();
+  for (std::size_t i = 0; i < n; ++i) {
+    std::uint64_t key = keys[i];
+    std::uint64_t next = key & keep;
+    for (const Change& c : changes) next |= c.shifted[(key >> c.shift) & c.mask];
+    grouper.add(next, counts[i]);
+  }
+  grouper.take(out);
+}
+
+namespace {
+
+// True when the class whose entries are entries[begin, end) satisfies criterion `c`.
+bool class_satisfies(const Problem& p, const ClassCriterion& c, const GroupTable& table,
+                     const std::uint32_t* entries, std::size_t count, std::uint32_t class_size,
+                     AssessScratch& s) {
+  const std::size_t field = p.qis.size() + c.sensitive;
+  const SensitiveAttribute& attr = p.sensitive[c.sensitive];
+  if (s.histogram.size() < attr.rows.size()) s.histogram.resize(attr.rows.size(), 0);
+  s.touched.clear();
+  for (std::size_t i = 0; i < count; ++i) {
+    std::uint32_t v = p.layout.field(table.keys[entries[i]], field);
+    if (s.histogram[v] == 0) s.touched.push_back(v);
+    s.histogram[v] += table.counts[entries[i]];
+  }
+  const double size = class_size;
+  bool ok = true;
+  switch (c.kind) {
+    case ClassCriterion::Kind::distinct:
+      ok = static_cast<double>(s.touched.size()) >= c.l;
+      break;
+    case ClassCriterion::Kind::entropy: {
+      if (static_cast<double>(s.touched.size()) < std::ceil(c.l)) {
+        ok = false;
+        break;
+      }
+      double sum = 0;
+      for (auto v : s.touched) sum += s.histogram[v] * std::log(static_cast<double>(s.histogram[v]));
+      ok = sum <= size * (std::log(size) - std::log(c.l));
+      break;
+    }
+    case ClassCriterion::Kind::recursive: {
+      const std::size_t l = static_cast<std::size_t>(c.l);
+      if (s.touched.size() < l) {
+        ok = false;
+        break;
+      }
+      std::vector<std::uint32_t> f;
+      for (auto v : s.touched) f.push_back(s.histogram[v]);
+      std::sort(f.begin(), f.end());
+      double tail = 0;
+      for (std::size_t i = 0; i + l <= f.size(); ++i) tail += f[i];
+      ok = f.back() < c.c * tail;
+      break;
+    }
+    case ClassCriterion::Kind::t_equal: {
+      const double n = static_cast<double>(p.rows);
+      double sum = 0;
+      for (auto v : s.touched) {
+        double q = attr.rows[v] / n;
+        sum += std::fabs(q - s.histogram[v] / size) - q;
+      }
+      ok = 0.5 * (1 + sum) <= c.t;
+      break;
+    }
+    case ClassCriterion::Kind::t_hierarchical: {
+      // Earth Mover's Distance over the hierarchy: every value's surplus or deficit
+      // (P_v·|Q| − Q_v·|P|, in integers) moves up the tree; at each inner node the part that
+      // cancels costs (level / height).
+      const std::int64_t all = static_cast<std::int64_t>(p.rows);
+      const std::size_t height = attr.parent.size();  // inner levels 1..height
+      s.extra.assign(attr.rows.size(), 0);
+      for (std::size_t v = 0; v < attr.rows.size(); ++v) {
+        s.extra[v] = static_cast<std::int64_t>(attr.rows[v]) * class_size -
+                     static_cast<std::int64_t>(s.histogram[v]) * all;
+      }
+      double cost = 0;
+      std::vector<std::int64_t> pos, neg;
+      for (std::size_t level = 1; level <= height; ++level) {
+        pos.assign(attr.groups[level], 0);
+        neg.assign(attr.groups[level], 0);
+        const auto& parent = attr.parent[level - 1];
+        for (std::size_t id = 0; id < s.extra.size(); ++id) {
+          std::int64_t e = s.extra[id];
+          (e > 0 ? pos[parent[id]] : neg[parent[id]]) += e > 0 ? e : -e;
+        }
+        s.extra.assign(attr.groups[level], 0);
+        for (std::size_t id = 0; id < pos.size(); ++id) {
+          cost += static_cast<double>(level) / height * std::min(pos[id], neg[id]);
+          s.extra[id] = pos[id] - neg[id];
+        }
+      }
+      ok = cost / (static_cast<double>(all) * size) <= c.t;
+      break;
+    }
+  }
+  for (auto v : s.touched) s.histogram[v] = 0;
+  return ok;
+}
+
+}  // namespace
+
+Assessment assess(const Problem& p, const std::vector<int>& levels, const GroupTable& table,
+                  AssessScratch& s) {
+  Assessment a;
+  const std::size_t entries = table.size();
+  if (p.sensitive.empty()) {
+    s.class_keys.assign(table.keys.begin(), table.keys.end());
+    s.class_rows.assign(table.counts.begin(), table.counts.end());
+  } else {
+    s.classes.reset(entries);
+    s.class_of.resize(entries);
+    for (std::size_t i = 0; i < entries; ++i) {
+      s.class_of[i] = s.classes.add(table.keys[i] & p.qi_mask, table.counts[i]);
+    }
+    GroupTable classes;
+    s.classes.take(classes);
+    s.class_keys = std::move(classes.keys);
+    s.class_rows = std::move(classes.counts);
+  }
+  const std::size_t n_classes = s.class_keys.size();
+  s.failing.assign(n_classes, 0);
+  std::size_t small_rows = 0;
+  for (std::size_t c = 0; c < n_classes; ++c) {
+    if (s.class_rows[c] < p.min_class_size) {
+      s.failing[c] = 1;
+      small_rows += s.class_rows[c];
+    }
+  }
+  a.outliers = small_rows;
+  a.min_size_fails = small_rows > p.max_outliers;
+  if (!p.criteria.empty()) {
+    // Bucket the entries by class.
+    s.offsets.assign(n_classes + 1, 0);
+    for (std::size_t i = 0; i < entries; ++i) ++s.offsets[s.class_of[i] + 1];
+    for (std::size_t c = 0; c < n_classes; ++c) s.offsets[c + 1] += s.offsets[c];
+    s.order.resize(entries);
+    s.class_entries.assign(s.offsets.begin(), s.offsets.end() - 1);
+    for (std::size_t i = 0; i < entries; ++i) {
+      s.order[s.class_entries[s.class_of[i]]++] = static_cast<std::uint32_t>(i);
+    }
+    for (std::size_t c = 0; c < n_classes; ++c) {
+      if (s.failing[c]) continue;
+      for (const auto& criterion : p.criteria) {
+        if (!class_satisfies(p, criterion, table, s.order.data() + s.offsets[c],
+                             s.offsets[c + 1] - s.offsets[c], s.class_rows[c], s)) {
+          s.failing[c] = 1;
+          a.outliers += s.class_rows[c];
+          break;
+        }
+      }
+    }
+  }
+  a.classes = 0;
+  for (std::size_t c = 0; c < n_classes; ++c) a.classes += !s.failing[c];
+  a.satisfies = a.outliers <= p.max_outliers;
+  if (a.satisfies && p.average_risk > 0) {
+    std::size_t released = p.rows - a.outliers;
+    a.satisfies = released == 0 ||
+                  static_cast<double>(a.classes) / static_cast<double>(released) <= p.average_risk;
+  }
+  if (a.satisfies) a.information_loss = metric_value(p, p.metric.metric, levels, s, a.outliers);
+  return a;
+}
+
+double metric_value(const Problem& p, Metric metric, const std::vector<int>& levels,
+                    const AssessScratch& s, std::size_t outliers) {
+  const double n = static_cast<double>(p.rows);
+  const std::size_t n_classes = s.class_keys.size();
+  switch (metric) {
+    case Metric::loss: {
+      double aggregate = 1;
+      const double d = static_cast<double>(p.qis.size());
+      for (std::size_t q = 0; q < p.qis.size(); ++q) {
+        const QuasiIdentifier& qi = p.qis[q];
+        const auto& share = qi.share[levels[q]];
+        double res = p.g_factor * qi.loss_sum[levels[q]];
+        for (std::size_t c = 0; c < n_classes; ++c) {
+          if (!s.failing[c]) continue;
+          double count = s.class_rows[c];
+          double generalized = count * share[p.layout.field(s.class_keys[c], q)];
+          res -= p.g_factor * generalized;
+          res += p.s_factor == 1 ? count : generalized + p.s_factor * (count - generalized);
+        }
+        double min = p.g_factor * n / qi.hierarchy.domain_size;
+        double v = n == min ? 0 : std::max(0.0, (res - min) / (n - min));
+        aggregate *= std::pow(arx_round(v) + 1, 1 / d);
+      }
+      return aggregate - 1;
+    }
+    case Metric::entropy:
+      // Ignores suppression, as ARX's monotonic non-uniform entropy does.
+      return lower_bound(p, Metric::entropy, levels);
+    case Metric::precision:
+      // A suppressed row counts as fully generalized.
+      return lower_bound(p, Metric::precision, levels) * (n - outliers) / n + outliers / n;
+    case Metric::discernibility: {
+      double sum = 0;
+      for (std::size_t c = 0; c < n_classes; ++c) {
+        double count = s.class_rows[c];
+        sum += s.failing[c] ? count * n : count * count;
+      }
+      return sum;
+    }
+    case Metric::average_class_size: {
+      std::size_t classes = 0;
+      for (std::size_t c = 0; c < n_classes; ++c) classes += !s.failing[c];
+      classes += outliers > 0;
+      return classes == 0 ? 0 : n / static_cast<double>(classes);
+    }
+  }
+  return 0;
+}
+
+}  // namespace tokumei::anon::detail

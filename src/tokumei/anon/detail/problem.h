@@ -1,0 +1,119 @@
+#pragma once
+// The anonymization problem in integer form: bound hierarchies, the key layout, the class-level
+// criteria and the metric's precomputed per-level terms. Built once per job by prepare(); shared
+// read-only by the search threads.
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "tokumei/anon/anonymizer.h"
+#include "tokumei/anon/detail/group_table.h"
+
+namespace tokumei::anon::detail {
+
+struct QuasiIdentifier {
+  int column = 0;
+  BoundHierarchy hierarchy;
+  // up[from][to][id at `from`] = id at `to` (from ≤ to).
+  std::vector<std::vector<std::vector<std::uint32_t>>> up;
+  // rows[level][id]: rows of the table in group `id` at `level`.
+  std::vector<std::vector<std::uint32_t>> rows;
+  // Loss: share[level][id] = hierarchy leaves under the group / domain size.
+  std::vector<std::vector<double>> share;
+  // Loss: Σ over rows of the share of their group, per level (no suppression).
+  std::vector<double> loss_sum;
+  // Non-uniform entropy of the attribute per level (ARX's rounding applied).
+  std::vector<double> entropy;
+  // Rows whose group at a level has fewer than the minimal class size: they are suppressed in
+  // every transformation using that level, whatever the other attributes do.
+  std::vector<std::size_t> rare_rows;
+};
+
+struct SensitiveAttribute {
+  int column = 0;
+  std::vector<std::uint32_t> rows;  // rows per value code, in the whole table
+  // Hierarchical t-closeness: parent[level][id at level] = id at level + 1 (levels 0..height-2),
+  // and the number of groups per level.
+  std::vector<std::vector<std::uint32_t>> parent;
+  std::vector<std::size_t> groups;
+};
+
+struct ClassCriterion {
+  enum class Kind { distinct, entropy, recursive, t_equal, t_hierarchical } kind;
+  std::size_t sensitive = 0;  // index into Problem::sensitive
+  double l = 0, c = 0, t = 0;
+};
+
+struct Problem {
+  const Table* table = nullptr;
+  std::size_t rows = 0;
+  std::vector<QuasiIdentifier> qis;
+  std::vector<SensitiveAttribute> sensitive;
+  KeyLayout layout;  // fields: quasi-identifiers, then sensitive attributes
+  std::uint64_t qi_mask = 0;
+  std::size_t min_class_size = 1;  // k, ⌈ℓ⌉, ⌈1/highest risk⌉: the largest
+  std::vector<ClassCriterion> criteria;
+  double average_risk = 0;
+  std::size_t max_outliers = 0;
+  MetricSpec metric;
+  double g_factor = 1, s_factor = 1;
+  // Privacy monotonic under generalization with suppression: a failing transformation's
+  // predecessors fail and a satisfying one's successors satisfy.
+  bool monotonic = true;
+
+  std::vector<int> heights;        // levels per quasi-identifier
+  std::vector<std::size_t> radix;  // node index = Σ level[q] · radix[q]
+  std::size_t lattice_size = 1;
+
+  std::size_t node_index(const std::vector<int>& levels) const;
+  std::vector<int> node_levels(std::size_t index) const;
+};
+
+// Validates `spec` against `table` and builds the problem (errors as documented for anonymize()).
+Result<Problem> prepare(const Table& table, const AnonymizationSpec& spec);
+
+// Metric value of a transformation with no suppression: a lower bound on its loss whatever is
+// suppressed (exact for the entropy metric, which ignores suppression as ARX's does).
+double lower_bound(const Problem& p, Metric metric, const std::vector<int>& levels);
+
+// Smallest number of rows any transformation with these levels must suppress (from the
+// quasi-identifiers' rare groups alone).
+std::size_t least_outliers(const Problem& p, const std::vector<int>& levels);
+
+// The classes of the transformation with all levels 0, from the rows.
+void group_rows(const Problem& p, Grouper& grouper, GroupTable& out);
+// Classes at `to` from the classes `from_table` of the finer transformation `from` (from ≤ to).
+void roll_up(const Problem& p, const GroupTable& from_table, const std::vector<int>& from,
+             const std::vector<int>& to, Grouper& grouper, GroupTable& out);
+
+struct Assessment {
+  bool satisfies = false;
+  bool min_size_fails = false;  // too many rows in classes below min_class_size alone
+  std::size_t outliers = 0;
+  std::size_t classes = 0;  // released classes
+  double information_loss = 0;
+};
+
+// Scratch buffers for assess(), one per thread.
+struct AssessScratch {
+  Grouper classes;
+  std::vector<std::uint32_t> class_of, class_rows, class_entries, order, offsets;
+  std::vector<std::uint64_t> class_keys;
+  std::vector<std::uint32_t> histogram, touched;
+  std::vector<std::int64_t> extra;
+  std::vector<std::uint8_t> failing;
+};
+
+// Judges every class of a transformation and, when it satisfies the model, computes its
+// information loss. Afterwards scratch.class_keys / class_rows / failing describe its classes
+// (keys with the sensitive fields cleared).
+Assessment assess(const Problem& p, const std::vector<int>& levels, const GroupTable& table,
+                  AssessScratch& scratch);
+
+// Value of `metric` for a transformation whose classes are in `scratch` (as assess() leaves them)
+// with `outliers` rows suppressed.
+double metric_value(const Problem& p, Metric metric, const std::vector<int>& levels,
+                    const AssessScratch& scratch, std::size_t outliers);
+
+}  // namespace tokumei::anon::detail

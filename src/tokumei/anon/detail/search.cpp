@@ -1,0 +1,208 @@
+#include "tokumei/anon/detail/search.h"
+
+#include <algorithm>
+#include <chrono>
+#include <numeric>
+
+#include "tokumei/anon/detail/evaluator.h"
+
+namespace tokumei::anon::detail {
+namespace {
+
+class LatticeSearch {
+ public:
+  LatticeSearch(const Problem& p, const std::function<void(double)>& progress)
+      : p_(p), progress_(progress), size_(p.lattice_size), evaluator_(p) {
+    bound_.resize(size_);
+    height_.resize(size_);
+    for (std::size_t i = 0; i < size_; ++i) {
+      auto levels = p_.node_levels(i);
+      bound_[i] = lower_bound(p_, p_.metric.metric, levels);
+      height_[i] = std::accumulate(levels.begin(), levels.end(), 0);
+    }
+    fails_.assign(size_, 0);
+    satisfies_.assign(size_, 0);
+    evaluated_.assign(size_, 0);
+    monotone_fails_.assign(size_, 0);
+    monotone_passes_.assign(size_, 0);
+    // Probing a chain pays only when failures say something about finer transformations.
+    probe_ = p_.monotonic || p_.min_class_size > 1;
+    // With nothing suppressible, or for the entropy metric, a satisfying transformation's loss
+    // is its lower bound: it needs no classes.
+    loss_is_bound_ = p_.metric.metric == Metric::entropy ||
+                     (p_.max_outliers == 0 &&
+                      (p_.metric.metric == Metric::loss || p_.metric.metric == Metric::precision));
+    for (const auto& q : p_.qis) {
+      result_.max_levels.push_back(q.hierarchy.height - 1);
+    }
+    result_.suppression_limit_rows = p_.max_outliers;
+    result_.statistics.lattice_size = size_;
+  }
+
+  Anonymization run() {
+    std::vector<std::uint32_t> order(size_);
+    std::iota(order.begin(), order.end(), 0);
+    // Ties prefer fewer generalization steps, as ARX does, then the earlier node.
+    std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
+      if (bound_[a] != bound_[b]) return bound_[a] < bound_[b];
+      if (height_[a] != height_[b]) return height_[a] < height_[b];
+      return a < b;
+    });
+    auto last_progress = std::chrono::steady_clock::now();
+    std::size_t visited = 0;
+    for (std::uint32_t node : order) {
+      if (have_best_ && bound_[node] > result_.best.information_loss) break;
+      if (progress_ && (++visited & 255) == 0) {
+        auto now = std::chrono::steady_clock::now();
+        if (now - last_progress > std::chrono::milliseconds(200)) {
+          progress_(static_cast<double>(visited) / static_cast<double>(size_));
+          last_progress = now;
+        }
+      }
+      if (fails_[node] || evaluated_[node]) continue;
+      if (satisfies_[node] && loss_is_bound_) {
+        consider(node, bound_[node], 0, true);
+        continue;
+      }
+      evaluate(node);
+      if (probe_ && monotone_fails_[node]) probe_above(node);
+    }
+    if (!have_best_ && !have_closest_) {
+      // Every transformation was ruled out by its rare values alone: the most general is the
+      // closest.
+      evaluate(size_ - 1, /*allow_shortcut=*/false);
+    }
+    result_.found = have_best_;
+    result_.statistics.pruned = size_ - result_.statistics.evaluated;
+    return std::move(result_);
+  }
+
+ private:
+  // Computes the node's classes (unless its rare values alone rule it out) and records what
+  // they show, with the inferences monotonicity allows.
+  void evaluate(std::size_t node, bool allow_shortcut = true) {
+    auto levels = p_.node_levels(node);
+    if (allow_shortcut && least_outliers(p_, levels) > p_.max_outliers) {
+      mark_monotone_failure(node);
+      return;
+    }
+    ++result_.statistics.evaluated;
+    evaluated_[node] = 1;
+    Assessment a = evaluator_.evaluate(levels);
+    if (a.satisfies) {
+      satisfies_[node] = 1;
+      consider(node, a.information_loss, a.outliers, true);
+      if (p_.monotonic) mark_satisfies_above(node);
+      else mark_monotone_pass_above(node);
+      return;
+    }
+    fails_[node] = 1;
+    if (!have_best_ && (!have_closest_ || a.outliers < result_.best.suppressed_rows)) {
+      result_.best = {.levels = levels, .satisfies = false, .suppressed_rows = a.outliers};
+      have_closest_ = true;
+    }
+    if (p_.monotonic || a.min_size_fails) {
+      mark_monotone_failure(node);
+    } else {
+      mark_monotone_pass_above(node);
+    }
+  }
+
+  void consider(std::size_t node, double loss, std::size_t outliers, bool satisfies) {
+    bool better = !have_best_ || loss < result_.best.information_loss ||
+                  (loss == result_.best.information_loss && height_[node] < best_height_);
+    if (!better) return;
+    result_.best = {.levels = p_.node_levels(node),
+                    .satisfies = satisfies,
+                    .suppressed_rows = outliers,
+                    .information_loss = loss};
+    best_height_ = height_[node];
+    have_best_ = true;
+  }
+
+  // Walks up from a monotonically failing node along its cheapest successors and binary-searches
+  // that chain for its highest failing node, whose finer transformations all fail with it.
+  void probe_above(std::size_t node) {
+    std::vector<std::size_t> chain;
+    std::size_t current = node;
+    while (true) {
+      std::size_t next = size_;
+      auto levels = p_.node_levels(current);
+      for (std::size_t q = 0; q < levels.size(); ++q) {
+        if (levels[q] + 1 >= p_.heights[q]) continue;
+        std::size_t s = current + p_.radix[q];
+        if (next == size_ || bound_[s] < bound_[next]) next = s;
+      }
+      if (next == size_ || monotone_passes_[next]) break;
+      chain.push_back(next);
+      current = next;
+    }
+    std::ptrdiff_t lo = -1, hi = static_cast<std::ptrdiff_t>(chain.size());
+    while (hi - lo > 1) {
+      std::ptrdiff_t mid = (lo + hi) / 2;
+      std::size_t n = chain[static_cast<std::size_t>(mid)];
+      if (!monotone_fails_[n] && !monotone_passes_[n]) evaluate(n);
+      if (monotone_fails_[n]) lo = mid;
+      else hi = mid;
+    }
+  }
+
+  template <class Visit>
+  void walk(std::size_t node, int direction, std::vector<std::uint8_t>& mark, Visit visit) {
+    stack_.clear();
+    stack_.push_back(node);
+    while (!stack_.empty()) {
+      std::size_t n = stack_.back();
+      stack_.pop_back();
+      for (std::size_t q = 0; q < p_.heights.size(); ++q) {
+        int level = static_cast<int>((n / p_.radix[q]) % p_.heights[q]);
+        if (direction < 0 ? level == 0 : level + 1 == p_.heights[q]) continue;
+        std::size_t m = direction < 0 ? n - p_.radix[q] : n + p_.radix[q];
+        if (mark[m]) continue;
+        mark[m] = 1;
+        visit(m);
+        stack_.push_back(m);
+      }
+    }
+  }
+
+  // The node and every finer transformation fail.
+  void mark_monotone_failure(std::size_t node) {
+    fails_[node] = 1;
+    if (monotone_fails_[node]) return;
+    monotone_fails_[node] = 1;
+    walk(node, -1, monotone_fails_, [&](std::size_t m) { fails_[m] = 1; });
+  }
+  // The node and every coarser transformation satisfy the model.
+  void mark_satisfies_above(std::size_t node) {
+    mark_monotone_pass_above(node);
+    walk(node, +1, satisfies_, [](std::size_t) {});
+  }
+  // The monotone part of the model (class sizes) holds here and above.
+  void mark_monotone_pass_above(std::size_t node) {
+    if (monotone_passes_[node]) return;
+    monotone_passes_[node] = 1;
+    walk(node, +1, monotone_passes_, [](std::size_t) {});
+  }
+
+  const Problem& p_;
+  const std::function<void(double)>& progress_;
+  std::size_t size_;
+  Evaluator evaluator_;
+  std::vector<double> bound_;
+  std::vector<int> height_;
+  std::vector<std::uint8_t> fails_, satisfies_, evaluated_, monotone_fails_, monotone_passes_;
+  std::vector<std::size_t> stack_;
+  bool probe_ = false, loss_is_bound_ = false;
+  bool have_best_ = false, have_closest_ = false;
+  int best_height_ = 0;
+  Anonymization result_;
+};
+
+}  // namespace
+
+Anonymization search(const Problem& p, const std::function<void(double)>& progress) {
+  return LatticeSearch(p, progress).run();
+}
+
+}  // namespace tokumei::anon::detail

@@ -1,0 +1,97 @@
+#include "tokumei/anon/table.h"
+
+#include <fmt/format.h>
+
+#include <unordered_set>
+
+#include "tokumei/base/files.h"
+
+namespace tokumei::anon {
+
+std::uint32_t Dictionary::intern(std::string_view value) {
+  if (auto it = index_.find(value); it != index_.end()) return it->second;
+  auto code = static_cast<std::uint32_t>(values_.size());
+  values_.emplace_back(value);
+  index_.emplace(values_.back(), code);
+  return code;
+}
+
+std::int64_t Dictionary::find(std::string_view value) const {
+  auto it = index_.find(value);
+  return it == index_.end() ? -1 : static_cast<std::int64_t>(it->second);
+}
+
+Table::Table(std::vector<std::string> column_names) {
+  columns_.reserve(column_names.size());
+  for (auto& name : column_names) columns_.push_back(Column{.name = std::move(name)});
+}
+
+int Table::find_column(std::string_view name) const {
+  for (std::size_t i = 0; i < columns_.size(); ++i) {
+    if (columns_[i].name == name) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+void Table::add_row(const std::vector<std::string>& values) {
+  for (std::size_t i = 0; i < columns_.size(); ++i) {
+    columns_[i].codes.push_back(columns_[i].dictionary.intern(values[i]));
+  }
+  ++rows_;
+}
+
+void Table::reserve(std::size_t rows) {
+  for (auto& c : columns_) c.codes.reserve(rows);
+}
+
+Result<Table> parse_table(std::string_view text, const std::string& source, CsvOptions options) {
+  Table table;
+  bool have_header = false;
+  Status s = parse_csv(text, source, options, [&](int line, std::vector<std::string>& fields) -> Status {
+    if (!have_header) {
+      std::unordered_set<std::string> seen;
+      for (std::size_t i = 0; i < fields.size(); ++i) {
+        Location where{.file = source, .line = line, .column = static_cast<int>(i) + 1};
+        if (fields[i].empty()) {
+          return fail(Errc::invalid_input,
+                      {fmt::format("見出し行の {} 列目の列名が空です", i + 1),
+                       fmt::format("header column {} has no name", i + 1)},
+                      where);
+        }
+        if (!seen.insert(fields[i]).second) {
+          where.field = fields[i];
+          return fail(Errc::invalid_input,
+                      {fmt::format("列名「{}」が見出し行に二度あります", fields[i]),
+                       fmt::format("column name \"{}\" appears twice in the header", fields[i])},
+                      where);
+        }
+      }
+      table = Table(fields);
+      have_header = true;
+      return ok();
+    }
+    if (fields.size() != table.column_count()) {
+      return fail(Errc::invalid_input,
+                  {fmt::format("この行の項目数は {} ですが、見出し行は {} 列です", fields.size(),
+                               table.column_count()),
+                   fmt::format("this row has {} fields but the header has {} columns",
+                               fields.size(), table.column_count())},
+                  Location{.file = source, .line = line});
+    }
+    table.add_row(fields);
+    return ok();
+  });
+  if (!s) return std::unexpected(s.error());
+  if (!have_header) {
+    return fail(Errc::invalid_input, {"CSV が空です (見出し行がありません)", "the CSV is empty (no header row)"},
+                Location{.file = source, .line = 1});
+  }
+  return table;
+}
+
+Result<Table> read_table(const std::filesystem::path& path, CsvOptions options) {
+  TKM_ASSIGN_OR_RETURN(std::string text, read_file(path));
+  return parse_table(text, path.string(), options);
+}
+
+}  // namespace tokumei::anon

@@ -1,0 +1,80 @@
+#pragma once
+// The anonymizer's data: an in-memory columnar table whose values are dictionary-encoded, so the
+// search works on flat arrays of small integers and never on strings.
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "tokumei/anon/csv.h"
+#include "tokumei/base/error.h"
+
+namespace tokumei::anon {
+
+// The distinct values of one column, each given a dense code 0, 1, 2, ... in order of first
+// appearance.
+class Dictionary {
+ public:
+  // The code of `value`, adding it if new.
+  std::uint32_t intern(std::string_view value);
+  // The code of `value`, or -1 when it does not occur.
+  std::int64_t find(std::string_view value) const;
+  const std::string& value(std::uint32_t code) const { return values_[code]; }
+  std::size_t size() const { return values_.size(); }
+  const std::vector<std::string>& values() const { return values_; }
+
+ private:
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::vector<std::string> values_;
+  std::unordered_map<std::string, std::uint32_t, Hash, std::equal_to<>> index_;
+};
+
+struct Column {
+  std::string name;
+  Dictionary dictionary{};
+  std::vector<std::uint32_t> codes{};  // one per row
+};
+
+// Rows × columns. Movable, not copyable (tables can be large).
+class Table {
+ public:
+  Table() = default;
+  explicit Table(std::vector<std::string> column_names);
+  Table(Table&&) = default;
+  Table& operator=(Table&&) = default;
+  Table(const Table&) = delete;
+  Table& operator=(const Table&) = delete;
+
+  std::size_t row_count() const { return rows_; }
+  std::size_t column_count() const { return columns_.size(); }
+  const Column& column(std::size_t i) const { return columns_[i]; }
+  Column& column(std::size_t i) { return columns_[i]; }
+  // Index of the column called `name`, or -1.
+  int find_column(std::string_view name) const;
+  const std::string& value(std::size_t row, std::size_t column) const {
+    return columns_[column].dictionary.value(columns_[column].codes[row]);
+  }
+
+  // Appends a row; `values` must have column_count() entries.
+  void add_row(const std::vector<std::string>& values);
+  void reserve(std::size_t rows);
+
+ private:
+  std::vector<Column> columns_;
+  std::size_t rows_ = 0;
+};
+
+// Parses CSV `text` whose first record is the header. Every record must have as many fields as the
+// header (else an error naming the line and both counts); header names must be unique and
+// non-empty.
+Result<Table> parse_table(std::string_view text, const std::string& source, CsvOptions options = {});
+Result<Table> read_table(const std::filesystem::path& path, CsvOptions options = {});
+
+}  // namespace tokumei::anon
