@@ -38,5 +38,6 @@ Result<std::string> read_passphrase_file(const std::string& path);
 void add_version(CLI::App& app, const Globals& g, int* exit_code);
 void add_init(CLI::App& app, const Globals& g, int* exit_code);
 void add_doctor(CLI::App& app, const Globals& g, int* exit_code);
+void add_anonymize(CLI::App& app, const Globals& g, int* exit_code);
 
 }  // namespace tokumei::cli

@@ -16,10 +16,14 @@ using detail::Problem;
 
 std::string_view role_name(AttributeRole role) {
   switch (role) {
-    case AttributeRole::identifying: return "identifying";
-    case AttributeRole::quasi_identifying: return "quasi_identifying";
-    case AttributeRole::sensitive: return "sensitive";
-    case AttributeRole::insensitive: return "insensitive";
+    case AttributeRole::identifying:
+      return "identifying";
+    case AttributeRole::quasi_identifying:
+      return "quasi_identifying";
+    case AttributeRole::sensitive:
+      return "sensitive";
+    case AttributeRole::insensitive:
+      return "insensitive";
   }
   return "";
 }
@@ -34,18 +38,23 @@ std::optional<AttributeRole> parse_role(std::string_view name) {
 
 std::string_view metric_name(Metric m) {
   switch (m) {
-    case Metric::loss: return "loss";
-    case Metric::entropy: return "entropy";
-    case Metric::discernibility: return "discernibility";
-    case Metric::average_class_size: return "average_class_size";
-    case Metric::precision: return "precision";
+    case Metric::loss:
+      return "loss";
+    case Metric::entropy:
+      return "entropy";
+    case Metric::discernibility:
+      return "discernibility";
+    case Metric::average_class_size:
+      return "average_class_size";
+    case Metric::precision:
+      return "precision";
   }
   return "";
 }
 
 std::optional<Metric> parse_metric(std::string_view name) {
-  for (auto m : {Metric::loss, Metric::entropy, Metric::discernibility,
-                 Metric::average_class_size, Metric::precision}) {
+  for (auto m : {Metric::loss, Metric::entropy, Metric::discernibility, Metric::average_class_size,
+                 Metric::precision}) {
     if (metric_name(m) == name) return m;
   }
   return std::nullopt;
@@ -76,29 +85,29 @@ Result<Transformation> evaluate(const Table& table, const AnonymizationSpec& spe
                                 const std::vector<int>& levels) {
   TKM_ASSIGN_OR_RETURN(Problem p, detail::prepare(table, spec));
   if (levels.size() != p.qis.size()) {
-    return fail(Errc::invalid_argument,
-                {fmt::format("段の数 {} が準識別子の数 {} と合いません", levels.size(), p.qis.size()),
-                 fmt::format("{} levels given for {} quasi-identifiers", levels.size(),
-                             p.qis.size())});
+    return fail(
+        Errc::invalid_argument,
+        {fmt::format("段の数 {} が準識別子の数 {} と合いません", levels.size(), p.qis.size()),
+         fmt::format("{} levels given for {} quasi-identifiers", levels.size(), p.qis.size())});
   }
   for (std::size_t q = 0; q < levels.size(); ++q) {
     if (levels[q] < 0 || levels[q] >= p.heights[q]) {
       const std::string& name = table.column(p.qis[q].column).name;
-      return fail(Errc::invalid_argument,
-                  {fmt::format("「{}」の段 {} は 0〜{} の範囲外です", name, levels[q], p.heights[q] - 1),
-                   fmt::format("level {} of \"{}\" is outside 0-{}", levels[q], name,
-                               p.heights[q] - 1)},
-                  Location{.field = name});
+      return fail(
+          Errc::invalid_argument,
+          {fmt::format("「{}」の段 {} は 0〜{} の範囲外です", name, levels[q], p.heights[q] - 1),
+           fmt::format("level {} of \"{}\" is outside 0-{}", levels[q], name, p.heights[q] - 1)},
+          Location{.field = name});
     }
   }
-  Evaluator evaluator(p);
+  Evaluator evaluator(p, levels);
   return to_transformation(levels, evaluator.evaluate(levels));
 }
 
 Result<Table> apply_transformation(const Table& table, const AnonymizationSpec& spec,
                                    const Transformation& t) {
   TKM_ASSIGN_OR_RETURN(Problem p, detail::prepare(table, spec));
-  Evaluator evaluator(p);
+  Evaluator evaluator(p, t.levels);
   evaluator.evaluate(t.levels);
   // Which classes fail, by their quasi-identifier key.
   std::unordered_map<std::uint64_t, bool> failing;

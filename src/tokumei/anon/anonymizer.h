@@ -50,16 +50,18 @@ struct AnonymizationSpec {
 
 // One candidate transformation and what it gives.
 struct Transformation {
-  std::vector<int> levels;  // per quasi-identifier, in the order of Anonymization::quasi_identifiers
-  bool satisfies = false;   // the privacy model holds with the suppression allowed
+  std::vector<int>
+      levels;              // per quasi-identifier, in the order of Anonymization::quasi_identifiers
+  bool satisfies = false;  // the privacy model holds with the suppression allowed
   std::size_t suppressed_rows = 0;  // rows in classes that fail the model
   double information_loss = 0;      // by the spec's metric, suppression included
 };
 
 struct SearchStatistics {
-  std::size_t lattice_size = 0;   // transformations in the lattice
-  std::size_t evaluated = 0;      // transformations whose classes were computed
-  std::size_t pruned = 0;         // settled without computing their classes
+  std::size_t lattice_size = 0;       // transformations in the lattice
+  std::size_t evaluated = 0;          // transformations whose classes were computed
+  std::size_t pruned = 0;             // settled without computing their classes
+  std::size_t classes_rolled_up = 0;  // finer classes read to compute coarser ones
   std::chrono::nanoseconds elapsed{};
 };
 

@@ -24,9 +24,10 @@ std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
   return n;
 }
 
-std::unexpected<Error> csv_error(const std::string& source, int line, int column, std::string ja, std::string en) {
+std::unexpected<Error> csv_error(const std::string& source, int line, int column, std::string ja,
+                                 std::string en) {
   return fail(Errc::invalid_input, {std::move(ja), std::move(en)},
-               Location{.file = source, .line = line, .column = column});
+              Location{.file = source, .line = line, .column = column});
 }
 
 }  // namespace
@@ -73,9 +74,10 @@ Status parse_csv(std::string_view text, const std::string& source, CsvOptions op
     if (static_cast<unsigned char>(c) >= 0x80) {
       std::size_t n = utf8_sequence_length(text, i);
       if (n == 0) {
-        return csv_error(source, line, column(i),
-                         "UTF-8 として正しくないバイトがあります (Shift_JIS 等は UTF-8 に変換してください)",
-                         "invalid UTF-8 byte (convert Shift_JIS and other encodings to UTF-8)");
+        return csv_error(
+            source, line, column(i),
+            "UTF-8 として正しくないバイトがあります (Shift_JIS 等は UTF-8 に変換してください)",
+            "invalid UTF-8 byte (convert Shift_JIS and other encodings to UTF-8)");
       }
       if (after_quote) {
         return csv_error(source, line, column(i), "閉じ引用符の後に文字があります",

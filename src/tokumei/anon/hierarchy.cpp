@@ -41,11 +41,12 @@ Result<GeneralizationHierarchy> GeneralizationHierarchy::from_rows(
     }
     if (auto [it, inserted] = h.index_.emplace(row[0], i); !inserted) {
       where.field = row[0];
-      return fail(Errc::invalid_input,
-                  {fmt::format("値「{}」が二度あります (最初は {} 行目)", row[0], lines[it->second]),
-                   fmt::format("value \"{}\" is listed twice (first on line {})", row[0],
-                               lines[it->second])},
-                  where);
+      return fail(
+          Errc::invalid_input,
+          {fmt::format("値「{}」が二度あります (最初は {} 行目)", row[0], lines[it->second]),
+           fmt::format("value \"{}\" is listed twice (first on line {})", row[0],
+                       lines[it->second])},
+          where);
     }
     for (int l = 0; l + 1 < h.height_; ++l) {
       auto [it, inserted] = parent[l].try_emplace(row[l], row[l + 1], lines[i]);
@@ -54,7 +55,8 @@ Result<GeneralizationHierarchy> GeneralizationHierarchy::from_rows(
         where.column = l + 2;
         return fail(
             Errc::invalid_input,
-            {fmt::format("階層が一貫していません: 段 {} の「{}」を、この行は「{}」に、{} 行目は「{}」に一般化しています",
+            {fmt::format("階層が一貫していません: 段 {} の「{}」を、この行は「{}」に、{} "
+                         "行目は「{}」に一般化しています",
                          l, row[l], row[l + 1], it->second.second, it->second.first),
              fmt::format("inconsistent hierarchy: \"{}\" at level {} generalizes to \"{}\" here "
                          "but to \"{}\" on line {}",

@@ -11,11 +11,12 @@ namespace {
 
 std::unexpected<Error> bad_value(const std::string& builder, const std::string& value,
                                  std::string ja_reason, std::string en_reason) {
-  return fail(Errc::invalid_input,
-              {fmt::format("値「{}」から一般化階層 ({}) を作れません: {}", value, builder, ja_reason),
-               fmt::format("cannot build the {} hierarchy for value \"{}\": {}", builder, value,
-                           en_reason)},
-              Location{.file = builder, .field = value});
+  return fail(
+      Errc::invalid_input,
+      {fmt::format("値「{}」から一般化階層 ({}) を作れません: {}", value, builder, ja_reason),
+       fmt::format("cannot build the {} hierarchy for value \"{}\": {}", builder, value,
+                   en_reason)},
+      Location{.file = builder, .field = value});
 }
 
 std::unexpected<Error> bad_spec(const std::string& builder, std::string ja, std::string en) {
@@ -42,7 +43,8 @@ bool parse_number(const std::string& s, double* out) {
 }
 
 std::string format_number(double v) {
-  if (v == std::floor(v) && std::fabs(v) < 1e15) return fmt::format("{}", static_cast<long long>(v));
+  if (v == std::floor(v) && std::fabs(v) < 1e15)
+    return fmt::format("{}", static_cast<long long>(v));
   return fmt::format("{}", v);
 }
 
@@ -51,7 +53,8 @@ std::string format_number(double v) {
 Result<GeneralizationHierarchy> build_interval_hierarchy(const std::vector<std::string>& values,
                                                          const IntervalSpec& spec) {
   const std::string name = "intervals";
-  if (!(spec.top > spec.bottom)) return bad_spec(name, "top は bottom より大きくしてください", "top must be above bottom");
+  if (!(spec.top > spec.bottom))
+    return bad_spec(name, "top は bottom より大きくしてください", "top must be above bottom");
   if (spec.widths.empty()) return bad_spec(name, "widths が空です", "widths is empty");
   for (std::size_t l = 0; l < spec.widths.size(); ++l) {
     double w = spec.widths[l];
@@ -109,9 +112,10 @@ Result<GeneralizationHierarchy> build_date_hierarchy(const std::vector<std::stri
   for (const auto& l : levels) {
     auto it = std::find(order.begin() + static_cast<std::ptrdiff_t>(next), order.end(), l);
     if (it == order.end()) {
-      return bad_spec(name,
-                      fmt::format("段「{}」は month, quarter, year のいずれかを、この順に指定してください", l),
-                      fmt::format("level \"{}\": use month, quarter, year, in that order", l));
+      return bad_spec(
+          name,
+          fmt::format("段「{}」は month, quarter, year のいずれかを、この順に指定してください", l),
+          fmt::format("level \"{}\": use month, quarter, year, in that order", l));
     }
     next = static_cast<std::size_t>(it - order.begin()) + 1;
   }
@@ -124,7 +128,8 @@ Result<GeneralizationHierarchy> build_date_hierarchy(const std::vector<std::stri
       digits = value;
     }
     if (digits.size() != 8 || !std::all_of(digits.begin(), digits.end(), ::isdigit)) {
-      return bad_value(name, value, "日付は YYYY-MM-DD, YYYY/MM/DD, YYYYMMDD のいずれかで書いてください",
+      return bad_value(name, value,
+                       "日付は YYYY-MM-DD, YYYY/MM/DD, YYYYMMDD のいずれかで書いてください",
                        "write dates as YYYY-MM-DD, YYYY/MM/DD or YYYYMMDD");
     }
     int year = std::stoi(digits.substr(0, 4)), month = std::stoi(digits.substr(4, 2)),
@@ -205,8 +210,10 @@ Result<GeneralizationHierarchy> build_icd10_chapter_hierarchy(
       if (first == chapter) range = fmt::format("{}-{}", first, last);
     }
     std::vector<std::string> row{value};
-    if (value.size() > 3) row.push_back(category);
-    else row.push_back(value);
+    if (value.size() > 3)
+      row.push_back(category);
+    else
+      row.push_back(value);
     row.push_back(range);
     row.push_back("*");
     rows.push_back(std::move(row));
@@ -218,15 +225,15 @@ Result<GeneralizationHierarchy> build_municipality_hierarchy(
     const std::vector<std::string>& values) {
   const std::string name = "municipality";
   static constexpr const char* kPrefectures[] = {
-      "北海道", "青森県", "岩手県", "宮城県", "秋田県", "山形県", "福島県", "茨城県",
+      "北海道", "青森県", "岩手県", "宮城県", "秋田県", "山形県",   "福島県", "茨城県",
       "栃木県", "群馬県", "埼玉県", "千葉県", "東京都", "神奈川県", "新潟県", "富山県",
-      "石川県", "福井県", "山梨県", "長野県", "岐阜県", "静岡県", "愛知県", "三重県",
+      "石川県", "福井県", "山梨県", "長野県", "岐阜県", "静岡県",   "愛知県", "三重県",
       "滋賀県", "京都府", "大阪府", "兵庫県", "奈良県", "和歌山県", "鳥取県", "島根県",
-      "岡山県", "広島県", "山口県", "徳島県", "香川県", "愛媛県", "高知県", "福岡県",
+      "岡山県", "広島県", "山口県", "徳島県", "香川県", "愛媛県",   "高知県", "福岡県",
       "佐賀県", "長崎県", "熊本県", "大分県", "宮崎県", "鹿児島県", "沖縄県"};
   // Eight regions by the last prefecture code each holds.
   static constexpr std::pair<int, const char*> kRegions[] = {
-      {1, "北海道地方"}, {7, "東北地方"}, {14, "関東地方"}, {23, "中部地方"},
+      {1, "北海道地方"}, {7, "東北地方"},  {14, "関東地方"}, {23, "中部地方"},
       {30, "近畿地方"},  {35, "中国地方"}, {39, "四国地方"}, {47, "九州・沖縄地方"}};
   std::vector<std::vector<std::string>> rows;
   for (const auto& value : values) {

@@ -47,43 +47,46 @@ void Table::reserve(std::size_t rows) {
 Result<Table> parse_table(std::string_view text, const std::string& source, CsvOptions options) {
   Table table;
   bool have_header = false;
-  Status s = parse_csv(text, source, options, [&](int line, std::vector<std::string>& fields) -> Status {
-    if (!have_header) {
-      std::unordered_set<std::string> seen;
-      for (std::size_t i = 0; i < fields.size(); ++i) {
-        Location where{.file = source, .line = line, .column = static_cast<int>(i) + 1};
-        if (fields[i].empty()) {
-          return fail(Errc::invalid_input,
-                      {fmt::format("見出し行の {} 列目の列名が空です", i + 1),
-                       fmt::format("header column {} has no name", i + 1)},
-                      where);
+  Status s =
+      parse_csv(text, source, options, [&](int line, std::vector<std::string>& fields) -> Status {
+        if (!have_header) {
+          std::unordered_set<std::string> seen;
+          for (std::size_t i = 0; i < fields.size(); ++i) {
+            Location where{.file = source, .line = line, .column = static_cast<int>(i) + 1};
+            if (fields[i].empty()) {
+              return fail(Errc::invalid_input,
+                          {fmt::format("見出し行の {} 列目の列名が空です", i + 1),
+                           fmt::format("header column {} has no name", i + 1)},
+                          where);
+            }
+            if (!seen.insert(fields[i]).second) {
+              where.field = fields[i];
+              return fail(
+                  Errc::invalid_input,
+                  {fmt::format("列名「{}」が見出し行に二度あります", fields[i]),
+                   fmt::format("column name \"{}\" appears twice in the header", fields[i])},
+                  where);
+            }
+          }
+          table = Table(fields);
+          have_header = true;
+          return ok();
         }
-        if (!seen.insert(fields[i]).second) {
-          where.field = fields[i];
+        if (fields.size() != table.column_count()) {
           return fail(Errc::invalid_input,
-                      {fmt::format("列名「{}」が見出し行に二度あります", fields[i]),
-                       fmt::format("column name \"{}\" appears twice in the header", fields[i])},
-                      where);
+                      {fmt::format("この行の項目数は {} ですが、見出し行は {} 列です",
+                                   fields.size(), table.column_count()),
+                       fmt::format("this row has {} fields but the header has {} columns",
+                                   fields.size(), table.column_count())},
+                      Location{.file = source, .line = line});
         }
-      }
-      table = Table(fields);
-      have_header = true;
-      return ok();
-    }
-    if (fields.size() != table.column_count()) {
-      return fail(Errc::invalid_input,
-                  {fmt::format("この行の項目数は {} ですが、見出し行は {} 列です", fields.size(),
-                               table.column_count()),
-                   fmt::format("this row has {} fields but the header has {} columns",
-                               fields.size(), table.column_count())},
-                  Location{.file = source, .line = line});
-    }
-    table.add_row(fields);
-    return ok();
-  });
+        table.add_row(fields);
+        return ok();
+      });
   if (!s) return std::unexpected(s.error());
   if (!have_header) {
-    return fail(Errc::invalid_input, {"CSV が空です (見出し行がありません)", "the CSV is empty (no header row)"},
+    return fail(Errc::invalid_input,
+                {"CSV が空です (見出し行がありません)", "the CSV is empty (no header row)"},
                 Location{.file = source, .line = 1});
   }
   return table;

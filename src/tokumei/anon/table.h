@@ -74,7 +74,8 @@ class Table {
 // Parses CSV `text` whose first record is the header. Every record must have as many fields as the
 // header (else an error naming the line and both counts); header names must be unique and
 // non-empty.
-Result<Table> parse_table(std::string_view text, const std::string& source, CsvOptions options = {});
+Result<Table> parse_table(std::string_view text, const std::string& source,
+                          CsvOptions options = {});
 Result<Table> read_table(const std::filesystem::path& path, CsvOptions options = {});
 
 }  // namespace tokumei::anon

@@ -31,21 +31,29 @@ void SnapshotCache::offer(const std::vector<int>& levels, GroupTable&& table) {
   snapshots_.push_back({levels, std::move(table)});
 }
 
-Evaluator::Evaluator(const Problem& problem)
+Evaluator::Evaluator(const Problem& problem, const std::vector<int>& base)
     : p_(problem), cache_(std::max<std::size_t>(64u << 20, problem.rows * 24)) {
-  GroupTable bottom;
-  group_rows(p_, grouper_, bottom);
-  cache_.offer(std::vector<int>(p_.qis.size(), 0), std::move(bottom));
+  GroupTable table;
+  group_rows(p_, base, grouper_, table);
+  cache_.offer(base, std::move(table));
 }
 
 Assessment Evaluator::evaluate(const std::vector<int>& levels) {
   const SnapshotCache::Snapshot* source = cache_.best_source(levels);
+  if (source == nullptr) {
+    // Below the base snapshot: straight from the rows.
+    GroupTable table;
+    classes_rolled_up_ += p_.rows;
+    group_rows(p_, levels, grouper_, table);
+    return assess(p_, levels, table, scratch_);
+  }
   if (source->levels == levels) return assess(p_, levels, source->table, scratch_);
   GroupTable table;
+  classes_rolled_up_ += source->table.size();
   roll_up(p_, source->table, source->levels, levels, grouper_, table);
   Assessment a = assess(p_, levels, table, scratch_);
   // A snapshot barely smaller than its source saves little and costs memory.
-  if (table.size() * 4 < source->table.size() * 3) cache_.offer(levels, std::move(table));
+  cache_.offer(levels, std::move(table));
   return a;
 }
 

@@ -35,19 +35,23 @@ class SnapshotCache {
 // Not thread-safe: one per thread.
 class Evaluator {
  public:
-  // Groups the rows once (the transformation with all levels 0).
-  explicit Evaluator(const Problem& problem);
+  // Groups the rows once, at `base`: transformations at or above it are rolled up from there
+  // (or from finer snapshots kept since), others are grouped from the rows.
+  Evaluator(const Problem& problem, const std::vector<int>& base);
 
   // Classes and assessment of the transformation `levels`; afterwards scratch() holds its
   // classes (see assess()).
   Assessment evaluate(const std::vector<int>& levels);
   const AssessScratch& scratch() const { return scratch_; }
+  // Classes read by roll-ups so far (the main cost of the search).
+  std::size_t classes_rolled_up() const { return classes_rolled_up_; }
 
  private:
   const Problem& p_;
   SnapshotCache cache_;
   Grouper grouper_;
   AssessScratch scratch_;
+  std::size_t classes_rolled_up_ = 0;
 };
 
 }  // namespace tokumei::anon::detail

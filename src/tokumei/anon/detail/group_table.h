@@ -37,39 +37,47 @@ struct GroupTable {
 // Open-addressing hash aggregation of (key, count) pairs. Reusable: reset() keeps the buffers.
 class Grouper {
  public:
-  // Prepares for at most `expected_distinct` distinct keys.
+  // Empties the grouper and sizes it for about `expected_distinct` distinct keys.
   void reset(std::size_t expected_distinct);
   // Adds `count` rows of `key`; returns the key's position in the order keys were first added
-  // (its index in the GroupTable take() makes).
+  // (its index in the GroupTable take() makes). Grows when half full.
   std::uint32_t add(std::uint64_t key, std::uint32_t count) {
-    std::size_t slot = (key * 0x9E3779B97F4A7C15ull) >> shift_;
+    std::size_t i = (key * 0x9E3779B97F4A7C15ull) >> shift_;
     while (true) {
-      std::uint64_t k = slots_[slot];
-      if (k == key) {
-        counts_[slot] += count;
-        return order_[slot];
+      Slot& slot = slots_[i];
+      if (slot.key == key) {
+        slot.count += count;
+        return slot.order;
       }
-      if (k == kEmpty) {
-        slots_[slot] = key;
-        counts_[slot] = count;
-        order_[slot] = static_cast<std::uint32_t>(used_.size());
-        used_.push_back(static_cast<std::uint32_t>(slot));
-        return order_[slot];
+      if (slot.key == kEmpty) {
+        if (used_.size() * 2 >= mask_ + 1) {
+          grow();
+          return add(key, count);
+        }
+        slot = {key, count, static_cast<std::uint32_t>(used_.size())};
+        used_.push_back(static_cast<std::uint32_t>(i));
+        return slot.order;
       }
-      slot = (slot + 1) & mask_;
+      i = (i + 1) & mask_;
     }
   }
   std::size_t distinct() const { return used_.size(); }
   // Copies the aggregated pairs into `out`; call reset() before adding again.
-  void take(GroupTable& out);
+  void take(GroupTable& out) const;
 
   static constexpr std::uint64_t kEmpty = ~std::uint64_t{0};
 
  private:
-  std::vector<std::uint64_t> slots_;
-  std::vector<std::uint32_t> counts_;
-  std::vector<std::uint32_t> order_;
-  std::vector<std::uint32_t> used_;
+  // Key, count and first-seen position side by side: one cache line per probe.
+  struct Slot {
+    std::uint64_t key;
+    std::uint32_t count;
+    std::uint32_t order;
+  };
+  void grow();
+
+  std::vector<Slot> slots_;
+  std::vector<std::uint32_t> used_;  // slot indices in first-seen order
   int shift_ = 64;
   std::size_t mask_ = 0;
 };

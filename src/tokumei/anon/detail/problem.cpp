@@ -94,10 +94,9 @@ Result<Problem> prepare(const Table& table, const AnonymizationSpec& spec) {
       for (std::size_t i = 0; i < table.column_count(); ++i) {
         names += (i ? ", " : "") + table.column(i).name;
       }
-      return spec_error(a.column,
-                        fmt::format("列「{}」は表にありません (表の列: {})", a.column, names),
-                        fmt::format("column \"{}\" is not in the table (its columns: {})",
-                                    a.column, names));
+      return spec_error(
+          a.column, fmt::format("列「{}」は表にありません (表の列: {})", a.column, names),
+          fmt::format("column \"{}\" is not in the table (its columns: {})", a.column, names));
     }
     if (role_of[c] != nullptr) {
       return spec_error(a.column, fmt::format("列「{}」の役割が二度指定されています", a.column),
@@ -135,12 +134,12 @@ Result<Problem> prepare(const Table& table, const AnonymizationSpec& spec) {
   }
   if (model.k < 0) return out_of_range("k", model.k, ">= 0");
   if (static_cast<std::size_t>(model.k) > p.rows) {
-    return spec_error("k",
-                      fmt::format("k = {} が表の行数 {} より大きいため、k-匿名性は満たせません",
-                                  model.k, p.rows),
-                      fmt::format("k = {} is larger than the table's {} rows; k-anonymity cannot "
-                                  "hold",
-                                  model.k, p.rows));
+    return spec_error(
+        "k",
+        fmt::format("k = {} が表の行数 {} より大きいため、k-匿名性は満たせません", model.k, p.rows),
+        fmt::format("k = {} is larger than the table's {} rows; k-anonymity cannot "
+                    "hold",
+                    model.k, p.rows));
   }
   if (spec.metric.gs_factor < 0 || spec.metric.gs_factor > 1) {
     return out_of_range("gs_factor", spec.metric.gs_factor, "0〜1 / 0-1");
@@ -151,8 +150,8 @@ Result<Problem> prepare(const Table& table, const AnonymizationSpec& spec) {
   p.metric = spec.metric;
   p.min_class_size = std::max<std::size_t>(1, static_cast<std::size_t>(model.k));
   if (model.highest_risk > 0) {
-    p.min_class_size = std::max(p.min_class_size,
-                                static_cast<std::size_t>(std::ceil(1 / model.highest_risk - 1e-12)));
+    p.min_class_size = std::max(
+        p.min_class_size, static_cast<std::size_t>(std::ceil(1 / model.highest_risk - 1e-12)));
   }
 
   // Sensitive attributes named by criteria.
@@ -161,11 +160,10 @@ Result<Problem> prepare(const Table& table, const AnonymizationSpec& spec) {
                        bool needs_hierarchy) -> Result<std::size_t> {
     int c = table.find_column(name);
     if (c < 0 || role_of[c]->role != AttributeRole::sensitive) {
-      return spec_error(name,
-                        fmt::format("{} の対象「{}」は sensitive (機微属性) の列ではありません",
-                                    criterion, name),
-                        fmt::format("{} applies to \"{}\", which is not a sensitive column",
-                                    criterion, name));
+      return spec_error(
+          name,
+          fmt::format("{} の対象「{}」は sensitive (機微属性) の列ではありません", criterion, name),
+          fmt::format("{} applies to \"{}\", which is not a sensitive column", criterion, name));
     }
     auto [it, inserted] = sensitive_index.try_emplace(c, p.sensitive.size());
     if (inserted) {
@@ -178,10 +176,9 @@ Result<Problem> prepare(const Table& table, const AnonymizationSpec& spec) {
     SensitiveAttribute& s = p.sensitive[it->second];
     if (needs_hierarchy && s.parent.empty()) {
       if (!role_of[c]->hierarchy) {
-        return spec_error(name,
-                          fmt::format("階層距離の t-近似性には「{}」の一般化階層が必要です", name),
-                          fmt::format("hierarchical t-closeness needs a hierarchy for \"{}\"",
-                                      name));
+        return spec_error(
+            name, fmt::format("階層距離の t-近似性には「{}」の一般化階層が必要です", name),
+            fmt::format("hierarchical t-closeness needs a hierarchy for \"{}\"", name));
       }
       TKM_ASSIGN_OR_RETURN(BoundHierarchy b, bind(*role_of[c]->hierarchy, table.column(c)));
       for (int l = 0; l < b.height; ++l) s.groups.push_back(b.groups(l));
@@ -234,8 +231,7 @@ Result<Problem> prepare(const Table& table, const AnonymizationSpec& spec) {
     const AttributeSpec& a = *role_of[c];
     if (a.role != AttributeRole::quasi_identifying) continue;
     if (!a.hierarchy) {
-      return spec_error(a.column,
-                        fmt::format("準識別子「{}」に一般化階層がありません", a.column),
+      return spec_error(a.column, fmt::format("準識別子「{}」に一般化階層がありません", a.column),
                         fmt::format("quasi-identifier \"{}\" has no hierarchy", a.column));
     }
     QuasiIdentifier q;
@@ -266,12 +262,11 @@ Result<Problem> prepare(const Table& table, const AnonymizationSpec& spec) {
   }
   p.layout.total_bits = shift;
   if (shift > 63) {
-    return spec_error("",
-                      fmt::format("準識別子と機微属性の値の組合せが多すぎます ({} ビット、上限 63)",
-                                  shift),
-                      fmt::format("too many combinations of quasi-identifier and sensitive "
-                                  "values ({} bits, at most 63)",
-                                  shift));
+    return spec_error(
+        "", fmt::format("準識別子と機微属性の値の組合せが多すぎます ({} ビット、上限 63)", shift),
+        fmt::format("too many combinations of quasi-identifier and sensitive "
+                    "values ({} bits, at most 63)",
+                    shift));
   }
 
   // Lattice.
@@ -292,7 +287,8 @@ double lower_bound(const Problem& p, Metric metric, const std::vector<int>& leve
       for (std::size_t q = 0; q < p.qis.size(); ++q) {
         const QuasiIdentifier& qi = p.qis[q];
         double min = p.g_factor * n / qi.hierarchy.domain_size;
-        double v = n == min ? 0 : std::max(0.0, (p.g_factor * qi.loss_sum[levels[q]] - min) / (n - min));
+        double v =
+            n == min ? 0 : std::max(0.0, (p.g_factor * qi.loss_sum[levels[q]] - min) / (n - min));
         aggregate *= std::pow(arx_round(v) + 1, 1 / d);
       }
       return aggregate - 1;
@@ -319,27 +315,55 @@ double lower_bound(const Problem& p, Metric metric, const std::vector<int>& leve
 
 std::size_t least_outliers(const Problem& p, const std::vector<int>& levels) {
   std::size_t most = 0;
-  for (std::size_t q = 0; q < p.qis.size(); ++q) most = std::max(most, p.qis[q].rare_rows[levels[q]]);
+  for (std::size_t q = 0; q < p.qis.size(); ++q)
+    most = std::max(most, p.qis[q].rare_rows[levels[q]]);
   return most;
 }
 
-void group_rows(const Problem& p, Grouper& grouper, GroupTable& out) {
+std::vector<int> floor_levels(const Problem& p) {
+  std::vector<int> levels(p.qis.size(), 0);
+  for (std::size_t q = 0; q < p.qis.size(); ++q) {
+    while (levels[q] + 1 < p.heights[q] && p.qis[q].rare_rows[levels[q]] > p.max_outliers) {
+      ++levels[q];
+    }
+  }
+  return levels;
+}
+
+std::size_t key_space(const Problem& p, const std::vector<int>& levels, bool with_sensitive) {
+  constexpr std::size_t kCap = std::size_t{1} << 40;
+  std::size_t space = 1;
+  for (std::size_t q = 0; q < p.qis.size(); ++q) {
+    space = std::min(kCap, space * p.qis[q].hierarchy.groups(levels[q]));
+  }
+  if (with_sensitive) {
+    for (const auto& s : p.sensitive) space = std::min(kCap, space * s.rows.size());
+  }
+  return space;
+}
+
+void group_rows(const Problem& p, const std::vector<int>& levels, Grouper& grouper,
+                GroupTable& out) {
   const Table& t = *p.table;
   std::vector<const std::uint32_t*> columns;
+  std::vector<const std::uint32_t*> groups;  // nullptr: the code is the group id (level 0)
   std::vector<int> shifts;
   for (std::size_t q = 0; q < p.qis.size(); ++q) {
     columns.push_back(t.column(p.qis[q].column).codes.data());
+    groups.push_back(levels[q] == 0 ? nullptr : p.qis[q].hierarchy.group[levels[q]].data());
     shifts.push_back(p.layout.shift[q]);
   }
   for (std::size_t s = 0; s < p.sensitive.size(); ++s) {
     columns.push_back(t.column(p.sensitive[s].column).codes.data());
+    groups.push_back(nullptr);
     shifts.push_back(p.layout.shift[p.qis.size() + s]);
   }
-  grouper.reset(p.rows);
+  grouper.reset(std::min(p.rows, key_space(p, levels, true)));
   for (std::size_t r = 0; r < p.rows; ++r) {
     std::uint64_t key = 0;
     for (std::size_t f = 0; f < columns.size(); ++f) {
-      key |= std::uint64_t{columns[f][r]} << shifts[f];
+      std::uint32_t code = columns[f][r];
+      key |= std::uint64_t{groups[f] ? groups[f][code] : code} << shifts[f];
     }
     grouper.add(key, 1);
   }
@@ -366,7 +390,7 @@ void roll_up(const Problem& p, const GroupTable& from_table, const std::vector<i
     }
     changes.push_back(std::move(c));
   }
-  grouper.reset(from_table.size());
+  grouper.reset(std::min(from_table.size(), key_space(p, to, true)));
   const std::size_t n = from_table.size();
   const std::uint64_t* keys = from_table.keys.data();
   const std::uint32_t* counts = from_table.counts.data();
@@ -406,7 +430,8 @@ bool class_satisfies(const Problem& p, const ClassCriterion& c, const GroupTable
         break;
       }
       double sum = 0;
-      for (auto v : s.touched) sum += s.histogram[v] * std::log(static_cast<double>(s.histogram[v]));
+      for (auto v : s.touched)
+        sum += s.histogram[v] * std::log(static_cast<double>(s.histogram[v]));
       ok = sum <= size * (std::log(size) - std::log(c.l));
       break;
     }
@@ -479,7 +504,7 @@ Assessment assess(const Problem& p, const std::vector<int>& levels, const GroupT
     s.class_keys.assign(table.keys.begin(), table.keys.end());
     s.class_rows.assign(table.counts.begin(), table.counts.end());
   } else {
-    s.classes.reset(entries);
+    s.classes.reset(std::min(entries, key_space(p, levels, false)));
     s.class_of.resize(entries);
     for (std::size_t i = 0; i < entries; ++i) {
       s.class_of[i] = s.classes.add(table.keys[i] & p.qi_mask, table.counts[i]);

@@ -81,8 +81,18 @@ double lower_bound(const Problem& p, Metric metric, const std::vector<int>& leve
 // quasi-identifiers' rare groups alone).
 std::size_t least_outliers(const Problem& p, const std::vector<int>& levels);
 
-// The classes of the transformation with all levels 0, from the rows.
-void group_rows(const Problem& p, Grouper& grouper, GroupTable& out);
+// The finest transformation not ruled out by least_outliers(): per quasi-identifier, the lowest
+// level whose rare groups alone do not exceed the suppression limit. Every transformation worth
+// evaluating is at or above it.
+std::vector<int> floor_levels(const Problem& p);
+
+// How many distinct keys a transformation can have at most (the product of its group counts,
+// times the sensitive attributes' value counts when `with_sensitive`).
+std::size_t key_space(const Problem& p, const std::vector<int>& levels, bool with_sensitive);
+
+// The classes of the transformation `levels`, from the rows.
+void group_rows(const Problem& p, const std::vector<int>& levels, Grouper& grouper,
+                GroupTable& out);
 // Classes at `to` from the classes `from_table` of the finer transformation `from` (from ≤ to).
 void roll_up(const Problem& p, const GroupTable& from_table, const std::vector<int>& from,
              const std::vector<int>& to, Grouper& grouper, GroupTable& out);

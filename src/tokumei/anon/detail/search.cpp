@@ -12,7 +12,7 @@ namespace {
 class LatticeSearch {
  public:
   LatticeSearch(const Problem& p, const std::function<void(double)>& progress)
-      : p_(p), progress_(progress), size_(p.lattice_size), evaluator_(p) {
+      : p_(p), progress_(progress), size_(p.lattice_size), evaluator_(p, floor_levels(p)) {
     bound_.resize(size_);
     height_.resize(size_);
     for (std::size_t i = 0; i < size_; ++i) {
@@ -74,6 +74,7 @@ class LatticeSearch {
     }
     result_.found = have_best_;
     result_.statistics.pruned = size_ - result_.statistics.evaluated;
+    result_.statistics.classes_rolled_up = evaluator_.classes_rolled_up();
     return std::move(result_);
   }
 
@@ -92,8 +93,10 @@ class LatticeSearch {
     if (a.satisfies) {
       satisfies_[node] = 1;
       consider(node, a.information_loss, a.outliers, true);
-      if (p_.monotonic) mark_satisfies_above(node);
-      else mark_monotone_pass_above(node);
+      if (p_.monotonic)
+        mark_satisfies_above(node);
+      else
+        mark_monotone_pass_above(node);
       return;
     }
     fails_[node] = 1;
@@ -142,8 +145,10 @@ class LatticeSearch {
       std::ptrdiff_t mid = (lo + hi) / 2;
       std::size_t n = chain[static_cast<std::size_t>(mid)];
       if (!monotone_fails_[n] && !monotone_passes_[n]) evaluate(n);
-      if (monotone_fails_[n]) lo = mid;
-      else hi = mid;
+      if (monotone_fails_[n])
+        lo = mid;
+      else
+        hi = mid;
     }
   }
 
