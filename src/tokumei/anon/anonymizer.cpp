@@ -74,8 +74,12 @@ Transformation to_transformation(const std::vector<int>& levels, const detail::A
 Result<Anonymization> anonymize(const Table& table, const AnonymizationSpec& spec) {
   const auto started = std::chrono::steady_clock::now();
   TKM_ASSIGN_OR_RETURN(Problem p, detail::prepare(table, spec));
-  Anonymization result = detail::search(p, spec.progress);
-  for (const auto& q : p.qis) result.quasi_identifiers.push_back(table.column(q.column).name);
+  auto prepared = std::make_shared<const Problem>(std::move(p));
+  Anonymization result = detail::search(*prepared, spec.progress);
+  for (const auto& q : prepared->qis) {
+    result.quasi_identifiers.push_back(table.column(q.column).name);
+  }
+  result.prepared = std::move(prepared);
   if (spec.progress) spec.progress(1.0);
   result.statistics.elapsed = std::chrono::steady_clock::now() - started;
   return result;
@@ -104,54 +108,75 @@ Result<Transformation> evaluate(const Table& table, const AnonymizationSpec& spe
   return to_transformation(levels, evaluator.evaluate(levels));
 }
 
-Result<Table> apply_transformation(const Table& table, const AnonymizationSpec& spec,
-                                   const Transformation& t) {
-  TKM_ASSIGN_OR_RETURN(Problem p, detail::prepare(table, spec));
+namespace {
+
+Table release(const Problem& p, const Table& table, const AnonymizationSpec& spec,
+              const Transformation& t) {
   Evaluator evaluator(p, t.levels);
   evaluator.evaluate(t.levels);
-  // Which classes fail, by their quasi-identifier key.
-  std::unordered_map<std::uint64_t, bool> failing;
-  for (std::size_t c = 0; c < evaluator.scratch().class_keys.size(); ++c) {
-    failing.emplace(evaluator.scratch().class_keys[c], evaluator.scratch().failing[c] != 0);
-  }
-  std::vector<std::size_t> kept;
-  std::vector<std::string> names;
+  const auto& classes = evaluator.scratch();
+  // Class index by quasi-identifier key, to find each row's class.
+  detail::Grouper index;
+  index.reset(classes.class_keys.size());
+  for (auto key : classes.class_keys) index.add(key, 0);
+
   std::vector<int> qi_of(table.column_count(), -1);
   for (std::size_t q = 0; q < p.qis.size(); ++q) qi_of[p.qis[q].column] = static_cast<int>(q);
-  for (std::size_t c = 0; c < table.column_count(); ++c) {
-    const auto* a = &spec.attributes[0];
-    for (const auto& s : spec.attributes) {
-      if (s.column == table.column(c).name) a = &s;
-    }
-    if (a->role == AttributeRole::identifying) continue;
-    kept.push_back(c);
-    names.push_back(table.column(c).name);
-  }
-  Table out(names);
-  out.reserve(table.row_count());
-  std::vector<std::string> row(kept.size());
+  std::vector<std::uint8_t> suppressed(table.row_count());
   for (std::size_t r = 0; r < table.row_count(); ++r) {
     std::uint64_t key = 0;
     for (std::size_t q = 0; q < p.qis.size(); ++q) {
       std::uint32_t code = table.column(p.qis[q].column).codes[r];
       key |= std::uint64_t{p.qis[q].hierarchy.group[t.levels[q]][code]} << p.layout.shift[q];
     }
-    bool suppressed = failing.at(key);
-    for (std::size_t i = 0; i < kept.size(); ++i) {
-      std::size_t c = kept[i];
-      int q = qi_of[c];
-      if (q < 0) {
-        row[i] = table.value(r, c);
-      } else if (suppressed) {
-        row[i].assign(1, '*');  // (= "*" trips a GCC 12 -Wrestrict false positive)
-      } else {
-        const auto& h = p.qis[q].hierarchy;
-        row[i] = h.label[t.levels[q]][h.group[t.levels[q]][table.column(c).codes[r]]];
-      }
-    }
-    out.add_row(row);
+    suppressed[r] = classes.failing[index.add(key, 0)];
   }
-  return out;
+
+  // Columns are rebuilt from codes: a generalized column's dictionary is its level's labels
+  // (plus "*" for suppressed rows); other columns are copied.
+  std::vector<Column> columns;
+  for (std::size_t c = 0; c < table.column_count(); ++c) {
+    const Column& from = table.column(c);
+    AttributeRole role = AttributeRole::insensitive;
+    for (const auto& a : spec.attributes) {
+      if (a.column == from.name) role = a.role;
+    }
+    if (role == AttributeRole::identifying) continue;
+    if (qi_of[c] < 0) {
+      columns.push_back(from);
+      continue;
+    }
+    const auto& h = p.qis[qi_of[c]].hierarchy;
+    const int level = t.levels[qi_of[c]];
+    Column to{.name = from.name};
+    std::vector<std::uint32_t> code_of_group(h.groups(level));
+    for (std::size_t id = 0; id < code_of_group.size(); ++id) {
+      code_of_group[id] = to.dictionary.intern(h.label[level][id]);
+    }
+    const std::uint32_t star = to.dictionary.intern("*");
+    to.codes.resize(table.row_count());
+    for (std::size_t r = 0; r < table.row_count(); ++r) {
+      to.codes[r] = suppressed[r] ? star : code_of_group[h.group[level][from.codes[r]]];
+    }
+    columns.push_back(std::move(to));
+  }
+  return Table::from_columns(std::move(columns));
+}
+
+}  // namespace
+
+Result<Table> apply_transformation(const Table& table, const AnonymizationSpec& spec,
+                                   const Transformation& t) {
+  TKM_ASSIGN_OR_RETURN(Problem p, detail::prepare(table, spec));
+  return release(p, table, spec, t);
+}
+
+Result<Table> apply_transformation(const Table& table, const AnonymizationSpec& spec,
+                                   const Anonymization& result) {
+  if (result.prepared == nullptr || result.prepared->table != &table) {
+    return apply_transformation(table, spec, result.best);
+  }
+  return release(*result.prepared, table, spec, result.best);
 }
 
 }  // namespace tokumei::anon

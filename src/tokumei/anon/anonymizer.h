@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,6 +19,10 @@
 #include "tokumei/base/error.h"
 
 namespace tokumei::anon {
+
+namespace detail {
+struct Problem;
+}
 
 enum class AttributeRole {
   identifying,        // 直接識別子: removed from the output
@@ -74,6 +79,9 @@ struct Anonymization {
   Transformation best;
   std::size_t suppression_limit_rows = 0;  // floor(limit · rows)
   SearchStatistics statistics;
+  // The prepared problem, reused by apply_transformation() and make_report() for the same table
+  // and spec (which must outlive it).
+  std::shared_ptr<const detail::Problem> prepared{};
 };
 
 // Validates the spec against the table and searches the lattice. Refused with a located error:
@@ -90,5 +98,8 @@ Result<Transformation> evaluate(const Table& table, const AnonymizationSpec& spe
 // t.levels, and every quasi-identifier of a suppressed row replaced by "*".
 Result<Table> apply_transformation(const Table& table, const AnonymizationSpec& spec,
                                    const Transformation& t);
+// The same for the result of anonymize() on this table and spec, without preparing again.
+Result<Table> apply_transformation(const Table& table, const AnonymizationSpec& spec,
+                                   const Anonymization& result);
 
 }  // namespace tokumei::anon

@@ -47,7 +47,12 @@ nlohmann::json risk_json(const RiskSummary& r) {
 
 Result<AnonymizationReport> make_report(const Table& table, const AnonymizationSpec& spec,
                                         const Anonymization& result, double risk_threshold) {
-  TKM_ASSIGN_OR_RETURN(detail::Problem p, detail::prepare(table, spec));
+  std::shared_ptr<const detail::Problem> prepared = result.prepared;
+  if (prepared == nullptr || prepared->table != &table) {
+    TKM_ASSIGN_OR_RETURN(detail::Problem fresh, detail::prepare(table, spec));
+    prepared = std::make_shared<const detail::Problem>(std::move(fresh));
+  }
+  const detail::Problem& p = *prepared;
   AnonymizationReport r;
   r.anonymization = result;
   r.rows = table.row_count();

@@ -26,6 +26,13 @@ Table::Table(std::vector<std::string> column_names) {
   for (auto& name : column_names) columns_.push_back(Column{.name = std::move(name)});
 }
 
+Table Table::from_columns(std::vector<Column> columns) {
+  Table t;
+  t.rows_ = columns.empty() ? 0 : columns[0].codes.size();
+  t.columns_ = std::move(columns);
+  return t;
+}
+
 int Table::find_column(std::string_view name) const {
   for (std::size_t i = 0; i < columns_.size(); ++i) {
     if (columns_[i].name == name) return static_cast<int>(i);

@@ -62,6 +62,9 @@ class Table {
     return columns_[column].dictionary.value(columns_[column].codes[row]);
   }
 
+  // A table made of whole columns, which must all have the same number of codes.
+  static Table from_columns(std::vector<Column> columns);
+
   // Appends a row; `values` must have column_count() entries.
   void add_row(const std::vector<std::string>& values);
   void reserve(std::size_t rows);

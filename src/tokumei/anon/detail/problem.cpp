@@ -63,6 +63,15 @@ void precompute_quasi_identifier(QuasiIdentifier& q, const Column& column, std::
   (void)n;
 }
 
+// The attribute's factor in ARX's geometric mean for a summed share `res`:
+// ((res − min) / (rows − min), floored to 10 decimals, + 1) ^ (1 / attributes).
+double loss_factor(const Problem& p, const QuasiIdentifier& q, double res) {
+  const double n = static_cast<double>(p.rows);
+  const double min = p.g_factor * n / q.hierarchy.domain_size;
+  const double v = n == min ? 0 : std::max(0.0, (res - min) / (n - min));
+  return std::pow(arx_round(v) + 1, 1 / static_cast<double>(p.qis.size()));
+}
+
 }  // namespace
 
 std::size_t Problem::node_index(const std::vector<int>& levels) const {
@@ -240,6 +249,11 @@ Result<Problem> prepare(const Table& table, const AnonymizationSpec& spec) {
     precompute_quasi_identifier(q, table.column(c), p.rows, p.min_class_size, p.g_factor);
     p.qis.push_back(std::move(q));
   }
+  for (auto& q : p.qis) {
+    for (double sum : q.loss_sum) {
+      q.loss_factor.push_back(loss_factor(p, q, p.g_factor * sum));
+    }
+  }
   if (p.qis.empty()) {
     return spec_error("", "準識別子 (quasi_identifying) の列が一つもありません",
                       "there is no quasi-identifying column");
@@ -283,14 +297,7 @@ double lower_bound(const Problem& p, Metric metric, const std::vector<int>& leve
   switch (metric) {
     case Metric::loss: {
       double aggregate = 1;
-      const double d = static_cast<double>(p.qis.size());
-      for (std::size_t q = 0; q < p.qis.size(); ++q) {
-        const QuasiIdentifier& qi = p.qis[q];
-        double min = p.g_factor * n / qi.hierarchy.domain_size;
-        double v =
-            n == min ? 0 : std::max(0.0, (p.g_factor * qi.loss_sum[levels[q]] - min) / (n - min));
-        aggregate *= std::pow(arx_round(v) + 1, 1 / d);
-      }
+      for (std::size_t q = 0; q < p.qis.size(); ++q) aggregate *= p.qis[q].loss_factor[levels[q]];
       return aggregate - 1;
     }
     case Metric::entropy: {
@@ -565,8 +572,9 @@ double metric_value(const Problem& p, Metric metric, const std::vector<int>& lev
   const std::size_t n_classes = s.class_keys.size();
   switch (metric) {
     case Metric::loss: {
+      // With nothing suppressed the loss is the precomputed bound.
+      if (outliers == 0) return lower_bound(p, Metric::loss, levels);
       double aggregate = 1;
-      const double d = static_cast<double>(p.qis.size());
       for (std::size_t q = 0; q < p.qis.size(); ++q) {
         const QuasiIdentifier& qi = p.qis[q];
         const auto& share = qi.share[levels[q]];
@@ -578,9 +586,7 @@ double metric_value(const Problem& p, Metric metric, const std::vector<int>& lev
           res -= p.g_factor * generalized;
           res += p.s_factor == 1 ? count : generalized + p.s_factor * (count - generalized);
         }
-        double min = p.g_factor * n / qi.hierarchy.domain_size;
-        double v = n == min ? 0 : std::max(0.0, (res - min) / (n - min));
-        aggregate *= std::pow(arx_round(v) + 1, 1 / d);
+        aggregate *= loss_factor(p, qi, res);
       }
       return aggregate - 1;
     }

@@ -23,6 +23,8 @@ struct QuasiIdentifier {
   std::vector<std::vector<double>> share;
   // Loss: Σ over rows of the share of their group, per level (no suppression).
   std::vector<double> loss_sum;
+  // Loss: this attribute's factor in the geometric mean with nothing suppressed, per level.
+  std::vector<double> loss_factor;
   // Non-uniform entropy of the attribute per level (ARX's rounding applied).
   std::vector<double> entropy;
   // Rows whose group at a level has fewer than the minimal class size: they are suppressed in
