@@ -34,6 +34,8 @@ std::unexpected<Error> csv_error(const std::string& source, int line, int column
 
 char detect_delimiter(std::string_view text) {
   if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
+  // The first record, as parse_csv sees it: blank lines are skipped.
+  text.remove_prefix(std::min(text.size(), text.find_first_not_of("\r\n")));
   std::size_t semicolons = 0, commas = 0;
   bool quoted = false;
   for (char c : text) {
@@ -140,6 +142,10 @@ Status parse_csv(std::string_view text, const std::string& source, CsvOptions op
 
 void append_csv_record(std::string& out, const std::vector<std::string_view>& fields,
                        char delimiter) {
+  if (fields.size() == 1 && fields[0].empty()) {
+    out += "\"\"\n";  // a bare empty line would be read back as a blank line, not a record
+    return;
+  }
   for (std::size_t i = 0; i < fields.size(); ++i) {
     if (i > 0) out.push_back(delimiter);
     std::string_view f = fields[i];

@@ -15,6 +15,11 @@ Result<GeneralizationHierarchy> GeneralizationHierarchy::from_rows(
     return fail(Errc::invalid_input, {"一般化階層に行がありません", "the hierarchy has no rows"},
                 Location{.file = source});
   }
+  if (rows[0].empty()) {
+    return fail(Errc::invalid_input,
+                {"一般化階層の1行目に値がありません", "the hierarchy's first row is empty"},
+                Location{.file = source, .line = lines[0]});
+  }
   GeneralizationHierarchy h;
   h.height_ = static_cast<int>(rows[0].size());
   // parent[l]: for each label at level l, its label at level l+1 and the line that said so.

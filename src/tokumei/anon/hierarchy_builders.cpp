@@ -45,7 +45,7 @@ bool parse_number(const std::string& s, double* out) {
 std::string format_number(double v) {
   if (v == std::floor(v) && std::fabs(v) < 1e15)
     return fmt::format("{}", static_cast<long long>(v));
-  return fmt::format("{}", v);
+  return fmt::format("{:.12g}", v);  // 0.30000000000000004 reads as 0.3
 }
 
 }  // namespace
@@ -74,7 +74,7 @@ Result<GeneralizationHierarchy> build_interval_hierarchy(const std::vector<std::
   std::vector<double> numbers(values.size());
   bool integral = std::all_of(spec.widths.begin(), spec.widths.end(),
                               [](double w) { return w == std::floor(w); }) &&
-                  spec.bottom == std::floor(spec.bottom);
+                  spec.bottom == std::floor(spec.bottom) && spec.top == std::floor(spec.top);
   for (std::size_t i = 0; i < values.size(); ++i) {
     if (!parse_number(values[i], &numbers[i])) {
       return bad_value(name, values[i], "数値ではありません", "not a number");
@@ -85,13 +85,19 @@ Result<GeneralizationHierarchy> build_interval_hierarchy(const std::vector<std::
   for (std::size_t i = 0; i < values.size(); ++i) {
     std::vector<std::string> row{values[i]};
     double v = numbers[i];
+    // Interval indices in whole numbers: level l+1's index is level l's divided by the width
+    // ratio, so intervals nest exactly whatever binary floating point does to the bounds.
+    const double first = spec.widths[0];
+    const auto base = static_cast<long long>(std::floor((v - spec.bottom) / first + 1e-9));
     for (double w : spec.widths) {
       if (v < spec.bottom) {
         row.push_back("<" + format_number(spec.bottom));
       } else if (v >= spec.top) {
         row.push_back(">=" + format_number(spec.top));
       } else {
-        double lo = spec.bottom + std::floor((v - spec.bottom) / w) * w;
+        const auto ratio = static_cast<long long>(std::llround(w / first));
+        const auto index = base / ratio;
+        double lo = spec.bottom + static_cast<double>(index * ratio) * first;
         double hi = std::min(lo + w, spec.top);
         row.push_back(integral ? fmt::format("{}-{}", format_number(lo), format_number(hi - 1))
                                : fmt::format("[{},{})", format_number(lo), format_number(hi)));

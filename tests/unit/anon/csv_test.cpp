@@ -71,6 +71,14 @@ TEST(CsvDelimiter, IgnoresABom) {
             ',');
 }
 
+TEST(CsvDelimiter, SkipsLeadingBlankLinesAsTheParserDoes) {
+  EXPECT_EQ(detect_delimiter("\nid;age\n1;2\n"), ';');
+  EXPECT_EQ(detect_delimiter("\r\n\r\nid;age\r\n"), ';');
+  auto t = parse_table("\nid;age\n1;2\n", "t.csv");
+  ASSERT_TRUE(t) << t.error().describe(Lang::en);
+  EXPECT_EQ(t->column_count(), 2u);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Parsing
 
@@ -339,9 +347,6 @@ TEST(CsvWrite, RecordsRoundTripThroughParse) {
 }
 
 TEST(CsvWrite, ARecordOfOneEmptyFieldRoundTrips) {
-  GTEST_SKIP() << "BUG: append_csv_record writes a record holding one empty field as a bare "
-                  "line break, which parse_csv then skips as a blank line (the record is lost); "
-                  "it should write \"\" for it";
   std::string out;
   append_csv_record(out, {"name"}, ';');
   append_csv_record(out, {""}, ';');
@@ -450,7 +455,7 @@ TEST(TableParse, DuplicateHeaderNameIsRefused) {
 }
 
 TEST(TableParse, EmptyHeaderNameIsRefused) {
-  auto t = parse_table("\n\nid;;name\n1;2;3\n", "t.csv");
+  auto t = parse_table("\n\nid;;name\n1;2;3\n", "t.csv", CsvOptions{.delimiter = ';'});
   ASSERT_FALSE(t);
   EXPECT_EQ(t.error().code(), Errc::invalid_input);
   EXPECT_EQ(t.error().where().file, "t.csv");

@@ -17,7 +17,7 @@ bool finer_or_equal(const std::vector<int>& a, const std::vector<int>& b) {
 const SnapshotCache::Snapshot* SnapshotCache::best_source(const std::vector<int>& levels) const {
   const Snapshot* best = nullptr;
   for (const auto& s : snapshots_) {
-    if ((best == nullptr || s.table.size() < best->table.size()) &&
+    if ((best == nullptr || s.table->size() < best->table->size()) &&
         finer_or_equal(s.levels, levels)) {
       best = &s;
     }
@@ -25,35 +25,37 @@ const SnapshotCache::Snapshot* SnapshotCache::best_source(const std::vector<int>
   return best;
 }
 
-void SnapshotCache::offer(const std::vector<int>& levels, GroupTable&& table) {
-  if (!snapshots_.empty() && used_ + table.memory() > budget_) return;
-  used_ += table.memory();
+void SnapshotCache::offer(const std::vector<int>& levels, std::shared_ptr<const GroupTable> table) {
+  if (!snapshots_.empty() && used_ + table->memory() > budget_) return;
+  used_ += table->memory();
   snapshots_.push_back({levels, std::move(table)});
 }
 
 Evaluator::Evaluator(const Problem& problem, const std::vector<int>& base)
-    : p_(problem), cache_(std::max<std::size_t>(64u << 20, problem.rows * 24)) {
-  GroupTable table;
-  group_rows(p_, base, grouper_, table);
+    : p_(problem), cache_(std::size_t{32} << 20) {
+  auto table = std::make_shared<GroupTable>();
+  group_rows(p_, base, grouper_, *table);
   cache_.offer(base, std::move(table));
 }
 
 Assessment Evaluator::evaluate(const std::vector<int>& levels) {
   const SnapshotCache::Snapshot* source = cache_.best_source(levels);
+  if (source != nullptr && source->levels == levels) {
+    current_ = source->table;
+    return assess(p_, levels, *current_, scratch_);
+  }
+  auto table = std::make_shared<GroupTable>();
   if (source == nullptr) {
     // Below the base snapshot: straight from the rows.
-    GroupTable table;
     classes_rolled_up_ += p_.rows;
-    group_rows(p_, levels, grouper_, table);
-    return assess(p_, levels, table, scratch_);
+    group_rows(p_, levels, grouper_, *table);
+  } else {
+    classes_rolled_up_ += source->table->size();
+    roll_up(p_, *source->table, source->levels, levels, grouper_, *table);
   }
-  if (source->levels == levels) return assess(p_, levels, source->table, scratch_);
-  GroupTable table;
-  classes_rolled_up_ += source->table.size();
-  roll_up(p_, source->table, source->levels, levels, grouper_, table);
-  Assessment a = assess(p_, levels, table, scratch_);
-  // A snapshot barely smaller than its source saves little and costs memory.
-  cache_.offer(levels, std::move(table));
+  current_ = table;
+  Assessment a = assess(p_, levels, *current_, scratch_);
+  if (source != nullptr) cache_.offer(levels, std::move(table));
   return a;
 }
 

@@ -3,6 +3,7 @@
 // computed finer transformation, and judges them.
 
 #include <cstddef>
+#include <memory>
 #include <utility>
 #include <vector>
 
@@ -18,13 +19,13 @@ class SnapshotCache {
 
   struct Snapshot {
     std::vector<int> levels;
-    GroupTable table;
+    std::shared_ptr<const GroupTable> table;
   };
   // The cached snapshot with the fewest classes among those finer than or equal to `levels`,
   // or nullptr.
   const Snapshot* best_source(const std::vector<int>& levels) const;
   // Keeps `table` if it fits in the budget; the first snapshot offered is always kept.
-  void offer(const std::vector<int>& levels, GroupTable&& table);
+  void offer(const std::vector<int>& levels, std::shared_ptr<const GroupTable> table);
 
  private:
   std::size_t budget_;
@@ -51,6 +52,7 @@ class Evaluator {
   SnapshotCache cache_;
   Grouper grouper_;
   AssessScratch scratch_;
+  std::shared_ptr<const GroupTable> current_;  // the classes scratch_ refers to
   std::size_t classes_rolled_up_ = 0;
 };
 

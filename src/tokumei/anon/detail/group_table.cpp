@@ -10,7 +10,9 @@ int bits_for(std::size_t count) {
 }
 
 void Grouper::reset(std::size_t expected_distinct) {
-  std::size_t capacity = std::bit_ceil(std::max<std::size_t>(16, expected_distinct * 2));
+  // Load at most about 0.75 before growing; sized for ~0.5 when the estimate is right.
+  std::size_t capacity =
+      std::bit_ceil(std::max<std::size_t>(16, expected_distinct + expected_distinct / 2));
   if (slots_.size() >= capacity) {
     // Reused: clear only the slots used last time, and probe only the first `capacity` slots
     // (a small table stays in cache).

@@ -40,7 +40,7 @@ class Grouper {
   // Empties the grouper and sizes it for about `expected_distinct` distinct keys.
   void reset(std::size_t expected_distinct);
   // Adds `count` rows of `key`; returns the key's position in the order keys were first added
-  // (its index in the GroupTable take() makes). Grows when half full.
+  // (its index in the GroupTable take() makes). Grows when three quarters full.
   std::uint32_t add(std::uint64_t key, std::uint32_t count) {
     std::size_t i = (key * 0x9E3779B97F4A7C15ull) >> shift_;
     while (true) {
@@ -50,7 +50,7 @@ class Grouper {
         return slot.order;
       }
       if (slot.key == kEmpty) {
-        if (used_.size() * 2 >= mask_ + 1) {
+        if (used_.size() * 4 >= (mask_ + 1) * 3) {
           grow();
           return add(key, count);
         }

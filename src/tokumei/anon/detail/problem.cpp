@@ -508,18 +508,17 @@ Assessment assess(const Problem& p, const std::vector<int>& levels, const GroupT
   Assessment a;
   const std::size_t entries = table.size();
   if (p.sensitive.empty()) {
-    s.class_keys.assign(table.keys.begin(), table.keys.end());
-    s.class_rows.assign(table.counts.begin(), table.counts.end());
+    s.class_keys = table.keys;
+    s.class_rows = table.counts;
   } else {
     s.classes.reset(std::min(entries, key_space(p, levels, false)));
     s.class_of.resize(entries);
     for (std::size_t i = 0; i < entries; ++i) {
       s.class_of[i] = s.classes.add(table.keys[i] & p.qi_mask, table.counts[i]);
     }
-    GroupTable classes;
-    s.classes.take(classes);
-    s.class_keys = std::move(classes.keys);
-    s.class_rows = std::move(classes.counts);
+    s.classes.take(s.class_table);
+    s.class_keys = s.class_table.keys;
+    s.class_rows = s.class_table.counts;
   }
   const std::size_t n_classes = s.class_keys.size();
   s.failing.assign(n_classes, 0);

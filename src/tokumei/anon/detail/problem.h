@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "tokumei/anon/anonymizer.h"
@@ -110,8 +111,12 @@ struct Assessment {
 // Scratch buffers for assess(), one per thread.
 struct AssessScratch {
   Grouper classes;
-  std::vector<std::uint32_t> class_of, class_rows, class_entries, order, offsets;
-  std::vector<std::uint64_t> class_keys;
+  // The classes judged last: views into the table passed to assess(), or into class_table
+  // when sensitive values had to be merged out of it.
+  std::span<const std::uint64_t> class_keys;
+  std::span<const std::uint32_t> class_rows;
+  GroupTable class_table;
+  std::vector<std::uint32_t> class_of, class_entries, order, offsets;
   std::vector<std::uint32_t> histogram, touched;
   std::vector<std::int64_t> extra;
   std::vector<std::uint8_t> failing;
@@ -119,7 +124,7 @@ struct AssessScratch {
 
 // Judges every class of a transformation and, when it satisfies the model, computes its
 // information loss. Afterwards scratch.class_keys / class_rows / failing describe its classes
-// (keys with the sensitive fields cleared).
+// (keys with the sensitive fields cleared); the views stay valid while `table` lives.
 Assessment assess(const Problem& p, const std::vector<int>& levels, const GroupTable& table,
                   AssessScratch& scratch);
 
