@@ -531,7 +531,24 @@ Assessment assess(const Problem& p, const std::vector<int>& levels, const GroupT
   }
   a.outliers = small_rows;
   a.min_size_fails = small_rows > p.max_outliers;
-  if (!p.criteria.empty()) {
+  // With one sensitive attribute, every entry of a class is a distinct sensitive value: distinct
+  // ℓ-diversity needs only the number of entries per class, not their histograms.
+  const bool distinct_only =
+      p.sensitive.size() == 1 &&
+      std::all_of(p.criteria.begin(), p.criteria.end(),
+                  [](const ClassCriterion& c) { return c.kind == ClassCriterion::Kind::distinct; });
+  if (!p.criteria.empty() && distinct_only) {
+    s.offsets.assign(n_classes, 0);
+    for (std::size_t i = 0; i < entries; ++i) ++s.offsets[s.class_of[i]];
+    double l = 0;
+    for (const auto& c : p.criteria) l = std::max(l, c.l);
+    for (std::size_t c = 0; c < n_classes; ++c) {
+      if (!s.failing[c] && static_cast<double>(s.offsets[c]) < l) {
+        s.failing[c] = 1;
+        a.outliers += s.class_rows[c];
+      }
+    }
+  } else if (!p.criteria.empty()) {
     // Bucket the entries by class.
     s.offsets.assign(n_classes + 1, 0);
     for (std::size_t i = 0; i < entries; ++i) ++s.offsets[s.class_of[i] + 1];
