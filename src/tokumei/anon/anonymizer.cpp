@@ -88,22 +88,7 @@ Result<Anonymization> anonymize(const Table& table, const AnonymizationSpec& spe
 Result<Transformation> evaluate(const Table& table, const AnonymizationSpec& spec,
                                 const std::vector<int>& levels) {
   TKM_ASSIGN_OR_RETURN(Problem p, detail::prepare(table, spec));
-  if (levels.size() != p.qis.size()) {
-    return fail(
-        Errc::invalid_argument,
-        {fmt::format("段の数 {} が準識別子の数 {} と合いません", levels.size(), p.qis.size()),
-         fmt::format("{} levels given for {} quasi-identifiers", levels.size(), p.qis.size())});
-  }
-  for (std::size_t q = 0; q < levels.size(); ++q) {
-    if (levels[q] < 0 || levels[q] >= p.heights[q]) {
-      const std::string& name = table.column(p.qis[q].column).name;
-      return fail(
-          Errc::invalid_argument,
-          {fmt::format("「{}」の段 {} は 0〜{} の範囲外です", name, levels[q], p.heights[q] - 1),
-           fmt::format("level {} of \"{}\" is outside 0-{}", levels[q], name, p.heights[q] - 1)},
-          Location{.field = name});
-    }
-  }
+  TKM_RETURN_IF_ERROR(detail::check_levels(p, levels));
   Evaluator evaluator(p, levels);
   return to_transformation(levels, evaluator.evaluate(levels));
 }
@@ -168,6 +153,7 @@ Table release(const Problem& p, const Table& table, const AnonymizationSpec& spe
 Result<Table> apply_transformation(const Table& table, const AnonymizationSpec& spec,
                                    const Transformation& t) {
   TKM_ASSIGN_OR_RETURN(Problem p, detail::prepare(table, spec));
+  TKM_RETURN_IF_ERROR(detail::check_levels(p, t.levels));
   return release(p, table, spec, t);
 }
 
@@ -176,6 +162,7 @@ Result<Table> apply_transformation(const Table& table, const AnonymizationSpec& 
   if (result.prepared == nullptr || result.prepared->table != &table) {
     return apply_transformation(table, spec, result.best);
   }
+  TKM_RETURN_IF_ERROR(detail::check_levels(*result.prepared, result.best.levels));
   return release(*result.prepared, table, spec, result.best);
 }
 

@@ -53,6 +53,7 @@ Result<AnonymizationReport> make_report(const Table& table, const AnonymizationS
     prepared = std::make_shared<const detail::Problem>(std::move(fresh));
   }
   const detail::Problem& p = *prepared;
+  TKM_RETURN_IF_ERROR(detail::check_levels(p, result.best.levels));
   AnonymizationReport r;
   r.anonymization = result;
   r.rows = table.row_count();

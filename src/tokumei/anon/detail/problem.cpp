@@ -150,6 +150,10 @@ Result<Problem> prepare(const Table& table, const AnonymizationSpec& spec) {
                     "hold",
                     model.k, p.rows));
   }
+  if (p.rows == 0) {
+    return spec_error("", "表に行がありません (見出し行だけです)",
+                      "the table has no rows (only a header)");
+  }
   if (spec.metric.gs_factor < 0 || spec.metric.gs_factor > 1) {
     return out_of_range("gs_factor", spec.metric.gs_factor, "0〜1 / 0-1");
   }
@@ -190,6 +194,17 @@ Result<Problem> prepare(const Table& table, const AnonymizationSpec& spec) {
             fmt::format("hierarchical t-closeness needs a hierarchy for \"{}\"", name));
       }
       TKM_ASSIGN_OR_RETURN(BoundHierarchy b, bind(*role_of[c]->hierarchy, table.column(c)));
+      // Distances are levels at which values meet: every pair must meet, at a single root.
+      if (b.groups(b.height - 1) != 1) {
+        return spec_error(
+            name,
+            fmt::format("階層距離の t-近似性には、最上段が一つの値 (例: *) になる「{}」"
+                        "の一般化階層が必要です",
+                        name),
+            fmt::format("hierarchical t-closeness needs a hierarchy for \"{}\" whose "
+                        "top level is a single value (such as *)",
+                        name));
+      }
       for (int l = 0; l < b.height; ++l) s.groups.push_back(b.groups(l));
       for (int l = 0; l + 1 < b.height; ++l) {
         std::vector<std::uint32_t> parent(b.groups(l));
@@ -325,6 +340,26 @@ std::size_t least_outliers(const Problem& p, const std::vector<int>& levels) {
   for (std::size_t q = 0; q < p.qis.size(); ++q)
     most = std::max(most, p.qis[q].rare_rows[levels[q]]);
   return most;
+}
+
+Status check_levels(const Problem& p, const std::vector<int>& levels) {
+  if (levels.size() != p.qis.size()) {
+    return fail(
+        Errc::invalid_argument,
+        {fmt::format("段の数 {} が準識別子の数 {} と合いません", levels.size(), p.qis.size()),
+         fmt::format("{} levels given for {} quasi-identifiers", levels.size(), p.qis.size())});
+  }
+  for (std::size_t q = 0; q < levels.size(); ++q) {
+    if (levels[q] < 0 || levels[q] >= p.heights[q]) {
+      const std::string& name = p.table->column(p.qis[q].column).name;
+      return fail(
+          Errc::invalid_argument,
+          {fmt::format("「{}」の段 {} は 0〜{} の範囲外です", name, levels[q], p.heights[q] - 1),
+           fmt::format("level {} of \"{}\" is outside 0-{}", levels[q], name, p.heights[q] - 1)},
+          Location{.field = name});
+    }
+  }
+  return ok();
 }
 
 std::vector<int> floor_levels(const Problem& p) {

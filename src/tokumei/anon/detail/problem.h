@@ -76,6 +76,9 @@ struct Problem {
 // Validates `spec` against `table` and builds the problem (errors as documented for anonymize()).
 Result<Problem> prepare(const Table& table, const AnonymizationSpec& spec);
 
+// Refuses levels that are not a transformation of this lattice (wrong count, out of range).
+Status check_levels(const Problem& p, const std::vector<int>& levels);
+
 // Metric value of a transformation with no suppression: a lower bound on its loss whatever is
 // suppressed (exact for the entropy metric, which ignores suppression as ARX's does).
 double lower_bound(const Problem& p, Metric metric, const std::vector<int>& levels);

@@ -67,10 +67,13 @@ class LatticeSearch {
       evaluate(node);
       if (probe_ && monotone_fails_[node]) probe_above(node);
     }
-    if (!have_best_ && !have_closest_) {
-      // Every transformation was ruled out by its rare values alone: the most general is the
-      // closest.
-      evaluate(size_ - 1, /*allow_shortcut=*/false);
+    if (!have_best_) {
+      // Nothing satisfies the model. The closest candidate is the transformation that suppresses
+      // the fewest rows, which may be one the search settled without computing its classes (by
+      // its rare values or below a failure): compute the rest now — this is the unhappy path.
+      for (std::size_t node = 0; node < size_; ++node) {
+        if (!evaluated_[node]) evaluate(node, /*allow_shortcut=*/false);
+      }
     }
     result_.found = have_best_;
     result_.statistics.pruned = size_ - result_.statistics.evaluated;
