@@ -15,19 +15,6 @@
 namespace tokumei::cli {
 namespace {
 
-// Writes the released table with the input's delimiter.
-Status write_table(const anon::Table& table, const std::filesystem::path& path, char delimiter) {
-  std::string text;
-  std::vector<std::string_view> fields(table.column_count());
-  for (std::size_t c = 0; c < table.column_count(); ++c) fields[c] = table.column(c).name;
-  anon::append_csv_record(text, fields, delimiter);
-  for (std::size_t r = 0; r < table.row_count(); ++r) {
-    for (std::size_t c = 0; c < table.column_count(); ++c) fields[c] = table.value(r, c);
-    anon::append_csv_record(text, fields, delimiter);
-  }
-  return write_file_atomic(path, as_bytes(text), 0600);
-}
-
 int run(const Globals& g, const std::string& config) {
   auto job = anon::load_job(config);
   if (!job) return report_error(g, job.error());
@@ -69,7 +56,9 @@ int run(const Globals& g, const std::string& config) {
   auto table_out = released.get();
   if (!table_out) return report_error(g, table_out.error());
   if (result->found && !job->output.empty()) {
-    if (auto s = write_table(*table_out, job->output, delimiter); !s) {
+    if (auto s = write_file_atomic(job->output, as_bytes(anon::format_table(*table_out, delimiter)),
+                                   0600);
+        !s) {
       return report_error(g, s.error());
     }
     json["output"] = job->output.string();

@@ -95,8 +95,7 @@ Result<Transformation> evaluate(const Table& table, const AnonymizationSpec& spe
 
 namespace {
 
-Table release(const Problem& p, const Table& table, const AnonymizationSpec& spec,
-              const Transformation& t) {
+Table release(const Problem& p, const Table& table, const Transformation& t) {
   Evaluator evaluator(p, t.levels);
   evaluator.evaluate(t.levels);
   const auto& classes = evaluator.scratch();
@@ -122,11 +121,7 @@ Table release(const Problem& p, const Table& table, const AnonymizationSpec& spe
   std::vector<Column> columns;
   for (std::size_t c = 0; c < table.column_count(); ++c) {
     const Column& from = table.column(c);
-    AttributeRole role = AttributeRole::insensitive;
-    for (const auto& a : spec.attributes) {
-      if (a.column == from.name) role = a.role;
-    }
-    if (role == AttributeRole::identifying) continue;
+    if (p.roles[c] == AttributeRole::identifying) continue;
     if (qi_of[c] < 0) {
       columns.push_back(from);
       continue;
@@ -154,16 +149,14 @@ Result<Table> apply_transformation(const Table& table, const AnonymizationSpec& 
                                    const Transformation& t) {
   TKM_ASSIGN_OR_RETURN(Problem p, detail::prepare(table, spec));
   TKM_RETURN_IF_ERROR(detail::check_levels(p, t.levels));
-  return release(p, table, spec, t);
+  return release(p, table, t);
 }
 
 Result<Table> apply_transformation(const Table& table, const AnonymizationSpec& spec,
                                    const Anonymization& result) {
-  if (result.prepared == nullptr || result.prepared->table != &table) {
-    return apply_transformation(table, spec, result.best);
-  }
-  TKM_RETURN_IF_ERROR(detail::check_levels(*result.prepared, result.best.levels));
-  return release(*result.prepared, table, spec, result.best);
+  TKM_ASSIGN_OR_RETURN(auto p, detail::prepared_for(table, spec, result));
+  TKM_RETURN_IF_ERROR(detail::check_levels(*p, result.best.levels));
+  return release(*p, table, result.best);
 }
 
 }  // namespace tokumei::anon

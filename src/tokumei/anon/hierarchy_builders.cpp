@@ -27,6 +27,11 @@ std::unexpected<Error> bad_spec(const std::string& builder, std::string ja, std:
 }
 
 // Byte offsets where the UTF-8 code points of `s` start, plus s.size() at the end.
+bool all_digits(const std::string& s) {
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; });
+}
+
 std::vector<std::size_t> code_point_starts(const std::string& s) {
   std::vector<std::size_t> starts;
   for (std::size_t i = 0; i < s.size(); ++i) {
@@ -133,7 +138,7 @@ Result<GeneralizationHierarchy> build_date_hierarchy(const std::vector<std::stri
     } else if (value.size() == 8) {
       digits = value;
     }
-    if (digits.size() != 8 || !std::all_of(digits.begin(), digits.end(), ::isdigit)) {
+    if (digits.size() != 8 || !all_digits(digits)) {
       return bad_value(name, value,
                        "日付は YYYY-MM-DD, YYYY/MM/DD, YYYYMMDD のいずれかで書いてください",
                        "write dates as YYYY-MM-DD, YYYY/MM/DD or YYYYMMDD");
@@ -243,8 +248,7 @@ Result<GeneralizationHierarchy> build_municipality_hierarchy(
       {30, "近畿地方"},  {35, "中国地方"}, {39, "四国地方"}, {47, "九州・沖縄地方"}};
   std::vector<std::vector<std::string>> rows;
   for (const auto& value : values) {
-    bool digits = (value.size() == 5 || value.size() == 6) &&
-                  std::all_of(value.begin(), value.end(), ::isdigit);
+    bool digits = (value.size() == 5 || value.size() == 6) && all_digits(value);
     int pref = digits ? std::stoi(value.substr(0, 2)) : 0;
     if (pref < 1 || pref > 47) {
       return bad_value(name, value,

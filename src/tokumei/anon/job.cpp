@@ -369,6 +369,40 @@ Error locate(const Job& job, Error error) {
   return Error(error.code(), error.text(), Location{.file = job.source, .field = field});
 }
 
+namespace {
+
+// The hierarchy of `column` as `h` describes it. A builder's error is placed at the job line of
+// the attribute.
+Result<GeneralizationHierarchy> hierarchy_of(const Job& job, const std::string& column,
+                                             const HierarchySource& h, const Table& table) {
+  if (!h.file.empty()) return GeneralizationHierarchy::read(h.file);
+  const std::string key = "attributes." + column;
+  int c = table.find_column(column);
+  if (c < 0) {
+    return fail(Errc::invalid_input,
+                {fmt::format("列「{}」は表にありません", column),
+                 fmt::format("column \"{}\" is not in the table", column)},
+                Location{.file = job.source, .line = h.line, .field = key});
+  }
+  const auto& values = table.column(c).dictionary.values();
+  Result<GeneralizationHierarchy> built =
+      h.builder == "intervals"      ? build_interval_hierarchy(values, h.intervals)
+      : h.builder == "dates"        ? build_date_hierarchy(values, h.date_levels)
+      : h.builder == "prefix"       ? build_prefix_hierarchy(values, h.prefix_lengths)
+      : h.builder == "icd10"        ? build_icd10_chapter_hierarchy(values)
+      : h.builder == "municipality" ? build_municipality_hierarchy(values)
+                                    : build_masking_hierarchy(values);  // read_job checked the name
+  if (!built) {
+    const Error& e = built.error();
+    return fail(Error(
+        e.code(), e.text(),
+        Location{.file = job.source, .line = h.line, .field = key + " (" + e.where().field + ")"}));
+  }
+  return built;
+}
+
+}  // namespace
+
 Result<AnonymizationSpec> make_spec(const Job& job, const Table& table) {
   AnonymizationSpec spec;
   spec.model = job.model;
@@ -377,36 +411,7 @@ Result<AnonymizationSpec> make_spec(const Job& job, const Table& table) {
   for (const auto& a : job.attributes) {
     AttributeSpec s{.column = a.column, .role = a.role};
     if (a.hierarchy) {
-      const HierarchySource& h = *a.hierarchy;
-      Result<GeneralizationHierarchy> built = fail(Errc::internal, {"", ""});
-      if (!h.file.empty()) {
-        built = GeneralizationHierarchy::read(h.file);
-      } else {
-        int c = table.find_column(a.column);
-        if (c < 0) {
-          return fail(
-              Errc::invalid_input,
-              {fmt::format("列「{}」は表にありません", a.column),
-               fmt::format("column \"{}\" is not in the table", a.column)},
-              Location{.file = job.source, .line = h.line, .field = "attributes." + a.column});
-        }
-        const auto& values = table.column(c).dictionary.values();
-        if (h.builder == "intervals") built = build_interval_hierarchy(values, h.intervals);
-        if (h.builder == "dates") built = build_date_hierarchy(values, h.date_levels);
-        if (h.builder == "prefix") built = build_prefix_hierarchy(values, h.prefix_lengths);
-        if (h.builder == "icd10") built = build_icd10_chapter_hierarchy(values);
-        if (h.builder == "municipality") built = build_municipality_hierarchy(values);
-        if (h.builder == "masking") built = build_masking_hierarchy(values);
-        if (!built) {
-          Error e = built.error();
-          Location at{.file = job.source,
-                      .line = h.line,
-                      .field = "attributes." + a.column + " (" + e.where().field + ")"};
-          return fail(Error(e.code(), e.text(), at));
-        }
-      }
-      if (!built) return fail(built.error());
-      s.hierarchy = std::move(*built);
+      TKM_ASSIGN_OR_RETURN(s.hierarchy, hierarchy_of(job, a.column, *a.hierarchy, table));
     }
     spec.attributes.push_back(std::move(s));
   }

@@ -47,11 +47,7 @@ nlohmann::json risk_json(const RiskSummary& r) {
 
 Result<AnonymizationReport> make_report(const Table& table, const AnonymizationSpec& spec,
                                         const Anonymization& result, double risk_threshold) {
-  std::shared_ptr<const detail::Problem> prepared = result.prepared;
-  if (prepared == nullptr || prepared->table != &table) {
-    TKM_ASSIGN_OR_RETURN(detail::Problem fresh, detail::prepare(table, spec));
-    prepared = std::make_shared<const detail::Problem>(std::move(fresh));
-  }
+  TKM_ASSIGN_OR_RETURN(auto prepared, detail::prepared_for(table, spec, result));
   const detail::Problem& p = *prepared;
   TKM_RETURN_IF_ERROR(detail::check_levels(p, result.best.levels));
   AnonymizationReport r;

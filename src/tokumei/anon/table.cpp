@@ -104,4 +104,16 @@ Result<Table> read_table(const std::filesystem::path& path, CsvOptions options) 
   return parse_table(text, path.string(), options);
 }
 
+std::string format_table(const Table& table, char delimiter) {
+  std::string text;
+  std::vector<std::string_view> fields(table.column_count());
+  for (std::size_t c = 0; c < table.column_count(); ++c) fields[c] = table.column(c).name;
+  append_csv_record(text, fields, delimiter);
+  for (std::size_t r = 0; r < table.row_count(); ++r) {
+    for (std::size_t c = 0; c < table.column_count(); ++c) fields[c] = table.value(r, c);
+    append_csv_record(text, fields, delimiter);
+  }
+  return text;
+}
+
 }  // namespace tokumei::anon

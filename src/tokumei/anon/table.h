@@ -81,4 +81,7 @@ Result<Table> parse_table(std::string_view text, const std::string& source,
                           CsvOptions options = {});
 Result<Table> read_table(const std::filesystem::path& path, CsvOptions options = {});
 
+// The table as CSV text: a header, then one record per row, fields quoted where needed.
+std::string format_table(const Table& table, char delimiter);
+
 }  // namespace tokumei::anon

@@ -14,7 +14,6 @@ namespace tokumei::anon::detail {
 struct KeyLayout {
   std::vector<int> shift;
   std::vector<int> width;
-  int total_bits = 0;
 
   std::uint64_t mask(std::size_t f) const { return (std::uint64_t{1} << width[f]) - 1; }
   std::uint32_t field(std::uint64_t key, std::size_t f) const {
@@ -61,7 +60,6 @@ class Grouper {
       i = (i + 1) & mask_;
     }
   }
-  std::size_t distinct() const { return used_.size(); }
   // Copies the aggregated pairs into `out`; call reset() before adding again.
   void take(GroupTable& out) const;
 

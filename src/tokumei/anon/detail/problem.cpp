@@ -14,10 +14,10 @@ double arx_round(double x) { return std::floor(x * 1e10) / 1e10; }
 
 std::unexpected<Error> spec_error(std::string field, std::string ja, std::string en) {
   return fail(Errc::invalid_input, {std::move(ja), std::move(en)},
-              Location{.file = "", .field = std::move(field)});
+              Location{.field = std::move(field)});
 }
 
-void precompute_quasi_identifier(QuasiIdentifier& q, const Column& column, std::size_t n,
+void precompute_quasi_identifier(QuasiIdentifier& q, const Column& column,
                                  std::size_t min_class_size, double g_factor) {
   const BoundHierarchy& h = q.hierarchy;
   const int height = h.height;
@@ -60,7 +60,6 @@ void precompute_quasi_identifier(QuasiIdentifier& q, const Column& column, std::
     raw *= g_factor;
     q.entropy[l] = arx_round(raw == 0 ? 0 : -raw);
   }
-  (void)n;
 }
 
 // The attribute's factor in ARX's geometric mean for a summed share `res`:
@@ -73,12 +72,6 @@ double loss_factor(const Problem& p, const QuasiIdentifier& q, double res) {
 }
 
 }  // namespace
-
-std::size_t Problem::node_index(const std::vector<int>& levels) const {
-  std::size_t index = 0;
-  for (std::size_t q = 0; q < levels.size(); ++q) index += levels[q] * radix[q];
-  return index;
-}
 
 std::vector<int> Problem::node_levels(std::size_t index) const {
   std::vector<int> levels(heights.size());
@@ -125,6 +118,7 @@ Result<Problem> prepare(const Table& table, const AnonymizationSpec& spec) {
                       "insensitive)",
                       name));
     }
+    p.roles.push_back(role_of[c]->role);
   }
 
   // Thresholds.
@@ -249,6 +243,12 @@ Result<Problem> prepare(const Table& table, const AnonymizationSpec& spec) {
     p.monotonic = false;
   }
   p.max_outliers = static_cast<std::size_t>(std::floor(model.suppression_limit * p.rows + 1e-9));
+  if (p.sensitive.size() == 1 &&
+      std::all_of(p.criteria.begin(), p.criteria.end(), [](const ClassCriterion& c) {
+        return c.kind == ClassCriterion::Kind::distinct;
+      })) {
+    for (const auto& c : p.criteria) p.distinct_l = std::max(p.distinct_l, c.l);
+  }
 
   // Quasi-identifiers, in table order (ARX's order).
   for (std::size_t c = 0; c < table.column_count(); ++c) {
@@ -261,7 +261,7 @@ Result<Problem> prepare(const Table& table, const AnonymizationSpec& spec) {
     QuasiIdentifier q;
     q.column = static_cast<int>(c);
     TKM_ASSIGN_OR_RETURN(q.hierarchy, bind(*a.hierarchy, table.column(c)));
-    precompute_quasi_identifier(q, table.column(c), p.rows, p.min_class_size, p.g_factor);
+    precompute_quasi_identifier(q, table.column(c), p.min_class_size, p.g_factor);
     p.qis.push_back(std::move(q));
   }
   for (auto& q : p.qis) {
@@ -289,7 +289,6 @@ Result<Problem> prepare(const Table& table, const AnonymizationSpec& spec) {
     p.layout.width.push_back(w);
     shift += w;
   }
-  p.layout.total_bits = shift;
   if (shift > 63) {
     return spec_error(
         "", fmt::format("準識別子と機微属性の値の組合せが多すぎます ({} ビット、上限 63)", shift),
@@ -305,6 +304,14 @@ Result<Problem> prepare(const Table& table, const AnonymizationSpec& spec) {
     p.lattice_size *= static_cast<std::size_t>(q.hierarchy.height);
   }
   return p;
+}
+
+Result<std::shared_ptr<const Problem>> prepared_for(const Table& table,
+                                                    const AnonymizationSpec& spec,
+                                                    const Anonymization& result) {
+  if (result.prepared != nullptr && result.prepared->table == &table) return result.prepared;
+  TKM_ASSIGN_OR_RETURN(Problem fresh, prepare(table, spec));
+  return std::make_shared<const Problem>(std::move(fresh));
 }
 
 double lower_bound(const Problem& p, Metric metric, const std::vector<int>& levels) {
@@ -387,26 +394,26 @@ std::size_t key_space(const Problem& p, const std::vector<int>& levels, bool wit
 void group_rows(const Problem& p, const std::vector<int>& levels, Grouper& grouper,
                 GroupTable& out) {
   const Table& t = *p.table;
-  std::vector<const std::uint32_t*> columns;
-  std::vector<const std::uint32_t*> groups;  // nullptr: the code is the group id (level 0)
-  std::vector<int> shifts;
+  struct Field {
+    const std::uint32_t* codes;
+    const std::uint32_t* group;  // group id per code (the identity at level 0)
+    int shift;
+  };
+  std::vector<Field> qis;
   for (std::size_t q = 0; q < p.qis.size(); ++q) {
-    columns.push_back(t.column(p.qis[q].column).codes.data());
-    groups.push_back(levels[q] == 0 ? nullptr : p.qis[q].hierarchy.group[levels[q]].data());
-    shifts.push_back(p.layout.shift[q]);
+    qis.push_back({t.column(p.qis[q].column).codes.data(),
+                   p.qis[q].hierarchy.group[levels[q]].data(), p.layout.shift[q]});
   }
+  std::vector<Field> sensitive;  // values as they are
   for (std::size_t s = 0; s < p.sensitive.size(); ++s) {
-    columns.push_back(t.column(p.sensitive[s].column).codes.data());
-    groups.push_back(nullptr);
-    shifts.push_back(p.layout.shift[p.qis.size() + s]);
+    sensitive.push_back(
+        {t.column(p.sensitive[s].column).codes.data(), nullptr, p.layout.shift[p.qis.size() + s]});
   }
   grouper.reset(std::min(p.rows, key_space(p, levels, true)));
   for (std::size_t r = 0; r < p.rows; ++r) {
     std::uint64_t key = 0;
-    for (std::size_t f = 0; f < columns.size(); ++f) {
-      std::uint32_t code = columns[f][r];
-      key |= std::uint64_t{groups[f] ? groups[f][code] : code} << shifts[f];
-    }
+    for (const Field& f : qis) key |= std::uint64_t{f.group[f.codes[r]]} << f.shift;
+    for (const Field& f : sensitive) key |= std::uint64_t{f.codes[r]} << f.shift;
     grouper.add(key, 1);
   }
   grouper.take(out);
@@ -483,7 +490,8 @@ bool class_satisfies(const Problem& p, const ClassCriterion& c, const GroupTable
         ok = false;
         break;
       }
-      std::vector<std::uint32_t> f;
+      auto& f = s.frequencies;
+      f.clear();
       for (auto v : s.touched) f.push_back(s.histogram[v]);
       std::sort(f.begin(), f.end());
       double tail = 0;
@@ -513,7 +521,8 @@ bool class_satisfies(const Problem& p, const ClassCriterion& c, const GroupTable
                      static_cast<std::int64_t>(s.histogram[v]) * all;
       }
       double cost = 0;
-      std::vector<std::int64_t> pos, neg;
+      auto& pos = s.surplus;
+      auto& neg = s.deficit;
       for (std::size_t level = 1; level <= height; ++level) {
         pos.assign(attr.groups[level], 0);
         neg.assign(attr.groups[level], 0);
@@ -566,19 +575,12 @@ Assessment assess(const Problem& p, const std::vector<int>& levels, const GroupT
   }
   a.outliers = small_rows;
   a.min_size_fails = small_rows > p.max_outliers;
-  // With one sensitive attribute, every entry of a class is a distinct sensitive value: distinct
-  // ℓ-diversity needs only the number of entries per class, not their histograms.
-  const bool distinct_only =
-      p.sensitive.size() == 1 &&
-      std::all_of(p.criteria.begin(), p.criteria.end(),
-                  [](const ClassCriterion& c) { return c.kind == ClassCriterion::Kind::distinct; });
-  if (!p.criteria.empty() && distinct_only) {
+  if (p.distinct_l > 0) {
+    // With one sensitive attribute, every entry of a class is a distinct sensitive value.
     s.offsets.assign(n_classes, 0);
     for (std::size_t i = 0; i < entries; ++i) ++s.offsets[s.class_of[i]];
-    double l = 0;
-    for (const auto& c : p.criteria) l = std::max(l, c.l);
     for (std::size_t c = 0; c < n_classes; ++c) {
-      if (!s.failing[c] && static_cast<double>(s.offsets[c]) < l) {
+      if (!s.failing[c] && static_cast<double>(s.offsets[c]) < p.distinct_l) {
         s.failing[c] = 1;
         a.outliers += s.class_rows[c];
       }

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -50,6 +51,7 @@ struct ClassCriterion {
 
 struct Problem {
   const Table* table = nullptr;
+  std::vector<AttributeRole> roles;  // per column of the table
   std::size_t rows = 0;
   std::vector<QuasiIdentifier> qis;
   std::vector<SensitiveAttribute> sensitive;
@@ -57,6 +59,9 @@ struct Problem {
   std::uint64_t qi_mask = 0;
   std::size_t min_class_size = 1;  // k, ⌈ℓ⌉, ⌈1/highest risk⌉: the largest
   std::vector<ClassCriterion> criteria;
+  // When the only criteria are distinct ℓ-diversity on the one sensitive attribute: the largest
+  // ℓ (a class's entries are then its distinct values, no histogram needed). 0 otherwise.
+  double distinct_l = 0;
   double average_risk = 0;
   std::size_t max_outliers = 0;
   MetricSpec metric;
@@ -69,12 +74,15 @@ struct Problem {
   std::vector<std::size_t> radix;  // node index = Σ level[q] · radix[q]
   std::size_t lattice_size = 1;
 
-  std::size_t node_index(const std::vector<int>& levels) const;
   std::vector<int> node_levels(std::size_t index) const;
 };
 
 // Validates `spec` against `table` and builds the problem (errors as documented for anonymize()).
 Result<Problem> prepare(const Table& table, const AnonymizationSpec& spec);
+// The problem `result` was found with when it belongs to `table`; otherwise prepares it afresh.
+Result<std::shared_ptr<const Problem>> prepared_for(const Table& table,
+                                                    const AnonymizationSpec& spec,
+                                                    const Anonymization& result);
 
 // Refuses levels that are not a transformation of this lattice (wrong count, out of range).
 Status check_levels(const Problem& p, const std::vector<int>& levels);
@@ -120,8 +128,8 @@ struct AssessScratch {
   std::span<const std::uint32_t> class_rows;
   GroupTable class_table;
   std::vector<std::uint32_t> class_of, class_entries, order, offsets;
-  std::vector<std::uint32_t> histogram, touched;
-  std::vector<std::int64_t> extra;
+  std::vector<std::uint32_t> histogram, touched, frequencies;
+  std::vector<std::int64_t> extra, surplus, deficit;
   std::vector<std::uint8_t> failing;
 };
 

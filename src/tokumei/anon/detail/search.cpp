@@ -61,7 +61,7 @@ class LatticeSearch {
       }
       if (fails_[node] || evaluated_[node]) continue;
       if (satisfies_[node] && loss_is_bound_) {
-        consider(node, bound_[node], 0, true);
+        consider(node, bound_[node], 0);
         continue;
       }
       evaluate(node);
@@ -95,7 +95,7 @@ class LatticeSearch {
     Assessment a = evaluator_.evaluate(levels);
     if (a.satisfies) {
       satisfies_[node] = 1;
-      consider(node, a.information_loss, a.outliers, true);
+      consider(node, a.information_loss, a.outliers);
       if (p_.monotonic)
         mark_satisfies_above(node);
       else
@@ -114,12 +114,13 @@ class LatticeSearch {
     }
   }
 
-  void consider(std::size_t node, double loss, std::size_t outliers, bool satisfies) {
+  // A satisfying node: the new best when its loss is lower (ties: fewer generalization steps).
+  void consider(std::size_t node, double loss, std::size_t outliers) {
     bool better = !have_best_ || loss < result_.best.information_loss ||
                   (loss == result_.best.information_loss && height_[node] < best_height_);
     if (!better) return;
     result_.best = {.levels = p_.node_levels(node),
-                    .satisfies = satisfies,
+                    .satisfies = true,
                     .suppressed_rows = outliers,
                     .information_loss = loss};
     best_height_ = height_[node];
