@@ -95,14 +95,12 @@ Result<Transformation> evaluate(const Table& table, const AnonymizationSpec& spe
 
 namespace {
 
-Table release(const Problem& p, const Table& table, const Transformation& t) {
-  Evaluator evaluator(p, t.levels);
-  evaluator.evaluate(t.levels);
-  const auto& classes = evaluator.scratch();
+Table release(const Problem& p, const Table& table, const detail::JudgedClasses& classes) {
+  const std::vector<int>& levels = classes.levels;
   // Class index by quasi-identifier key, to find each row's class.
   detail::Grouper index;
-  index.reset(classes.class_keys.size());
-  for (auto key : classes.class_keys) index.add(key, 0);
+  index.reset(classes.keys.size());
+  for (auto key : classes.keys) index.add(key, 0);
 
   std::vector<int> qi_of(table.column_count(), -1);
   for (std::size_t q = 0; q < p.qis.size(); ++q) qi_of[p.qis[q].column] = static_cast<int>(q);
@@ -111,7 +109,7 @@ Table release(const Problem& p, const Table& table, const Transformation& t) {
     std::uint64_t key = 0;
     for (std::size_t q = 0; q < p.qis.size(); ++q) {
       std::uint32_t code = table.column(p.qis[q].column).codes[r];
-      key |= std::uint64_t{p.qis[q].hierarchy.group[t.levels[q]][code]} << p.layout.shift[q];
+      key |= std::uint64_t{p.qis[q].hierarchy.group[levels[q]][code]} << p.layout.shift[q];
     }
     suppressed[r] = classes.failing[index.add(key, 0)];
   }
@@ -127,7 +125,7 @@ Table release(const Problem& p, const Table& table, const Transformation& t) {
       continue;
     }
     const auto& h = p.qis[qi_of[c]].hierarchy;
-    const int level = t.levels[qi_of[c]];
+    const int level = levels[qi_of[c]];
     Column to{.name = from.name};
     std::vector<std::uint32_t> code_of_group(h.groups(level));
     for (std::size_t id = 0; id < code_of_group.size(); ++id) {
@@ -149,14 +147,14 @@ Result<Table> apply_transformation(const Table& table, const AnonymizationSpec& 
                                    const Transformation& t) {
   TKM_ASSIGN_OR_RETURN(Problem p, detail::prepare(table, spec));
   TKM_RETURN_IF_ERROR(detail::check_levels(p, t.levels));
-  return release(p, table, t);
+  return release(p, table, Evaluator(p, t.levels).judge(t.levels));
 }
 
 Result<Table> apply_transformation(const Table& table, const AnonymizationSpec& spec,
                                    const Anonymization& result) {
   TKM_ASSIGN_OR_RETURN(auto p, detail::prepared_for(table, spec, result));
   TKM_RETURN_IF_ERROR(detail::check_levels(*p, result.best.levels));
-  return release(*p, table, result.best);
+  return release(*p, table, *detail::judged_classes(*p, result, result.best.levels));
 }
 
 }  // namespace tokumei::anon

@@ -22,7 +22,8 @@ namespace tokumei::anon {
 
 namespace detail {
 struct Problem;
-}
+struct JudgedClasses;
+}  // namespace detail
 
 enum class AttributeRole {
   identifying,        // 直接識別子: removed from the output
@@ -82,6 +83,8 @@ struct Anonymization {
   // The prepared problem, reused by apply_transformation() and make_report() for the same table
   // and spec (which must outlive it).
   std::shared_ptr<const detail::Problem> prepared{};
+  // The classes of `best` as the search judged them, reused by both as well.
+  std::shared_ptr<const detail::JudgedClasses> classes{};
 };
 
 // Validates the spec against the table and searches the lattice. Refused with a located error:

@@ -10,7 +10,7 @@ namespace tokumei::anon {
 namespace {
 
 MetricValues all_metrics(const detail::Problem& p, const std::vector<int>& levels,
-                         const detail::AssessScratch& s, std::size_t outliers) {
+                         const detail::ClassView& s, std::size_t outliers) {
   return {.loss = detail::metric_value(p, Metric::loss, levels, s, outliers),
           .entropy = detail::metric_value(p, Metric::entropy, levels, s, outliers),
           .discernibility = detail::metric_value(p, Metric::discernibility, levels, s, outliers),
@@ -63,7 +63,7 @@ Result<AnonymizationReport> make_report(const Table& table, const AnonymizationS
     detail::Grouper grouper;
     detail::GroupTable classes;
     detail::group_rows(p, original, grouper, classes);
-    if (!p.sensitive.empty()) {
+    if (!p.sensitive.empty() && !p.sensitive_masks) {
       // Merge the sensitive values out of the keys.
       grouper.reset(classes.size());
       for (std::size_t i = 0; i < classes.size(); ++i) {
@@ -80,14 +80,13 @@ Result<AnonymizationReport> make_report(const Table& table, const AnonymizationS
         .average_class_size = static_cast<double>(r.rows) / static_cast<double>(classes.size()),
         .precision = 0};
   }
-  detail::Evaluator evaluator(p, result.best.levels);
-  detail::Assessment a = evaluator.evaluate(result.best.levels);
-  const detail::AssessScratch& s = evaluator.scratch();
-  r.after = all_metrics(p, result.best.levels, s, a.outliers);
+  const auto judged = detail::judged_classes(p, result, result.best.levels);
+  const detail::ClassView s = judged->view();
+  r.after = all_metrics(p, result.best.levels, s, judged->assessment.outliers);
 
   std::vector<std::size_t> sizes;
-  for (std::size_t c = 0; c < s.class_rows.size(); ++c) {
-    if (!s.failing[c]) sizes.push_back(s.class_rows[c]);
+  for (std::size_t c = 0; c < s.rows.size(); ++c) {
+    if (!s.failing[c]) sizes.push_back(s.rows[c]);
   }
   std::sort(sizes.begin(), sizes.end());
   std::size_t released = 0;

@@ -59,4 +59,21 @@ Assessment Evaluator::evaluate(const std::vector<int>& levels) {
   return a;
 }
 
+JudgedClasses Evaluator::judge(const std::vector<int>& levels) {
+  JudgedClasses j{.levels = levels, .assessment = evaluate(levels)};
+  j.keys.assign(scratch_.class_keys.begin(), scratch_.class_keys.end());
+  j.rows.assign(scratch_.class_rows.begin(), scratch_.class_rows.end());
+  j.failing = scratch_.failing;
+  return j;
+}
+
+std::shared_ptr<const JudgedClasses> judged_classes(const Problem& p, const Anonymization& result,
+                                                    const std::vector<int>& levels) {
+  if (result.classes != nullptr && result.prepared.get() == &p &&
+      result.classes->levels == levels) {
+    return result.classes;
+  }
+  return std::make_shared<const JudgedClasses>(Evaluator(p, levels).judge(levels));
+}
+
 }  // namespace tokumei::anon::detail

@@ -33,6 +33,17 @@ class SnapshotCache {
   std::vector<Snapshot> snapshots_;
 };
 
+// A transformation's judged classes, owned: what the release and the report need of it.
+struct JudgedClasses {
+  std::vector<int> levels;
+  Assessment assessment;
+  std::vector<std::uint64_t> keys{};
+  std::vector<std::uint32_t> rows{};
+  std::vector<std::uint8_t> failing{};
+
+  ClassView view() const { return {keys, rows, failing}; }
+};
+
 // Not thread-safe: one per thread.
 class Evaluator {
  public:
@@ -44,6 +55,8 @@ class Evaluator {
   // classes (see assess()).
   Assessment evaluate(const std::vector<int>& levels);
   const AssessScratch& scratch() const { return scratch_; }
+  // evaluate(), with the classes copied out.
+  JudgedClasses judge(const std::vector<int>& levels);
   // Classes read by roll-ups so far (the main cost of the search).
   std::size_t classes_rolled_up() const { return classes_rolled_up_; }
 
@@ -55,5 +68,10 @@ class Evaluator {
   std::shared_ptr<const GroupTable> current_;  // the classes scratch_ refers to
   std::size_t classes_rolled_up_ = 0;
 };
+
+// The judged classes of `levels`: those the search kept in `result` when they are the same
+// problem's and levels, else computed afresh.
+std::shared_ptr<const JudgedClasses> judged_classes(const Problem& p, const Anonymization& result,
+                                                    const std::vector<int>& levels);
 
 }  // namespace tokumei::anon::detail

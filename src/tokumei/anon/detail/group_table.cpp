@@ -10,7 +10,10 @@ int bits_for(std::size_t count) {
 }
 
 void Grouper::reset(std::size_t expected_distinct) {
-  // Load at most about 0.75 before growing; sized for ~0.5 when the estimate is right.
+  // Callers' estimates are upper bounds (the rows, or the product of the group counts) and often
+  // far above the real count: start at most at kInitialKeys and grow, so memory follows the keys
+  // actually seen. Sized for a load of about 0.5 when the estimate is right.
+  expected_distinct = std::min(expected_distinct, kInitialKeys);
   std::size_t capacity =
       std::bit_ceil(std::max<std::size_t>(16, expected_distinct + expected_distinct / 2));
   if (slots_.size() >= capacity) {
@@ -21,22 +24,32 @@ void Grouper::reset(std::size_t expected_distinct) {
     slots_.assign(capacity, Slot{kEmpty, 0, 0});
   }
   used_.clear();
+  masks_.clear();
+  set_capacity(capacity);
+}
+
+void Grouper::set_capacity(std::size_t capacity) {
   mask_ = capacity - 1;
   shift_ = 64 - std::countr_zero(capacity);
 }
 
 void Grouper::grow() {
-  std::vector<Slot> old;
-  old.swap(slots_);
-  std::vector<std::uint32_t> order;
-  order.swap(used_);
+  // Take the keys out, double the probed part of the slots and put them back in first-seen order
+  // (so `order` stays their position).
+  std::vector<Slot> live;
+  live.reserve(used_.size());
+  for (auto i : used_) {
+    live.push_back(slots_[i]);
+    slots_[i].key = kEmpty;
+  }
   const std::size_t capacity = (mask_ + 1) * 2;
-  slots_.assign(std::max(capacity, old.size()), Slot{kEmpty, 0, 0});
-  mask_ = capacity - 1;
-  shift_ = 64 - std::countr_zero(capacity);
-  used_.reserve(order.size() * 2);
-  for (auto i : order) {
-    const Slot& s = old[i];
+  if (slots_.size() < capacity) {
+    std::vector<Slot>().swap(slots_);  // free the old slots before allocating the new ones
+    slots_.assign(capacity, Slot{kEmpty, 0, 0});
+  }
+  set_capacity(capacity);
+  used_.clear();
+  for (const Slot& s : live) {
     std::size_t j = (s.key * 0x9E3779B97F4A7C15ull) >> shift_;
     while (slots_[j].key != kEmpty) j = (j + 1) & mask_;
     slots_[j] = s;
@@ -51,6 +64,7 @@ void Grouper::take(GroupTable& out) const {
     out.keys[i] = slots_[used_[i]].key;
     out.counts[i] = slots_[used_[i]].count;
   }
+  out.masks = masks_;
 }
 
 }  // namespace tokumei::anon::detail

@@ -29,8 +29,11 @@ int bits_for(std::size_t count);
 struct GroupTable {
   std::vector<std::uint64_t> keys;
   std::vector<std::uint32_t> counts;
+  std::vector<std::uint64_t> masks;  // per key, when grouped with masks (else empty)
   std::size_t size() const { return keys.size(); }
-  std::size_t memory() const { return keys.capacity() * 8 + counts.capacity() * 4; }
+  std::size_t memory() const {
+    return keys.capacity() * 8 + counts.capacity() * 4 + masks.capacity() * 8;
+  }
 };
 
 // Open-addressing hash aggregation of (key, count) pairs. Reusable: reset() keeps the buffers.
@@ -60,10 +63,23 @@ class Grouper {
       i = (i + 1) & mask_;
     }
   }
-  // Copies the aggregated pairs into `out`; call reset() before adding again.
+  // add(), OR-ing `mask` into the key's mask. A grouper takes masks for every key or for none
+  // between resets.
+  std::uint32_t add(std::uint64_t key, std::uint32_t count, std::uint64_t mask) {
+    const std::uint32_t order = add(key, count);
+    if (order == masks_.size()) {
+      masks_.push_back(mask);
+    } else {
+      masks_[order] |= mask;
+    }
+    return order;
+  }
+  // Copies the aggregated pairs (and masks) into `out`; call reset() before adding again.
   void take(GroupTable& out) const;
 
   static constexpr std::uint64_t kEmpty = ~std::uint64_t{0};
+  // Keys a fresh grouper is sized for at most, whatever the estimate; it grows beyond.
+  static constexpr std::size_t kInitialKeys = std::size_t{1} << 16;
 
  private:
   // Key, count and first-seen position side by side: one cache line per probe.
@@ -73,9 +89,11 @@ class Grouper {
     std::uint32_t order;
   };
   void grow();
+  void set_capacity(std::size_t capacity);
 
   std::vector<Slot> slots_;
-  std::vector<std::uint32_t> used_;  // slot indices in first-seen order
+  std::vector<std::uint32_t> used_;   // slot indices in first-seen order
+  std::vector<std::uint64_t> masks_;  // in first-seen order, when masks are added
   int shift_ = 64;
   std::size_t mask_ = 0;
 };

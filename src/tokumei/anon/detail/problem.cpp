@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <map>
 
@@ -248,6 +249,7 @@ Result<Problem> prepare(const Table& table, const AnonymizationSpec& spec) {
         return c.kind == ClassCriterion::Kind::distinct;
       })) {
     for (const auto& c : p.criteria) p.distinct_l = std::max(p.distinct_l, c.l);
+    p.sensitive_masks = p.sensitive[0].rows.size() <= 64;
   }
 
   // Quasi-identifiers, in table order (ARX's order).
@@ -284,6 +286,7 @@ Result<Problem> prepare(const Table& table, const AnonymizationSpec& spec) {
   }
   p.qi_mask = shift >= 64 ? ~0ull : (std::uint64_t{1} << shift) - 1;
   for (const auto& s : p.sensitive) {
+    if (p.sensitive_masks) break;
     int w = bits_for(s.rows.size());
     p.layout.shift.push_back(shift);
     p.layout.width.push_back(w);
@@ -385,7 +388,7 @@ std::size_t key_space(const Problem& p, const std::vector<int>& levels, bool wit
   for (std::size_t q = 0; q < p.qis.size(); ++q) {
     space = std::min(kCap, space * p.qis[q].hierarchy.groups(levels[q]));
   }
-  if (with_sensitive) {
+  if (with_sensitive && !p.sensitive_masks) {
     for (const auto& s : p.sensitive) space = std::min(kCap, space * s.rows.size());
   }
   return space;
@@ -404,12 +407,22 @@ void group_rows(const Problem& p, const std::vector<int>& levels, Grouper& group
     qis.push_back({t.column(p.qis[q].column).codes.data(),
                    p.qis[q].hierarchy.group[levels[q]].data(), p.layout.shift[q]});
   }
+  grouper.reset(std::min(p.rows, key_space(p, levels, true)));
+  if (p.sensitive_masks) {
+    const std::uint32_t* values = t.column(p.sensitive[0].column).codes.data();
+    for (std::size_t r = 0; r < p.rows; ++r) {
+      std::uint64_t key = 0;
+      for (const Field& f : qis) key |= std::uint64_t{f.group[f.codes[r]]} << f.shift;
+      grouper.add(key, 1, std::uint64_t{1} << values[r]);
+    }
+    grouper.take(out);
+    return;
+  }
   std::vector<Field> sensitive;  // values as they are
   for (std::size_t s = 0; s < p.sensitive.size(); ++s) {
     sensitive.push_back(
         {t.column(p.sensitive[s].column).codes.data(), nullptr, p.layout.shift[p.qis.size() + s]});
   }
-  grouper.reset(std::min(p.rows, key_space(p, levels, true)));
   for (std::size_t r = 0; r < p.rows; ++r) {
     std::uint64_t key = 0;
     for (const Field& f : qis) key |= std::uint64_t{f.group[f.codes[r]]} << f.shift;
@@ -443,11 +456,17 @@ void roll_up(const Problem& p, const GroupTable& from_table, const std::vector<i
   const std::size_t n = from_table.size();
   const std::uint64_t* keys = from_table.keys.data();
   const std::uint32_t* counts = from_table.counts.data();
-  for (std::size_t i = 0; i < n; ++i) {
+  auto rolled = [&](std::size_t i) {
     std::uint64_t key = keys[i];
     std::uint64_t next = key & keep;
     for (const Change& c : changes) next |= c.shifted[(key >> c.shift) & c.mask];
-    grouper.add(next, counts[i]);
+    return next;
+  };
+  if (from_table.masks.empty()) {
+    for (std::size_t i = 0; i < n; ++i) grouper.add(rolled(i), counts[i]);
+  } else {
+    const std::uint64_t* masks = from_table.masks.data();
+    for (std::size_t i = 0; i < n; ++i) grouper.add(rolled(i), counts[i], masks[i]);
   }
   grouper.take(out);
 }
@@ -551,7 +570,7 @@ Assessment assess(const Problem& p, const std::vector<int>& levels, const GroupT
                   AssessScratch& s) {
   Assessment a;
   const std::size_t entries = table.size();
-  if (p.sensitive.empty()) {
+  if (p.sensitive.empty() || p.sensitive_masks) {
     s.class_keys = table.keys;
     s.class_rows = table.counts;
   } else {
@@ -576,9 +595,14 @@ Assessment assess(const Problem& p, const std::vector<int>& levels, const GroupT
   a.outliers = small_rows;
   a.min_size_fails = small_rows > p.max_outliers;
   if (p.distinct_l > 0) {
-    // With one sensitive attribute, every entry of a class is a distinct sensitive value.
+    // A class's distinct values: the bits of its mask, or (with one sensitive attribute in the
+    // keys) its entries, each a distinct value.
     s.offsets.assign(n_classes, 0);
-    for (std::size_t i = 0; i < entries; ++i) ++s.offsets[s.class_of[i]];
+    if (p.sensitive_masks) {
+      for (std::size_t c = 0; c < n_classes; ++c) s.offsets[c] = std::popcount(table.masks[c]);
+    } else {
+      for (std::size_t i = 0; i < entries; ++i) ++s.offsets[s.class_of[i]];
+    }
     for (std::size_t c = 0; c < n_classes; ++c) {
       if (!s.failing[c] && static_cast<double>(s.offsets[c]) < p.distinct_l) {
         s.failing[c] = 1;
@@ -615,14 +639,16 @@ Assessment assess(const Problem& p, const std::vector<int>& levels, const GroupT
     a.satisfies = released == 0 ||
                   static_cast<double>(a.classes) / static_cast<double>(released) <= p.average_risk;
   }
-  if (a.satisfies) a.information_loss = metric_value(p, p.metric.metric, levels, s, a.outliers);
+  if (a.satisfies) {
+    a.information_loss = metric_value(p, p.metric.metric, levels, s.view(), a.outliers);
+  }
   return a;
 }
 
 double metric_value(const Problem& p, Metric metric, const std::vector<int>& levels,
-                    const AssessScratch& s, std::size_t outliers) {
+                    const ClassView& s, std::size_t outliers) {
   const double n = static_cast<double>(p.rows);
-  const std::size_t n_classes = s.class_keys.size();
+  const std::size_t n_classes = s.keys.size();
   switch (metric) {
     case Metric::loss: {
       // With nothing suppressed the loss is the precomputed bound.
@@ -634,8 +660,8 @@ double metric_value(const Problem& p, Metric metric, const std::vector<int>& lev
         double res = p.g_factor * qi.loss_sum[levels[q]];
         for (std::size_t c = 0; c < n_classes; ++c) {
           if (!s.failing[c]) continue;
-          double count = s.class_rows[c];
-          double generalized = count * share[p.layout.field(s.class_keys[c], q)];
+          double count = s.rows[c];
+          double generalized = count * share[p.layout.field(s.keys[c], q)];
           res -= p.g_factor * generalized;
           res += p.s_factor == 1 ? count : generalized + p.s_factor * (count - generalized);
         }
@@ -652,7 +678,7 @@ double metric_value(const Problem& p, Metric metric, const std::vector<int>& lev
     case Metric::discernibility: {
       double sum = 0;
       for (std::size_t c = 0; c < n_classes; ++c) {
-        double count = s.class_rows[c];
+        double count = s.rows[c];
         sum += s.failing[c] ? count * n : count * count;
       }
       return sum;

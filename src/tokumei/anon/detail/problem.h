@@ -55,13 +55,17 @@ struct Problem {
   std::size_t rows = 0;
   std::vector<QuasiIdentifier> qis;
   std::vector<SensitiveAttribute> sensitive;
-  KeyLayout layout;  // fields: quasi-identifiers, then sensitive attributes
+  KeyLayout layout;  // fields: quasi-identifiers, then sensitive attributes (unless masked)
   std::uint64_t qi_mask = 0;
   std::size_t min_class_size = 1;  // k, ⌈ℓ⌉, ⌈1/highest risk⌉: the largest
   std::vector<ClassCriterion> criteria;
   // When the only criteria are distinct ℓ-diversity on the one sensitive attribute: the largest
   // ℓ (a class's entries are then its distinct values, no histogram needed). 0 otherwise.
   double distinct_l = 0;
+  // Distinct ℓ-diversity on a sensitive attribute of at most 64 values: keys leave the sensitive
+  // value out and each class carries a bitmask of the values present instead (GroupTable::masks),
+  // so a class is one entry rather than one per value.
+  bool sensitive_masks = false;
   double average_risk = 0;
   std::size_t max_outliers = 0;
   MetricSpec metric;
@@ -119,6 +123,14 @@ struct Assessment {
   double information_loss = 0;
 };
 
+// The classes of one transformation as assess() judged them: quasi-identifier keys (sensitive
+// fields cleared), rows per class, and whether each class fails (its rows are suppressed).
+struct ClassView {
+  std::span<const std::uint64_t> keys;
+  std::span<const std::uint32_t> rows;
+  std::span<const std::uint8_t> failing;
+};
+
 // Scratch buffers for assess(), one per thread.
 struct AssessScratch {
   Grouper classes;
@@ -131,6 +143,8 @@ struct AssessScratch {
   std::vector<std::uint32_t> histogram, touched, frequencies;
   std::vector<std::int64_t> extra, surplus, deficit;
   std::vector<std::uint8_t> failing;
+
+  ClassView view() const { return {class_keys, class_rows, failing}; }
 };
 
 // Judges every class of a transformation and, when it satisfies the model, computes its
@@ -139,9 +153,8 @@ struct AssessScratch {
 Assessment assess(const Problem& p, const std::vector<int>& levels, const GroupTable& table,
                   AssessScratch& scratch);
 
-// Value of `metric` for a transformation whose classes are in `scratch` (as assess() leaves them)
-// with `outliers` rows suppressed.
+// Value of `metric` for a transformation with these judged classes and `outliers` rows suppressed.
 double metric_value(const Problem& p, Metric metric, const std::vector<int>& levels,
-                    const AssessScratch& scratch, std::size_t outliers);
+                    const ClassView& classes, std::size_t outliers);
 
 }  // namespace tokumei::anon::detail

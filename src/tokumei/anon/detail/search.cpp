@@ -75,6 +75,9 @@ class LatticeSearch {
         if (!evaluated_[node]) evaluate(node, /*allow_shortcut=*/false);
       }
     }
+    // The release and the report need the best transformation's classes: roll them up once more
+    // from the finest snapshot kept, while the snapshots are still here.
+    result_.classes = std::make_shared<const JudgedClasses>(evaluator_.judge(result_.best.levels));
     result_.found = have_best_;
     result_.statistics.pruned = size_ - result_.statistics.evaluated;
     result_.statistics.classes_rolled_up = evaluator_.classes_rolled_up();
