@@ -40,6 +40,9 @@ struct Column {
   std::string name;
   Dictionary dictionary{};
   std::vector<std::uint32_t> codes{};  // one per row
+
+  // Rows per code (dictionary.size() entries).
+  std::vector<std::uint32_t> value_counts() const;
 };
 
 // Rows × columns. Movable, not copyable (tables can be large).

@@ -490,6 +490,21 @@ TEST(TableParse, CsvErrorsAreReportedAsTheyAre) {
   EXPECT_EQ(sjis.error().where().column, 3);
 }
 
+// Counted four rows at a time: every remainder of the row count modulo four, and a value that
+// never occurs after the first row.
+TEST(TableColumn, ValueCountsAreRowsPerCode) {
+  for (std::uint32_t rows = 0; rows <= 9; ++rows) {
+    Table t(std::vector<std::string>{"x"});
+    t.add_row({"first"});
+    for (std::uint32_t r = 0; r < rows; ++r) t.add_row({r % 3 == 0 ? "a" : "b"});
+    const std::uint32_t a = (rows + 2) / 3, b = rows - a;
+    std::vector<std::uint32_t> want{1};
+    if (a > 0) want.push_back(a);
+    if (b > 0) want.push_back(b);
+    EXPECT_EQ(t.column(0).value_counts(), want) << rows << " rows after the first";
+  }
+}
+
 TEST(TableRead, ReadsAFileAndNamesItInErrors) {
   testing::TempDir dir;
   testing::write_file(dir / "ok.csv", "x,y\n1,2\n3,4\n");

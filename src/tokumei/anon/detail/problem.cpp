@@ -32,8 +32,7 @@ void precompute_quasi_identifier(QuasiIdentifier& q, const Column& column,
       }
     }
   }
-  std::vector<std::uint32_t> value_rows(h.group[0].size(), 0);
-  for (std::uint32_t code : column.codes) ++value_rows[code];
+  const std::vector<std::uint32_t> value_rows = column.value_counts();
   q.rows.assign(height, {});
   q.share.assign(height, {});
   q.loss_sum.assign(height, 0);
@@ -177,8 +176,7 @@ Result<Problem> prepare(const Table& table, const AnonymizationSpec& spec) {
     if (inserted) {
       SensitiveAttribute s;
       s.column = c;
-      s.rows.assign(table.column(c).dictionary.size(), 0);
-      for (auto code : table.column(c).codes) ++s.rows[code];
+      s.rows = table.column(c).value_counts();
       p.sensitive.push_back(std::move(s));
     }
     SensitiveAttribute& s = p.sensitive[it->second];

@@ -15,10 +15,20 @@ class LatticeSearch {
       : p_(p), progress_(progress), size_(p.lattice_size), evaluator_(p, floor_levels(p)) {
     bound_.resize(size_);
     height_.resize(size_);
+    // Nodes in index order: the levels count up like an odometer, first quasi-identifier fastest.
+    std::vector<int> levels(p_.qis.size(), 0);
+    int height = 0;
     for (std::size_t i = 0; i < size_; ++i) {
-      auto levels = p_.node_levels(i);
       bound_[i] = lower_bound(p_, p_.metric.metric, levels);
-      height_[i] = std::accumulate(levels.begin(), levels.end(), 0);
+      height_[i] = height;
+      for (std::size_t q = 0; q < levels.size(); ++q) {
+        if (++levels[q] < p_.heights[q]) {
+          ++height;
+          break;
+        }
+        height -= levels[q] - 1;
+        levels[q] = 0;
+      }
     }
     fails_.assign(size_, 0);
     satisfies_.assign(size_, 0);
@@ -40,14 +50,22 @@ class LatticeSearch {
   }
 
   Anonymization run() {
-    std::vector<std::uint32_t> order(size_);
-    std::iota(order.begin(), order.end(), 0);
     // Ties prefer fewer generalization steps, as ARX does, then the earlier node.
-    std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
-      if (bound_[a] != bound_[b]) return bound_[a] < bound_[b];
-      if (height_[a] != height_[b]) return height_[a] < height_[b];
-      return a < b;
-    });
+    struct Entry {
+      double bound;
+      int height;
+      std::uint32_t node;
+      bool operator<(const Entry& o) const {
+        if (bound != o.bound) return bound < o.bound;
+        if (height != o.height) return height < o.height;
+        return node < o.node;
+      }
+    };
+    std::vector<Entry> entries(size_);
+    for (std::uint32_t i = 0; i < size_; ++i) entries[i] = {bound_[i], height_[i], i};
+    std::sort(entries.begin(), entries.end());
+    std::vector<std::uint32_t> order(size_);
+    for (std::size_t i = 0; i < size_; ++i) order[i] = entries[i].node;
     auto last_progress = std::chrono::steady_clock::now();
     std::size_t visited = 0;
     for (std::uint32_t node : order) {
