@@ -97,22 +97,35 @@ namespace {
 
 Table release(const Problem& p, const Table& table, const detail::JudgedClasses& classes) {
   const std::vector<int>& levels = classes.levels;
-  // Class index by quasi-identifier key, to find each row's class.
-  detail::Grouper index;
-  index.reset(classes.keys.size());
-  for (auto key : classes.keys) index.add(key, 0);
+  // The failing classes' keys: a row is suppressed when its key is one of them. Usually a small
+  // share of the classes, so the set stays in cache while every row is looked up.
+  detail::Grouper failing;
+  failing.reset(static_cast<std::size_t>(
+      std::count(classes.failing.begin(), classes.failing.end(), std::uint8_t{1})));
+  for (std::size_t c = 0; c < classes.keys.size(); ++c) {
+    if (classes.failing[c]) failing.add(classes.keys[c], 0);
+  }
+  std::vector<std::uint8_t> suppressed(table.row_count(), 0);
+  if (classes.assessment.outliers > 0) {
+    struct Field {
+      const std::uint32_t* codes;
+      const std::uint32_t* group;
+      int shift;
+    };
+    std::vector<Field> fields;
+    for (std::size_t q = 0; q < p.qis.size(); ++q) {
+      fields.push_back({table.column(p.qis[q].column).codes.data(),
+                        p.qis[q].hierarchy.group[levels[q]].data(), p.layout.shift[q]});
+    }
+    for (std::size_t r = 0; r < table.row_count(); ++r) {
+      std::uint64_t key = 0;
+      for (const Field& f : fields) key |= std::uint64_t{f.group[f.codes[r]]} << f.shift;
+      suppressed[r] = failing.contains(key);
+    }
+  }
 
   std::vector<int> qi_of(table.column_count(), -1);
   for (std::size_t q = 0; q < p.qis.size(); ++q) qi_of[p.qis[q].column] = static_cast<int>(q);
-  std::vector<std::uint8_t> suppressed(table.row_count());
-  for (std::size_t r = 0; r < table.row_count(); ++r) {
-    std::uint64_t key = 0;
-    for (std::size_t q = 0; q < p.qis.size(); ++q) {
-      std::uint32_t code = table.column(p.qis[q].column).codes[r];
-      key |= std::uint64_t{p.qis[q].hierarchy.group[levels[q]][code]} << p.layout.shift[q];
-    }
-    suppressed[r] = classes.failing[index.add(key, 0)];
-  }
 
   // Columns are rebuilt from codes: a generalized column's dictionary is its level's labels
   // (plus "*" for suppressed rows); other columns are copied.

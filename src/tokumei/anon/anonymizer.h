@@ -47,7 +47,8 @@ struct AnonymizationSpec {
   std::vector<AttributeSpec> attributes;
   PrivacyModel model;
   MetricSpec metric;
-  // Worker threads for the search; 0 = one per core.
+  // Threads that grouping the rows (65 536 or more) is split across; 0 = one per core. The
+  // result does not depend on it.
   int threads = 0;
   // Called now and then with the share of the lattice settled so far (0..1), from the calling
   // thread. May be empty.

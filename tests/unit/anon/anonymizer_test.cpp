@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <map>
 #include <numeric>
+#include <optional>
 #include <random>
 #include <sstream>
 #include <stdexcept>
@@ -836,6 +837,9 @@ TEST_F(AnonymizerSpec, ThresholdsOutOfRangeAreRefusedOnTheirField) {
   spec.model.t_closeness[0] = {
       .attribute = "disease", .distance = TCloseness::Distance::hierarchical, .t = 0.5};
   EXPECT_THAT(refusal().message(Lang::en), HasSubstr("needs a hierarchy"));
+  spec.model.t_closeness.clear();
+  spec.threads = -1;
+  EXPECT_EQ(refusal().where().field, "threads");
 }
 
 TEST_F(AnonymizerSpec, ApplyTransformationRefusesLevelsThatDoNotFitTheLattice) {
@@ -1327,6 +1331,69 @@ TEST(AnonymizerSearch, SameOptimumWhateverTheThreadsAndProgressReachesOne) {
   EXPECT_EQ(one->best.levels, four->best.levels);
   EXPECT_EQ(one->best.information_loss, four->best.information_loss);
   EXPECT_EQ(last, 1.0);
+}
+
+// Grouping 65 536 rows or more is split across the threads; keys, counts and their order come
+// out as from one thread, so the optimum, its loss to the last bit and the report are the same.
+TEST(AnonymizerSearch, LargeTablesGiveTheSameResultWhateverTheThreads) {
+  Random rnd(20261121);
+  auto candidates = candidate_quasi_identifiers();
+  std::vector<std::string> names;
+  for (const auto& cand : candidates) names.push_back(cand.name);
+  names.push_back("diagnosis");
+  Table table(names);
+  std::vector<std::vector<double>> weights;
+  for (const auto& cand : candidates) weights.push_back(rnd.weights(cand.hierarchy.size()));
+  const auto diagnosis_weights = rnd.weights(12);
+  for (int r = 0; r < 200'000; ++r) {
+    std::vector<std::string> row;
+    for (std::size_t q = 0; q < candidates.size(); ++q) {
+      row.push_back(candidates[q].hierarchy[rnd.weighted(weights[q])][0]);
+    }
+    row.push_back("D" + std::to_string(rnd.weighted(diagnosis_weights)));
+    table.add_row(row);
+  }
+  AnonymizationSpec spec;
+  for (const auto& cand : candidates) {
+    spec.attributes.push_back({.column = cand.name,
+                               .role = AttributeRole::quasi_identifying,
+                               .hierarchy = hierarchy(cand.hierarchy, cand.name)});
+  }
+  spec.attributes.push_back({.column = "diagnosis", .role = AttributeRole::sensitive});
+  spec.model.k = 20;
+  spec.model.suppression_limit = 0.02;
+
+  // Distinct ℓ-diversity groups with value masks; entropy ℓ-diversity with one key per value.
+  for (auto variant : {LDiversity::Variant::distinct, LDiversity::Variant::entropy}) {
+    spec.model.l_diversity = {{.attribute = "diagnosis", .variant = variant, .l = 3}};
+    SCOPED_TRACE(variant == LDiversity::Variant::distinct ? "distinct" : "entropy");
+    std::optional<AnonymizationReport> first;
+    for (int threads : {1, 2, 3}) {
+      SCOPED_TRACE("threads " + std::to_string(threads));
+      spec.threads = threads;
+      auto result = anonymize(table, spec);
+      ASSERT_TRUE(result) << result.error().describe(Lang::en);
+      ASSERT_TRUE(result->found);
+      auto report = make_report(table, spec, *result, 0.1);
+      ASSERT_TRUE(report) << report.error().describe(Lang::en);
+      if (!first) {
+        first = *report;
+        continue;
+      }
+      const Anonymization& a = report->anonymization;
+      const Anonymization& want = first->anonymization;
+      EXPECT_EQ(a.best.levels, want.best.levels);
+      EXPECT_EQ(a.best.information_loss, want.best.information_loss);
+      EXPECT_EQ(a.best.suppressed_rows, want.best.suppressed_rows);
+      EXPECT_EQ(a.statistics.evaluated, want.statistics.evaluated);
+      EXPECT_EQ(a.statistics.classes_rolled_up, want.statistics.classes_rolled_up);
+      EXPECT_EQ(report->before.discernibility, first->before.discernibility);
+      EXPECT_EQ(report->before.average_class_size, first->before.average_class_size);
+      EXPECT_EQ(report->after.loss, first->after.loss);
+      EXPECT_EQ(report->after.discernibility, first->after.discernibility);
+      EXPECT_EQ(report->classes.classes, first->classes.classes);
+    }
+  }
 }
 
 }  // namespace

@@ -57,6 +57,17 @@ void Grouper::grow() {
   }
 }
 
+void Grouper::absorb(const Grouper& other) {
+  for (std::size_t i = 0; i < other.used_.size(); ++i) {
+    const Slot& s = other.slots_[other.used_[i]];
+    if (other.masks_.empty()) {
+      add(s.key, s.count);
+    } else {
+      add(s.key, s.count, other.masks_[i]);
+    }
+  }
+}
+
 void Grouper::take(GroupTable& out) const {
   out.keys.resize(used_.size());
   out.counts.resize(used_.size());

@@ -63,6 +63,16 @@ class Grouper {
       i = (i + 1) & mask_;
     }
   }
+  // Whether `key` has been added since the last reset().
+  bool contains(std::uint64_t key) const {
+    std::size_t i = (key * 0x9E3779B97F4A7C15ull) >> shift_;
+    while (true) {
+      const std::uint64_t k = slots_[i].key;
+      if (k == key) return true;
+      if (k == kEmpty) return false;
+      i = (i + 1) & mask_;
+    }
+  }
   // add(), OR-ing `mask` into the key's mask. A grouper takes masks for every key or for none
   // between resets.
   std::uint32_t add(std::uint64_t key, std::uint32_t count, std::uint64_t mask) {
@@ -74,8 +84,17 @@ class Grouper {
     }
     return order;
   }
+  // Adds every key of `other` with its count (and mask) in other's first-seen order: the result
+  // is exactly that of adding other's input after this grouper's own.
+  void absorb(const Grouper& other);
   // Copies the aggregated pairs (and masks) into `out`; call reset() before adding again.
   void take(GroupTable& out) const;
+  // At least `count` further groupers, for the other parts of an input split across threads;
+  // kept for reuse.
+  std::vector<Grouper>& parts(std::size_t count) {
+    if (parts_.size() < count) parts_.resize(count);
+    return parts_;
+  }
 
   static constexpr std::uint64_t kEmpty = ~std::uint64_t{0};
   // Keys a fresh grouper is sized for at most, whatever the estimate; it grows beyond.
@@ -94,6 +113,7 @@ class Grouper {
   std::vector<Slot> slots_;
   std::vector<std::uint32_t> used_;   // slot indices in first-seen order
   std::vector<std::uint64_t> masks_;  // in first-seen order, when masks are added
+  std::vector<Grouper> parts_;
   int shift_ = 64;
   std::size_t mask_ = 0;
 };

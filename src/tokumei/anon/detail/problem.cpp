@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <future>
 #include <map>
+#include <thread>
 
 namespace tokumei::anon::detail {
 namespace {
@@ -151,6 +153,9 @@ Result<Problem> prepare(const Table& table, const AnonymizationSpec& spec) {
   if (spec.metric.gs_factor < 0 || spec.metric.gs_factor > 1) {
     return out_of_range("gs_factor", spec.metric.gs_factor, "0〜1 / 0-1");
   }
+  if (spec.threads < 0) return out_of_range("threads", spec.threads, ">= 0");
+  p.threads = spec.threads > 0 ? spec.threads
+                               : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   const double gs = spec.metric.gs_factor;
   p.g_factor = gs <= 0.5 ? 1 : 1 - 2 * (gs - 0.5);
   p.s_factor = gs < 0.5 ? 2 * gs : 1;
@@ -392,6 +397,42 @@ std::size_t key_space(const Problem& p, const std::vector<int>& levels, bool wit
   return space;
 }
 
+namespace {
+
+// Inputs from which splitting a grouping across threads pays for starting them.
+constexpr std::size_t kParallelEntries = std::size_t{1} << 16;
+
+// Groups entries [0, n) with add_range(begin, end, grouper). A large input is split into up to
+// p.threads consecutive parts grouped at once, each by a grouper of its own, and the parts are
+// absorbed in order afterwards: keys, counts, masks and their order come out exactly as from one
+// thread.
+template <class AddRange>
+void group_in_parts(const Problem& p, std::size_t n, std::size_t estimate, Grouper& grouper,
+                    const AddRange& add_range) {
+  const std::size_t parts =
+      std::clamp<std::size_t>(n / kParallelEntries, 1, static_cast<std::size_t>(p.threads));
+  grouper.reset(estimate / parts);
+  if (parts == 1) {
+    add_range(0, n, grouper);
+    return;
+  }
+  std::vector<Grouper>& others = grouper.parts(parts - 1);
+  std::vector<std::future<void>> running;
+  for (std::size_t i = 1; i < parts; ++i) {
+    others[i - 1].reset(estimate / parts);
+    running.push_back(std::async(std::launch::async, [&, i] {
+      add_range(n * i / parts, n * (i + 1) / parts, others[i - 1]);
+    }));
+  }
+  add_range(0, n / parts, grouper);
+  for (std::size_t i = 1; i < parts; ++i) {
+    running[i - 1].get();
+    grouper.absorb(others[i - 1]);
+  }
+}
+
+}  // namespace
+
 void group_rows(const Problem& p, const std::vector<int>& levels, Grouper& grouper,
                 GroupTable& out) {
   const Table& t = *p.table;
@@ -405,14 +446,18 @@ void group_rows(const Problem& p, const std::vector<int>& levels, Grouper& group
     qis.push_back({t.column(p.qis[q].column).codes.data(),
                    p.qis[q].hierarchy.group[levels[q]].data(), p.layout.shift[q]});
   }
-  grouper.reset(std::min(p.rows, key_space(p, levels, true)));
+  const std::size_t estimate = std::min(p.rows, key_space(p, levels, true));
   if (p.sensitive_masks) {
     const std::uint32_t* values = t.column(p.sensitive[0].column).codes.data();
-    for (std::size_t r = 0; r < p.rows; ++r) {
-      std::uint64_t key = 0;
-      for (const Field& f : qis) key |= std::uint64_t{f.group[f.codes[r]]} << f.shift;
-      grouper.add(key, 1, std::uint64_t{1} << values[r]);
-    }
+    group_in_parts(p, p.rows, estimate, grouper,
+                   [&](std::size_t begin, std::size_t end, Grouper& g) {
+                     for (std::size_t r = begin; r < end; ++r) {
+                       std::uint64_t key = 0;
+                       for (const Field& f : qis)
+                         key |= std::uint64_t{f.group[f.codes[r]]} << f.shift;
+                       g.add(key, 1, std::uint64_t{1} << values[r]);
+                     }
+                   });
     grouper.take(out);
     return;
   }
@@ -421,12 +466,14 @@ void group_rows(const Problem& p, const std::vector<int>& levels, Grouper& group
     sensitive.push_back(
         {t.column(p.sensitive[s].column).codes.data(), nullptr, p.layout.shift[p.qis.size() + s]});
   }
-  for (std::size_t r = 0; r < p.rows; ++r) {
-    std::uint64_t key = 0;
-    for (const Field& f : qis) key |= std::uint64_t{f.group[f.codes[r]]} << f.shift;
-    for (const Field& f : sensitive) key |= std::uint64_t{f.codes[r]} << f.shift;
-    grouper.add(key, 1);
-  }
+  group_in_parts(p, p.rows, estimate, grouper, [&](std::size_t begin, std::size_t end, Grouper& g) {
+    for (std::size_t r = begin; r < end; ++r) {
+      std::uint64_t key = 0;
+      for (const Field& f : qis) key |= std::uint64_t{f.group[f.codes[r]]} << f.shift;
+      for (const Field& f : sensitive) key |= std::uint64_t{f.codes[r]} << f.shift;
+      g.add(key, 1);
+    }
+  });
   grouper.take(out);
 }
 
@@ -450,7 +497,6 @@ void roll_up(const Problem& p, const GroupTable& from_table, const std::vector<i
     }
     changes.push_back(std::move(c));
   }
-  grouper.reset(std::min(from_table.size(), key_space(p, to, true)));
   const std::size_t n = from_table.size();
   const std::uint64_t* keys = from_table.keys.data();
   const std::uint32_t* counts = from_table.counts.data();
@@ -460,6 +506,7 @@ void roll_up(const Problem& p, const GroupTable& from_table, const std::vector<i
     for (const Change& c : changes) next |= c.shifted[(key >> c.shift) & c.mask];
     return next;
   };
+  grouper.reset(std::min(n, key_space(p, to, true)));
   if (from_table.masks.empty()) {
     for (std::size_t i = 0; i < n; ++i) grouper.add(rolled(i), counts[i]);
   } else {
@@ -651,20 +698,23 @@ double metric_value(const Problem& p, Metric metric, const std::vector<int>& lev
     case Metric::loss: {
       // With nothing suppressed the loss is the precomputed bound.
       if (outliers == 0) return lower_bound(p, Metric::loss, levels);
-      double aggregate = 1;
+      // One pass over the classes for all attributes; each attribute's sum still adds the
+      // suppressed classes in class order.
+      std::vector<double> res(p.qis.size());
       for (std::size_t q = 0; q < p.qis.size(); ++q) {
-        const QuasiIdentifier& qi = p.qis[q];
-        const auto& share = qi.share[levels[q]];
-        double res = p.g_factor * qi.loss_sum[levels[q]];
-        for (std::size_t c = 0; c < n_classes; ++c) {
-          if (!s.failing[c]) continue;
-          double count = s.rows[c];
-          double generalized = count * share[p.layout.field(s.keys[c], q)];
-          res -= p.g_factor * generalized;
-          res += p.s_factor == 1 ? count : generalized + p.s_factor * (count - generalized);
-        }
-        aggregate *= loss_factor(p, qi, res);
+        res[q] = p.g_factor * p.qis[q].loss_sum[levels[q]];
       }
+      for (std::size_t c = 0; c < n_classes; ++c) {
+        if (!s.failing[c]) continue;
+        const double count = s.rows[c];
+        for (std::size_t q = 0; q < p.qis.size(); ++q) {
+          double generalized = count * p.qis[q].share[levels[q]][p.layout.field(s.keys[c], q)];
+          res[q] -= p.g_factor * generalized;
+          res[q] += p.s_factor == 1 ? count : generalized + p.s_factor * (count - generalized);
+        }
+      }
+      double aggregate = 1;
+      for (std::size_t q = 0; q < p.qis.size(); ++q) aggregate *= loss_factor(p, p.qis[q], res[q]);
       return aggregate - 1;
     }
     case Metric::entropy:

@@ -74,6 +74,9 @@ struct Problem {
   // predecessors fail and a satisfying one's successors satisfy.
   bool monotonic = true;
 
+  // Threads a large grouping is split across (AnonymizationSpec::threads, 0 read as the cores).
+  int threads = 1;
+
   std::vector<int> heights;        // levels per quasi-identifier
   std::vector<std::size_t> radix;  // node index = Σ level[q] · radix[q]
   std::size_t lattice_size = 1;
