@@ -114,10 +114,10 @@ Table sampled_adult(std::size_t rows) {
   for (std::size_t c = 0; c < source.column_count(); ++c) {
     const Column& from = source.column(c);
     Column to{.name = from.name, .dictionary = from.dictionary};
-    to.codes.resize(rows);
+    to.codes.reserve(rows);
     std::uniform_int_distribution<std::size_t> pick(0, from.codes.size() - 1);
     // Drawing a random source row's value draws from the value frequencies.
-    for (auto& code : to.codes) code = from.codes[pick(random)];
+    for (std::size_t r = 0; r < rows; ++r) to.codes.push_back(from.codes[pick(random)]);
     columns.push_back(std::move(to));
   }
   return Table::from_columns(std::move(columns));

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <numeric>
+#include <type_traits>
 #include <unordered_map>
 
 #include "tokumei/anon/detail/evaluator.h"
@@ -107,20 +108,12 @@ Table release(const Problem& p, const Table& table, const detail::JudgedClasses&
   }
   std::vector<std::uint8_t> suppressed(table.row_count(), 0);
   if (classes.assessment.outliers > 0) {
-    struct Field {
-      const std::uint32_t* codes;
-      const std::uint32_t* group;
-      int shift;
-    };
-    std::vector<Field> fields;
-    for (std::size_t q = 0; q < p.qis.size(); ++q) {
-      fields.push_back({table.column(p.qis[q].column).codes.data(),
-                        p.qis[q].hierarchy.group[levels[q]].data(), p.layout.shift[q]});
-    }
-    for (std::size_t r = 0; r < table.row_count(); ++r) {
-      std::uint64_t key = 0;
-      for (const Field& f : fields) key |= std::uint64_t{f.group[f.codes[r]]} << f.shift;
-      suppressed[r] = failing.contains(key);
+    const detail::RowKeys row_keys(p, levels, false);
+    std::uint64_t keys[detail::RowKeys::kBlock];
+    for (std::size_t b = 0; b < table.row_count(); b += detail::RowKeys::kBlock) {
+      const std::size_t e = std::min(table.row_count(), b + detail::RowKeys::kBlock);
+      row_keys.compute(b, e, keys);
+      for (std::size_t i = 0; i < e - b; ++i) suppressed[b + i] = failing.contains(keys[i]);
     }
   }
 
@@ -145,10 +138,16 @@ Table release(const Problem& p, const Table& table, const detail::JudgedClasses&
       code_of_group[id] = to.dictionary.intern(h.label[level][id]);
     }
     const std::uint32_t star = to.dictionary.intern("*");
-    to.codes.resize(table.row_count());
-    for (std::size_t r = 0; r < table.row_count(); ++r) {
-      to.codes[r] = suppressed[r] ? star : code_of_group[h.group[level][from.codes[r]]];
-    }
+    to.codes.resize(table.row_count(), star);
+    const std::uint32_t* group = h.group[level].data();
+    from.codes.visit([&](const auto* in) {
+      to.codes.visit([&](auto* out) {
+        using Out = std::remove_pointer_t<decltype(out)>;
+        for (std::size_t r = 0; r < table.row_count(); ++r) {
+          out[r] = static_cast<Out>(suppressed[r] ? star : code_of_group[group[in[r]]]);
+        }
+      });
+    });
     columns.push_back(std::move(to));
   }
   return Table::from_columns(std::move(columns));

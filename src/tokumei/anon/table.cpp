@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <type_traits>
 #include <unordered_set>
 
 #include "tokumei/base/files.h"
@@ -21,20 +23,87 @@ std::int64_t Dictionary::find(std::string_view value) const {
   return it == index_.end() ? -1 : static_cast<std::int64_t>(it->second);
 }
 
+namespace {
+
+int width_for(std::uint32_t largest) { return largest <= 0xFF ? 1 : largest <= 0xFFFF ? 2 : 4; }
+
+}  // namespace
+
+void Codes::push_back(std::uint32_t code) {
+  if (width_for(code) > width_) widen(width_for(code));
+  switch (width_) {
+    case 1:
+      narrow_.push_back(static_cast<std::uint8_t>(code));
+      break;
+    case 2:
+      middle_.push_back(static_cast<std::uint16_t>(code));
+      break;
+    default:
+      wide_.push_back(code);
+  }
+  ++size_;
+}
+
+void Codes::reserve(std::size_t rows) {
+  visit([&](auto* codes) {
+    using T = std::remove_pointer_t<decltype(codes)>;
+    if constexpr (std::is_same_v<T, std::uint8_t>) narrow_.reserve(rows);
+    if constexpr (std::is_same_v<T, std::uint16_t>) middle_.reserve(rows);
+    if constexpr (std::is_same_v<T, std::uint32_t>) wide_.reserve(rows);
+  });
+}
+
+void Codes::resize(std::size_t rows, std::uint32_t largest) {
+  *this = Codes();
+  width_ = width_for(largest);
+  size_ = rows;
+  switch (width_) {
+    case 1:
+      narrow_.resize(rows);
+      break;
+    case 2:
+      middle_.resize(rows);
+      break;
+    default:
+      wide_.resize(rows);
+  }
+}
+
+void Codes::widen(int width) {
+  std::vector<std::uint32_t> all = unpacked();
+  const std::size_t capacity = std::max(narrow_.capacity(), middle_.capacity());
+  narrow_ = {};
+  middle_ = {};
+  width_ = width;
+  if (width == 2) {
+    middle_.reserve(capacity);
+    middle_.assign(all.begin(), all.end());
+  } else {
+    all.reserve(capacity);
+    wide_ = std::move(all);
+  }
+}
+
+std::vector<std::uint32_t> Codes::unpacked() const {
+  return visit([&](const auto* codes) { return std::vector<std::uint32_t>(codes, codes + size_); });
+}
+
 std::vector<std::uint32_t> Column::value_counts() const {
   // Four interleaved histograms: a column of few values would otherwise increment the same
   // counter back to back, each increment waiting for the last.
   const std::size_t domain = dictionary.size();
   std::vector<std::uint32_t> counts(domain * 4, 0);
   const std::size_t n = codes.size();
-  std::size_t r = 0;
-  for (; r + 4 <= n; r += 4) {
-    ++counts[codes[r]];
-    ++counts[domain + codes[r + 1]];
-    ++counts[2 * domain + codes[r + 2]];
-    ++counts[3 * domain + codes[r + 3]];
-  }
-  for (; r < n; ++r) ++counts[codes[r]];
+  codes.visit([&](const auto* c) {
+    std::size_t r = 0;
+    for (; r + 4 <= n; r += 4) {
+      ++counts[c[r]];
+      ++counts[domain + c[r + 1]];
+      ++counts[2 * domain + c[r + 2]];
+      ++counts[3 * domain + c[r + 3]];
+    }
+    for (; r < n; ++r) ++counts[c[r]];
+  });
   for (std::size_t v = 0; v < domain; ++v) {
     counts[v] += counts[domain + v] + counts[2 * domain + v] + counts[3 * domain + v];
   }

@@ -36,10 +36,68 @@ class Dictionary {
   std::unordered_map<std::string, std::uint32_t, Hash, std::equal_to<>> index_;
 };
 
+// A column's codes, one per row, each stored in as few bytes (1, 2 or 4) as the largest code
+// needs: most columns of medical and census data take one byte a row instead of four.
+class Codes {
+ public:
+  std::size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  int width() const { return width_; }  // bytes per code
+  std::uint32_t operator[](std::size_t row) const {
+    switch (width_) {
+      case 1:
+        return narrow_[row];
+      case 2:
+        return middle_[row];
+      default:
+        return wide_[row];
+    }
+  }
+  // Appends a code, widening the storage when it needs more bytes.
+  void push_back(std::uint32_t code);
+  void reserve(std::size_t rows);
+  // `rows` codes 0, stored wide enough for codes up to `largest`.
+  void resize(std::size_t rows, std::uint32_t largest);
+  // Calls f with a pointer to the codes as std::uint8_t, std::uint16_t or std::uint32_t, for
+  // loops over many rows.
+  template <class F>
+  decltype(auto) visit(F&& f) const {
+    switch (width_) {
+      case 1:
+        return f(static_cast<const std::uint8_t*>(narrow_.data()));
+      case 2:
+        return f(static_cast<const std::uint16_t*>(middle_.data()));
+      default:
+        return f(static_cast<const std::uint32_t*>(wide_.data()));
+    }
+  }
+  template <class F>
+  decltype(auto) visit(F&& f) {
+    switch (width_) {
+      case 1:
+        return f(narrow_.data());
+      case 2:
+        return f(middle_.data());
+      default:
+        return f(wide_.data());
+    }
+  }
+  std::vector<std::uint32_t> unpacked() const;
+
+ private:
+  void widen(int width);
+
+  std::vector<std::uint8_t> narrow_;
+  std::vector<std::uint16_t> middle_;
+  std::vector<std::uint32_t> wide_;
+  int width_ = 1;
+  std::size_t size_ = 0;
+};
+
 struct Column {
   std::string name;
   Dictionary dictionary{};
-  std::vector<std::uint32_t> codes{};  // one per row
+  Codes codes{};  // one per row
 
   // Rows per code (dictionary.size() entries).
   std::vector<std::uint32_t> value_counts() const;

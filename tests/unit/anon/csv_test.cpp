@@ -7,7 +7,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <numeric>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "support/test_support.h"
@@ -380,14 +383,14 @@ TEST(TableParse, DictionaryCodesFollowFirstAppearance) {
   auto t = parse_table("city;n\n東京;1\n大阪;2\n東京;3\n京都;4\n大阪;5\n", "t.csv");
   ASSERT_TRUE(t) << t.error().describe(Lang::en);
   const Column& city = t->column(0);
-  EXPECT_THAT(city.codes, ElementsAre(0u, 1u, 0u, 2u, 1u));
+  EXPECT_THAT(city.codes.unpacked(), ElementsAre(0u, 1u, 0u, 2u, 1u));
   EXPECT_THAT(city.dictionary.values(), ElementsAre("東京", "大阪", "京都"));
   EXPECT_EQ(city.dictionary.size(), 3u);
   EXPECT_EQ(city.dictionary.find("大阪"), 1);
   EXPECT_EQ(city.dictionary.find("京都"), 2);
   EXPECT_EQ(city.dictionary.find("名古屋"), -1);
   EXPECT_EQ(city.dictionary.value(2), "京都");
-  EXPECT_THAT(t->column(1).codes, ElementsAre(0u, 1u, 2u, 3u, 4u));
+  EXPECT_THAT(t->column(1).codes.unpacked(), ElementsAre(0u, 1u, 2u, 3u, 4u));
 }
 
 TEST(TableParse, DictionaryInternIsStable) {
@@ -502,6 +505,60 @@ TEST(TableColumn, ValueCountsAreRowsPerCode) {
     if (a > 0) want.push_back(a);
     if (b > 0) want.push_back(b);
     EXPECT_EQ(t.column(0).value_counts(), want) << rows << " rows after the first";
+  }
+}
+
+// Codes take one byte up to 255, two up to 65 535, four beyond; widening keeps every code.
+TEST(TableColumn, CodesWidenAsTheLargestCodeGrows) {
+  Codes codes;
+  std::vector<std::uint32_t> want;
+  auto push = [&](std::uint32_t code) {
+    codes.push_back(code);
+    want.push_back(code);
+  };
+  push(0);
+  push(255);
+  EXPECT_EQ(codes.width(), 1);
+  push(256);
+  EXPECT_EQ(codes.width(), 2);
+  push(7);
+  push(65'535);
+  EXPECT_EQ(codes.width(), 2);
+  push(65'536);
+  EXPECT_EQ(codes.width(), 4);
+  push(4'000'000'000u);
+  ASSERT_EQ(codes.size(), want.size());
+  EXPECT_EQ(codes.unpacked(), want);
+  for (std::size_t r = 0; r < want.size(); ++r) EXPECT_EQ(codes[r], want[r]) << r;
+  std::uint64_t sum = codes.visit([&](const auto* c) {
+    std::uint64_t total = 0;
+    for (std::size_t r = 0; r < codes.size(); ++r) total += c[r];
+    return total;
+  });
+  EXPECT_EQ(sum, std::accumulate(want.begin(), want.end(), std::uint64_t{0}));
+}
+
+TEST(TableColumn, ResizedCodesAreZeroAndWideEnoughForTheLargest) {
+  for (auto [largest, width] : {std::pair{255u, 1}, {256u, 2}, {65'535u, 2}, {65'536u, 4}}) {
+    Codes codes;
+    codes.push_back(9);
+    codes.resize(3, largest);
+    EXPECT_EQ(codes.width(), width) << largest;
+    EXPECT_EQ(codes.unpacked(), (std::vector<std::uint32_t>{0, 0, 0}));
+    codes.visit([&](auto* c) { c[2] = static_cast<std::remove_pointer_t<decltype(c)>>(largest); });
+    EXPECT_EQ(codes[2], largest);
+  }
+}
+
+// A column of more than 256 distinct values read from CSV keeps each row's value.
+TEST(TableColumn, ManyValuesSurviveWidening) {
+  std::string csv = "n\n";
+  for (int i = 0; i < 70'000; ++i) csv += std::to_string(i % 66'000) + "\n";
+  auto t = parse_table(csv, "many.csv");
+  ASSERT_TRUE(t) << t.error().describe(Lang::en);
+  EXPECT_EQ(t->column(0).codes.width(), 4);
+  for (std::size_t r : {0u, 255u, 256u, 65'535u, 65'999u, 66'000u, 69'999u}) {
+    EXPECT_EQ(t->value(r, 0), std::to_string(r % 66'000)) << r;
   }
 }
 

@@ -433,47 +433,55 @@ void group_in_parts(const Problem& p, std::size_t n, std::size_t estimate, Group
 
 }  // namespace
 
+RowKeys::RowKeys(const Problem& p, const std::vector<int>& levels, bool with_sensitive) {
+  const Table& t = *p.table;
+  for (std::size_t q = 0; q < p.qis.size(); ++q) {
+    fields_.push_back({&t.column(p.qis[q].column).codes, p.qis[q].hierarchy.group[levels[q]].data(),
+                       p.layout.shift[q]});
+  }
+  if (!with_sensitive || p.sensitive_masks) return;
+  for (std::size_t s = 0; s < p.sensitive.size(); ++s) {
+    fields_.push_back(
+        {&t.column(p.sensitive[s].column).codes, nullptr, p.layout.shift[p.qis.size() + s]});
+  }
+}
+
+void RowKeys::compute(std::size_t begin, std::size_t end, std::uint64_t* keys) const {
+  const std::size_t n = end - begin;
+  std::fill(keys, keys + n, 0);
+  for (const Field& f : fields_) {
+    f.codes->visit([&](const auto* codes) {
+      codes += begin;
+      if (f.group == nullptr) {
+        for (std::size_t i = 0; i < n; ++i) keys[i] |= std::uint64_t{codes[i]} << f.shift;
+      } else {
+        for (std::size_t i = 0; i < n; ++i) keys[i] |= std::uint64_t{f.group[codes[i]]} << f.shift;
+      }
+    });
+  }
+}
+
 void group_rows(const Problem& p, const std::vector<int>& levels, Grouper& grouper,
                 GroupTable& out) {
-  const Table& t = *p.table;
-  struct Field {
-    const std::uint32_t* codes;
-    const std::uint32_t* group;  // group id per code (the identity at level 0)
-    int shift;
-  };
-  std::vector<Field> qis;
-  for (std::size_t q = 0; q < p.qis.size(); ++q) {
-    qis.push_back({t.column(p.qis[q].column).codes.data(),
-                   p.qis[q].hierarchy.group[levels[q]].data(), p.layout.shift[q]});
-  }
-  const std::size_t estimate = std::min(p.rows, key_space(p, levels, true));
-  if (p.sensitive_masks) {
-    const std::uint32_t* values = t.column(p.sensitive[0].column).codes.data();
-    group_in_parts(p, p.rows, estimate, grouper,
-                   [&](std::size_t begin, std::size_t end, Grouper& g) {
-                     for (std::size_t r = begin; r < end; ++r) {
-                       std::uint64_t key = 0;
-                       for (const Field& f : qis)
-                         key |= std::uint64_t{f.group[f.codes[r]]} << f.shift;
-                       g.add(key, 1, std::uint64_t{1} << values[r]);
+  const RowKeys row_keys(p, levels, true);
+  const Codes* values = p.sensitive_masks ? &p.table->column(p.sensitive[0].column).codes : nullptr;
+  group_in_parts(p, p.rows, std::min(p.rows, key_space(p, levels, true)), grouper,
+                 [&](std::size_t begin, std::size_t end, Grouper& g) {
+                   std::uint64_t keys[RowKeys::kBlock];
+                   for (std::size_t b = begin; b < end; b += RowKeys::kBlock) {
+                     const std::size_t e = std::min(end, b + RowKeys::kBlock);
+                     row_keys.compute(b, e, keys);
+                     if (values == nullptr) {
+                       for (std::size_t i = 0; i < e - b; ++i) g.add(keys[i], 1);
+                       continue;
                      }
-                   });
-    grouper.take(out);
-    return;
-  }
-  std::vector<Field> sensitive;  // values as they are
-  for (std::size_t s = 0; s < p.sensitive.size(); ++s) {
-    sensitive.push_back(
-        {t.column(p.sensitive[s].column).codes.data(), nullptr, p.layout.shift[p.qis.size() + s]});
-  }
-  group_in_parts(p, p.rows, estimate, grouper, [&](std::size_t begin, std::size_t end, Grouper& g) {
-    for (std::size_t r = begin; r < end; ++r) {
-      std::uint64_t key = 0;
-      for (const Field& f : qis) key |= std::uint64_t{f.group[f.codes[r]]} << f.shift;
-      for (const Field& f : sensitive) key |= std::uint64_t{f.codes[r]} << f.shift;
-      g.add(key, 1);
-    }
-  });
+                     values->visit([&](const auto* codes) {
+                       for (std::size_t i = 0; i < e - b; ++i) {
+                         g.add(keys[i], 1, std::uint64_t{1} << codes[b + i]);
+                       }
+                     });
+                   }
+                 });
   grouper.take(out);
 }
 

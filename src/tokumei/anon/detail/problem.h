@@ -111,6 +111,26 @@ std::vector<int> floor_levels(const Problem& p);
 // times the sensitive attributes' value counts when `with_sensitive`).
 std::size_t key_space(const Problem& p, const std::vector<int>& levels, bool with_sensitive);
 
+// Keys of rows at a transformation's levels, computed a block of rows at a time and column by
+// column (each column's codes read at their own width).
+class RowKeys {
+ public:
+  static constexpr std::size_t kBlock = 1024;
+  // Quasi-identifier fields, and the sensitive fields when `with_sensitive` and they are in the
+  // layout.
+  RowKeys(const Problem& p, const std::vector<int>& levels, bool with_sensitive);
+  // keys[i] for rows begin + i < end; at most kBlock rows.
+  void compute(std::size_t begin, std::size_t end, std::uint64_t* keys) const;
+
+ private:
+  struct Field {
+    const Codes* codes;
+    const std::uint32_t* group;  // group id per code, or null for the code itself
+    int shift;
+  };
+  std::vector<Field> fields_;
+};
+
 // The classes of the transformation `levels`, from the rows.
 void group_rows(const Problem& p, const std::vector<int>& levels, Grouper& grouper,
                 GroupTable& out);
