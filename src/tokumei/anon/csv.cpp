@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace tokumei::anon {
 namespace {
 
@@ -127,8 +129,20 @@ Status parse_csv(std::string_view text, const std::string& source, CsvOptions op
       in_quotes = true;
       record_empty = false;
     } else {
-      field.push_back(c);
+      // A run of plain ASCII characters at once.
+      std::size_t j = i + 1;
+      while (j < text.size()) {
+        const char d = text[j];
+        if (static_cast<unsigned char>(d) >= 0x80 || d == delimiter || d == '\n' || d == '\r' ||
+            d == '"') {
+          break;
+        }
+        ++j;
+      }
+      field.append(text.substr(i, j - i));
       record_empty = false;
+      i = j;
+      continue;
     }
     ++i;
   }
@@ -149,7 +163,9 @@ void append_csv_record(std::string& out, const std::vector<std::string_view>& fi
   for (std::size_t i = 0; i < fields.size(); ++i) {
     if (i > 0) out.push_back(delimiter);
     std::string_view f = fields[i];
-    if (f.find_first_of(std::string{delimiter, '"', '\n', '\r'}) == std::string_view::npos) {
+    if (std::none_of(f.begin(), f.end(), [&](char c) {
+          return c == delimiter || c == '"' || c == '\n' || c == '\r';
+        })) {
       out.append(f);
       continue;
     }

@@ -3,6 +3,7 @@
 // CSV, every column's role, hierarchies (ARX CSV files or builders), the privacy model, the
 // metric and where to write the results. Paths are relative to the job file.
 //
+//   threads = 2                   # for grouping large tables (default: one per core)
 //   [input]
 //   path = "adult.csv"            # delimiter = ";" (default: detected)
 //   [output]
@@ -22,6 +23,8 @@
 //   role = "quasi_identifying"
 //   builder = "dates"             # intervals (bottom, top, widths), prefix (lengths), icd10,
 //                                 # municipality, masking; dates (levels)
+//   [report]
+//   risk_threshold = 0.2          # records above this prosecutor risk are counted
 
 #include <filesystem>
 #include <map>
