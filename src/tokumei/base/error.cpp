@@ -59,6 +59,9 @@ std::string Error::describe(Lang lang) const {
     if (where_.line > 0) {
       out += ':' + std::to_string(where_.line);
       if (where_.column > 0) out += ':' + std::to_string(where_.column);
+    } else if (where_.offset >= 0) {
+      out +=
+          (lang == Lang::ja ? " (オフセット " : " (offset ") + std::to_string(where_.offset) + ")";
     }
     out += ": ";
   } else if (where_.line > 0) {

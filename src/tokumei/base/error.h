@@ -3,6 +3,7 @@
 // with a typed code, a message a person can act on in Japanese and English, and, where the failure
 // is about input, the place it was found (file, line, column, field).
 
+#include <cstdint>
 #include <expected>
 #include <string>
 #include <string_view>
@@ -50,7 +51,8 @@ struct Location {
   int line = 0;
   int column = 0;
   std::string field{};
-  bool empty() const { return file.empty() && line == 0 && field.empty(); }
+  std::int64_t offset = -1;  // byte offset in the file, where lines do not apply
+  bool empty() const { return file.empty() && line == 0 && field.empty() && offset < 0; }
 };
 
 class Error {

@@ -26,6 +26,13 @@ TEST(Error, DescribeWithPartialLocation) {
             "行 3: 整数を指定してください");
   EXPECT_EQ(Error(Errc::invalid_input, kMsg, Location{"", 3, 0, "age"}).describe(Lang::en),
             "line 3: age: expected an integer");
+  // Binary and non-line formats are located by byte offset.
+  const Location at_byte{.file = "a.uke", .field = "RE", .offset = 1234};
+  EXPECT_FALSE(at_byte.empty());
+  EXPECT_EQ(Error(Errc::invalid_input, kMsg, at_byte).describe(Lang::en),
+            "a.uke (offset 1234): RE: expected an integer");
+  EXPECT_EQ(Error(Errc::invalid_input, kMsg, at_byte).describe(Lang::ja),
+            "a.uke (オフセット 1234): RE: 整数を指定してください");
 }
 
 TEST(Error, DescribeWithoutLocation) {

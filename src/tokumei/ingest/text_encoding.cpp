@@ -1,0 +1,107 @@
+#include "tokumei/ingest/text_encoding.h"
+
+#include <fmt/format.h>
+#include <unicode/ucnv.h>
+#include <unicode/ustring.h>
+
+#include <memory>
+
+namespace tokumei::ingest {
+namespace {
+
+const char* converter_name(Charset charset) {
+  switch (charset) {
+    case Charset::utf8:
+      return "UTF-8";
+    case Charset::iso_2022_jp:
+      return "ISO-2022-JP";
+    case Charset::cp932:
+      return "windows-31j";
+  }
+  return "UTF-8";
+}
+
+const char* charset_label(Charset charset) {
+  switch (charset) {
+    case Charset::utf8:
+      return "UTF-8";
+    case Charset::iso_2022_jp:
+      return "ISO-2022-JP";
+    case Charset::cp932:
+      return "Shift_JIS (CP932)";
+  }
+  return "";
+}
+
+struct ConverterCloser {
+  void operator()(UConverter* c) const { ucnv_close(c); }
+};
+
+}  // namespace
+
+Result<std::string> decode_to_utf8(std::string_view bytes, Charset charset,
+                                   const std::string& source) {
+  UErrorCode status = U_ZERO_ERROR;
+  std::unique_ptr<UConverter, ConverterCloser> converter(
+      ucnv_open(converter_name(charset), &status));
+  if (U_FAILURE(status)) {
+    return fail(Errc::internal, {fmt::format("文字コード変換器 {} を開けません: {}",
+                                             converter_name(charset), u_errorName(status)),
+                                 fmt::format("cannot open the {} converter: {}",
+                                             converter_name(charset), u_errorName(status))});
+  }
+  // Stop at the first byte sequence the charset does not allow, instead of substituting.
+  ucnv_setToUCallBack(converter.get(), UCNV_TO_U_CALLBACK_STOP, nullptr, nullptr, nullptr, &status);
+
+  std::string out;
+  out.reserve(bytes.size() + bytes.size() / 2);
+  constexpr std::size_t kChunk = 16384;
+  UChar utf16[kChunk];
+  const char* begin = bytes.data();
+  const char* in = begin;
+  const char* end = begin + bytes.size();
+  bool flushed = false;
+  while (!flushed) {
+    UChar* target = utf16;
+    status = U_ZERO_ERROR;
+    ucnv_toUnicode(converter.get(), &target, utf16 + kChunk, &in, end, nullptr, /*flush=*/true,
+                   &status);
+    const bool more = status == U_BUFFER_OVERFLOW_ERROR;
+    if (U_FAILURE(status) && !more) {
+      char invalid[32];
+      int8_t invalid_length = sizeof invalid;
+      UErrorCode ignored = U_ZERO_ERROR;
+      ucnv_getInvalidChars(converter.get(), invalid, &invalid_length, &ignored);
+      const std::int64_t offset = (in - begin) - (U_FAILURE(ignored) ? 0 : invalid_length);
+      std::string hex;
+      for (int i = 0; i < invalid_length && !U_FAILURE(ignored); ++i) {
+        hex += fmt::format("{}0x{:02X}", i ? " " : "", static_cast<unsigned char>(invalid[i]));
+      }
+      const char* label = charset_label(charset);
+      return fail(Errc::invalid_input,
+                  {fmt::format("{} として正しくないバイト列 {} があります", label, hex),
+                   fmt::format("byte sequence {} is not valid {}", hex, label)},
+                  Location{.file = source, .offset = offset});
+    }
+    // UTF-16 → UTF-8 for what this round produced.
+    const int32_t units = static_cast<int32_t>(target - utf16);
+    if (units > 0) {
+      int32_t needed = 0;
+      UErrorCode s = U_ZERO_ERROR;
+      u_strToUTF8(nullptr, 0, &needed, utf16, units, &s);
+      const std::size_t at = out.size();
+      out.resize(at + static_cast<std::size_t>(needed));
+      s = U_ZERO_ERROR;
+      u_strToUTF8(out.data() + at, needed, nullptr, utf16, units, &s);
+      if (U_FAILURE(s)) {
+        return fail(Errc::internal,
+                    {fmt::format("UTF-8 への変換に失敗しました: {}", u_errorName(s)),
+                     fmt::format("conversion to UTF-8 failed: {}", u_errorName(s))});
+      }
+    }
+    flushed = !more;
+  }
+  return out;
+}
+
+}  // namespace tokumei::ingest
