@@ -58,6 +58,13 @@ std::filesystem::path shared_data_dir() {
   return v.empty() ? TOKUMEI_TEST_SHARED_DATA : v;
 }
 
+std::filesystem::path fixtures_dir() {
+  std::string v = env("TOKUMEI_TEST_FIXTURES");
+  return v.empty()
+             ? (std::filesystem::path(__FILE__).parent_path() / "../fixtures").lexically_normal()
+             : std::filesystem::path(v);
+}
+
 CommandResult run_command(const std::string& command) {
   CommandResult result;
   FILE* pipe = popen((command + " 2>&1").c_str(), "r");

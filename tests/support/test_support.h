@@ -38,6 +38,8 @@ std::string env(const char* name);
 std::string tokumei_binary();
 // ../shared/data beside the project (TOKUMEI_SHARED_DATA overrides); tests skip when it is absent.
 std::filesystem::path shared_data_dir();
+// The project's own fixtures, tests/fixtures (TOKUMEI_TEST_FIXTURES overrides).
+std::filesystem::path fixtures_dir();
 
 // Result of running a command through /bin/sh.
 struct CommandResult {

@@ -26,13 +26,7 @@ namespace {
 
 using ::testing::IsEmpty;
 
-std::filesystem::path fixture_dir() {
-  std::string env = tokumei::testing::env("TOKUMEI_TEST_FIXTURES");
-  std::filesystem::path base =
-      env.empty() ? std::filesystem::path(__FILE__).parent_path() / "../../fixtures"
-                  : std::filesystem::path(env);
-  return (base / "anon/arx_adult").lexically_normal();
-}
+std::filesystem::path fixture_dir() { return tokumei::testing::fixtures_dir() / "anon/arx_adult"; }
 
 // The cases of expected.toml, in file order of their names; a placeholder that fails when the
 // file cannot be read, so that a broken fixture is not a silently empty suite.

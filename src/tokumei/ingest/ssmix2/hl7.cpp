@@ -37,6 +37,11 @@ Result<Message> Message::parse(std::string text, const std::string& source) {
   Message m;
   m.text_ = std::make_unique<std::string>(std::move(text));
   std::string_view all = *m.text_;
+  // MLLP framing, which SS-MIX2 files often keep: a VT (0x0B) before the message and an FS
+  // (0x1C, then perhaps CR or LF) after it.
+  if (all.starts_with('\x0b')) all.remove_prefix(1);
+  while (!all.empty() && (all.back() == '\r' || all.back() == '\n')) all.remove_suffix(1);
+  if (all.ends_with('\x1c')) all.remove_suffix(1);
   auto refuse = [&](int line, std::string segment, std::string ja, std::string en) {
     return fail(Errc::invalid_input, {std::move(ja), std::move(en)},
                 Location{.file = source, .line = line, .field = std::move(segment)});

@@ -1,7 +1,8 @@
 #pragma once
 // HL7 v2.5 messages as SS-MIX2 stores them: one message per file, segments ended by CR (LF and
 // CRLF accepted too), fields split by the separators the MSH segment declares, values unescaped
-// (\F\ \S\ \T\ \R\ \E\, \Xhh\, \.br\) on access. The text must already be UTF-8: decode
+// (\F\ \S\ \T\ \R\ \E\, \Xhh\, \.br\) on access. MLLP framing around the message (VT before,
+// FS after, as SS-MIX2 files often keep it) is ignored. The text must already be UTF-8: decode
 // ISO-2022-JP first (text_encoding.h), since JIS kanji bytes can look like delimiters.
 
 #include <memory>
