@@ -3,11 +3,12 @@
 
 BUILD ?= build
 SANITIZE_BUILD ?= build-sanitize
+FUZZ_BUILD ?= build-fuzz
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 CTEST_FLAGS ?= --output-on-failure -j $(JOBS)
 
-.PHONY: all deps build test test-sanitize bench demo format tidy clean
+.PHONY: all deps build test test-sanitize bench fuzz demo format tidy clean
 
 all: build
 
@@ -36,6 +37,14 @@ test-sanitize: deps $(SANITIZE_BUILD)/build.ninja
 bench: build
 	$(BUILD)/bench/tokumei_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 
+# Builds the libFuzzer targets (tests/fuzz/*_fuzz.cpp) into $(FUZZ_BUILD); run one with e.g.
+#   build-fuzz/hl7_fuzz -max_total_time=600 corpus/hl7 tests/fuzz/seeds/hl7
+fuzz:
+	@scripts/install-deps fuzz
+	cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DCMAKE_CXX_COMPILER=clang++-19 -DTOKUMEI_FUZZ=ON -DTOKUMEI_BENCH=OFF $(CMAKE_FLAGS)
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_targets
+
 demo: build
 	@scripts/demo $(BUILD)/tokumei
 
@@ -46,4 +55,4 @@ tidy: build
 	@find src -name '*.cpp' | xargs clang-tidy -p $(BUILD) --quiet
 
 clean:
-	rm -rf $(BUILD) $(SANITIZE_BUILD)
+	rm -rf $(BUILD) $(SANITIZE_BUILD) $(FUZZ_BUILD)
