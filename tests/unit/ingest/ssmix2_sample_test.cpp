@@ -42,7 +42,7 @@ TEST(Ssmix2Sample, EveryFileIsReadRecognizedOrQuarantinedWithALocatedReason) {
       EXPECT_EQ(p.source.file, o.path);
       EXPECT_GT(p.source.line, 0);
     }
-    if (o.storage && o.storage->data_type == "ADT-00" && !o.extract.persons.empty()) {
+    if (o.record_type == "ADT-00" && !o.extract.persons.empty()) {
       from_adt00 = o.extract.persons[0];
     }
     identities += static_cast<std::int64_t>(o.extract.persons.size());

@@ -25,7 +25,7 @@ FileOutcome read_storage_bytes(const std::filesystem::path& relative, std::strin
   // Every check runs, so that the hospital learns all that is wrong with the file at once.
   auto storage = parse_storage_path(relative, source);
   if (storage) {
-    out.storage = *storage;
+    out.record_type = storage->data_type;
   } else {
     quarantine(storage.error());
   }

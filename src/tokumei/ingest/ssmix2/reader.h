@@ -7,29 +7,15 @@
 #include <cstddef>
 #include <filesystem>
 #include <functional>
-#include <optional>
 #include <string>
 #include <vector>
 
 #include "tokumei/base/error.h"
-#include "tokumei/ingest/ssmix2/storage.h"
-#include "tokumei/model/clinical.h"
+#include "tokumei/ingest/outcome.h"
 
 namespace tokumei::ingest::ssmix2 {
 
-struct FileOutcome {
-  enum class Kind {
-    read,         // mapped into `extract`
-    not_read,     // valid SS-MIX2, but a data type the model does not take yet
-    quarantined,  // refused: see `problems`
-  };
-  std::string path;  // relative to the storage root, with '/' separators
-  Kind kind = Kind::read;
-  std::optional<StoragePath> storage{};
-  model::Extract extract{};
-  std::vector<Error> problems{};  // why it was quarantined (or, for not_read, why not read)
-  std::vector<Error> warnings{};  // read, but worth telling the hospital
-};
+using ingest::FileOutcome;
 
 // One file at `relative` under `root`.
 FileOutcome read_storage_file(const std::filesystem::path& root,
