@@ -1,0 +1,16 @@
+// libFuzzer target: claims (UKE) files through CP932 decoding and every record reader.
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "tokumei/ingest/receipt/uke.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  std::string_view bytes(reinterpret_cast<const char*>(data), size);
+  auto outcome = tokumei::ingest::receipt::read_uke("fuzz.UKE", bytes, "1310000001");
+  std::size_t n = outcome.extract.events() + outcome.problems.size();
+  n += tokumei::ingest::receipt::claims_date(bytes.substr(0, 8)).size();
+  n += tokumei::ingest::receipt::claims_month(bytes.substr(0, 6)).size();
+  return n == static_cast<std::size_t>(-1) ? 1 : 0;
+}
