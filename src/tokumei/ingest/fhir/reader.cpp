@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "tokumei/base/files.h"
+#include "tokumei/ingest/screening.h"
 
 namespace tokumei::ingest::fhir {
 
@@ -650,6 +651,11 @@ void Reader::learn_patients(std::string_view bytes) {
 
 FileOutcome Reader::read(const std::string& path, std::string_view bytes) {
   FileOutcome out{.path = path};
+  if (auto number = screen_for_individual_numbers(bytes, path)) {  // INTAKE-07
+    out.kind = FileOutcome::Kind::quarantined;
+    out.problems.push_back(std::move(*number));
+    return out;
+  }
   ResourceMapper mapper(*this, path, out.extract, out.warnings);
   std::map<std::string, std::size_t> types;
   std::size_t read_resources = 0;

@@ -8,6 +8,7 @@
 #include <set>
 #include <vector>
 
+#include "tokumei/ingest/screening.h"
 #include "tokumei/ingest/text_encoding.h"
 
 namespace tokumei::ingest::receipt {
@@ -356,6 +357,11 @@ FileOutcome read_uke(const std::string& path, std::string_view bytes,
   if (!text) {
     out.kind = FileOutcome::Kind::quarantined;
     out.problems.push_back(text.error());
+    return out;
+  }
+  if (auto number = screen_for_individual_numbers(*text, path)) {  // INTAKE-07
+    out.kind = FileOutcome::Kind::quarantined;
+    out.problems.push_back(std::move(*number));
     return out;
   }
   UkeReader reader(path, institution, out);

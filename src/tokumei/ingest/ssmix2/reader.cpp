@@ -6,6 +6,7 @@
 #include <system_error>
 
 #include "tokumei/base/files.h"
+#include "tokumei/ingest/screening.h"
 #include "tokumei/ingest/ssmix2/hl7.h"
 #include "tokumei/ingest/ssmix2/messages.h"
 #include "tokumei/ingest/text_encoding.h"
@@ -32,6 +33,10 @@ FileOutcome read_storage_bytes(const std::filesystem::path& relative, std::strin
   auto text = decode_to_utf8(bytes, Charset::iso_2022_jp, source);
   if (!text) {
     quarantine(text.error());
+    return out;
+  }
+  if (auto number = screen_for_individual_numbers(*text, source)) {
+    quarantine(std::move(*number));  // INTAKE-07
     return out;
   }
   auto message = hl7::Message::parse(std::move(*text), source);
