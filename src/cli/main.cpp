@@ -98,6 +98,7 @@ int main(int argc, char** argv) {
   add_init(app, g, &exit_code);
   add_doctor(app, g, &exit_code);
   add_anonymize(app, g, &exit_code);
+  add_ingest(app, g, &exit_code);
 
   try {
     app.parse(argc, argv);

@@ -9,6 +9,8 @@
 
 #include "tokumei/base/files.h"
 #include "tokumei/base/id.h"
+#include "tokumei/identity/vault.h"
+#include "tokumei/ingest/batch.h"
 
 namespace tokumei::zones {
 namespace fs = std::filesystem;
@@ -124,7 +126,8 @@ const config::Schema& deployment_schema() {
 
 std::vector<store::SchemaModule> database_schemas() {
   return {store::DatabaseKeyRingStorage::schema(), audit::AuditLog::schema(),
-          security::AccountStore::schema()};
+          security::AccountStore::schema(), identity::IdentityVault::schema(),
+          ingest::BatchStore::schema()};
 }
 
 fs::path Deployment::database_path(const fs::path& dir, const config::Config& c) {

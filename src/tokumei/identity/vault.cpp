@@ -1,0 +1,183 @@
+#include "tokumei/identity/vault.h"
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "tokumei/base/id.h"
+
+namespace tokumei::identity {
+namespace {
+
+Bytes digest_bytes(const crypto::Digest& d) { return Bytes(d.begin(), d.end()); }
+
+model::Sex sex_from(std::string_view name) {
+  if (name == "male") return model::Sex::male;
+  if (name == "female") return model::Sex::female;
+  if (name == "other") return model::Sex::other;
+  return model::Sex::unknown;
+}
+
+}  // namespace
+
+std::string identity_to_json(const model::PersonIdentity& p) {
+  nlohmann::json insurance = nlohmann::json::array();
+  for (const auto& i : p.insurance) {
+    insurance.push_back({{"insurer", i.insurer_number},
+                         {"symbol", i.symbol},
+                         {"number", i.number},
+                         {"branch", i.branch}});
+  }
+  nlohmann::json j = {
+      {"institution", p.institution},
+      {"patient_id", p.patient_id},
+      {"name_kanji", p.name_kanji},
+      {"name_kana", p.name_kana},
+      {"birth_date", p.birth_date},
+      {"sex", model::sex_name(p.sex)},
+      {"postal_code", p.postal_code},
+      {"address", p.address},
+      {"phones", p.phones},
+      {"insurance", insurance},
+      {"death_date", p.death_date},
+      {"source",
+       {{"file", p.source.file}, {"line", p.source.line}, {"element", p.source.element}}}};
+  return j.dump();
+}
+
+Result<model::PersonIdentity> identity_from_json(std::string_view text) {
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) {
+    return fail(Errc::integrity,
+                {"保管庫の身元情報が読めません", "a vault identity record does not parse"});
+  }
+  model::PersonIdentity p;
+  p.institution = j.value("institution", "");
+  p.patient_id = j.value("patient_id", "");
+  p.name_kanji = j.value("name_kanji", "");
+  p.name_kana = j.value("name_kana", "");
+  p.birth_date = j.value("birth_date", "");
+  p.sex = sex_from(j.value("sex", ""));
+  p.postal_code = j.value("postal_code", "");
+  p.address = j.value("address", "");
+  p.phones = j.value("phones", std::vector<std::string>{});
+  for (const auto& i : j.value("insurance", nlohmann::json::array())) {
+    p.insurance.push_back({.insurer_number = i.value("insurer", ""),
+                           .symbol = i.value("symbol", ""),
+                           .number = i.value("number", ""),
+                           .branch = i.value("branch", "")});
+  }
+  p.death_date = j.value("death_date", "");
+  if (auto s = j.find("source"); s != j.end() && s->is_object()) {
+    p.source = {.file = s->value("file", ""),
+                .line = s->value("line", 0),
+                .element = s->value("element", "")};
+  }
+  return p;
+}
+
+store::SchemaModule IdentityVault::schema() {
+  return {"identity",
+          {{1, "identity vault: persons by blind index, sealed identity versions", R"sql(
+CREATE TABLE identity_persons (
+  person_key    TEXT PRIMARY KEY,
+  patient_index BLOB NOT NULL UNIQUE,
+  created_ms    INTEGER NOT NULL
+);
+CREATE TABLE identity_versions (
+  id           INTEGER PRIMARY KEY,
+  person_key   TEXT NOT NULL REFERENCES identity_persons (person_key),
+  batch_id     INTEGER NOT NULL,
+  content_index BLOB NOT NULL,
+  sealed       BLOB NOT NULL,
+  created_ms   INTEGER NOT NULL,
+  UNIQUE (person_key, content_index)
+);
+)sql"}}};
+}
+
+Status IdentityVault::prepare() {
+  TKM_RETURN_IF_ERROR(keys_.ensure_key(kVaultKey));
+  return keys_.ensure_key(kVaultIndexKey);
+}
+
+Result<Bytes> IdentityVault::patient_index(const std::string& institution,
+                                           const std::string& patient_id) {
+  // Unit separator between the parts, so ("12", "3") and ("1", "23") differ.
+  const std::string key = "patient\x1f" + institution + "\x1f" + patient_id;
+  TKM_ASSIGN_OR_RETURN(crypto::Digest d, keys_.blind_index(kVaultIndexKey, as_bytes(key)));
+  return digest_bytes(d);
+}
+
+Result<std::optional<std::string>> IdentityVault::find(const std::string& institution,
+                                                       const std::string& patient_id) {
+  TKM_ASSIGN_OR_RETURN(Bytes index, patient_index(institution, patient_id));
+  TKM_ASSIGN_OR_RETURN(
+      store::Rows rows,
+      db_.query("SELECT person_key FROM identity_persons WHERE patient_index = ?", {index}));
+  if (rows.empty()) return std::optional<std::string>();
+  return std::optional<std::string>(rows[0].text(0));
+}
+
+Result<std::string> IdentityVault::admit(const model::PersonIdentity& identity,
+                                         std::int64_t batch_id) {
+  if (identity.institution.empty() || identity.patient_id.empty()) {
+    return fail(Errc::invalid_argument,
+                {"医療機関コードと患者 ID のない身元情報は保管できません",
+                 "an identity without institution and patient ID cannot be kept"});
+  }
+  TKM_ASSIGN_OR_RETURN(store::Transaction tx, db_.begin());
+  TKM_ASSIGN_OR_RETURN(auto existing, find(identity.institution, identity.patient_id));
+  std::string person_key;
+  if (existing) {
+    person_key = *existing;
+  } else {
+    person_key = new_id(clock_, random_);
+    TKM_ASSIGN_OR_RETURN(Bytes index, patient_index(identity.institution, identity.patient_id));
+    TKM_RETURN_IF_ERROR(db_.execute(
+        "INSERT INTO identity_persons (person_key, patient_index, created_ms) VALUES (?, ?, ?)",
+        {person_key, index, to_unix_ms(clock_.now())}));
+  }
+  // The same identity sent again (its source aside) is the same version.
+  model::PersonIdentity content = identity;
+  content.source = {};
+  const std::string text = identity_to_json(content);
+  TKM_ASSIGN_OR_RETURN(crypto::Digest content_digest,
+                       keys_.blind_index(kVaultIndexKey, as_bytes("identity\x1f" + text)));
+  const Bytes content_index = digest_bytes(content_digest);
+  TKM_ASSIGN_OR_RETURN(
+      store::Rows seen,
+      db_.query("SELECT 1 FROM identity_versions WHERE person_key = ? AND content_index = ?",
+                {person_key, content_index}));
+  if (seen.empty()) {
+    TKM_ASSIGN_OR_RETURN(Bytes sealed, keys_.seal(kVaultKey, as_bytes(person_key),
+                                                  as_bytes(identity_to_json(identity))));
+    TKM_RETURN_IF_ERROR(db_.execute(
+        "INSERT INTO identity_versions (person_key, batch_id, content_index, sealed, created_ms) "
+        "VALUES (?, ?, ?, ?, ?)",
+        {person_key, batch_id, content_index, sealed, to_unix_ms(clock_.now())}));
+  }
+  TKM_RETURN_IF_ERROR(tx.commit());
+  return person_key;
+}
+
+Result<std::vector<model::PersonIdentity>> IdentityVault::versions(const std::string& person_key) {
+  TKM_ASSIGN_OR_RETURN(
+      store::Rows rows,
+      db_.query("SELECT sealed FROM identity_versions WHERE person_key = ? ORDER BY id",
+                {person_key}));
+  std::vector<model::PersonIdentity> out;
+  for (const auto& row : rows) {
+    TKM_ASSIGN_OR_RETURN(Bytes plain, keys_.open(kVaultKey, as_bytes(person_key), row.blob(0)));
+    TKM_ASSIGN_OR_RETURN(model::PersonIdentity p, identity_from_json(to_string(plain)));
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+Result<std::int64_t> IdentityVault::count() {
+  TKM_ASSIGN_OR_RETURN(store::Row row, db_.query_one("SELECT COUNT(*) FROM identity_persons"));
+  return row.integer(0);
+}
+
+}  // namespace tokumei::identity

@@ -1,0 +1,69 @@
+#pragma once
+// The identity vault (身元情報の保管庫, ARCHITECTURE §4, STORE-01): everything that identifies a
+// person — names, birth date, sex, address, postal code, phones, insurance numbers, the hospital's
+// patient ID — is kept only as AES-256-GCM ciphertext under the "vault" data key. Look-ups go
+// through keyed HMAC blind indexes ("vault-index"), never through clear values. Clinical records
+// refer to a person by a random, meaningless person key.
+//
+// One person per (institution, hospital patient ID) for now; linking the same person across
+// hospitals comes later. Each distinct identity a hospital sends for a person is kept as a
+// version (a name change, a corrected birth date), so quality checks can compare them.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tokumei/base/clock.h"
+#include "tokumei/base/random.h"
+#include "tokumei/crypto/key_ring.h"
+#include "tokumei/model/clinical.h"
+#include "tokumei/store/database.h"
+#include "tokumei/store/migration.h"
+
+namespace tokumei::identity {
+
+inline constexpr const char* kVaultKey = "vault";
+inline constexpr const char* kVaultIndexKey = "vault-index";
+
+class IdentityVault {
+ public:
+  // `db` migrated with schema(); all three must outlive the vault. Not thread-safe.
+  IdentityVault(store::Database& db, crypto::KeyRing& keys, const Clock& clock, Random& random)
+      : db_(db), keys_(keys), clock_(clock), random_(random) {}
+  static store::SchemaModule schema();
+
+  // Creates the vault's data keys if missing. Call once outside any transaction (the key ring may
+  // refuse to create keys inside one).
+  Status prepare();
+
+  // The person key of (identity.institution, identity.patient_id), made the first time the pair
+  // is seen, and records `identity` as a version of that person unless the same identity is
+  // already recorded (so sending the same data twice changes nothing). Joins the caller's
+  // transaction when there is one. Errc::invalid_argument when institution or patient ID is empty.
+  Result<std::string> admit(const model::PersonIdentity& identity, std::int64_t batch_id);
+
+  // The person key of (institution, patient ID), if the vault has seen it.
+  Result<std::optional<std::string>> find(const std::string& institution,
+                                          const std::string& patient_id);
+
+  // Every identity version recorded for a person, decrypted, oldest first.
+  Result<std::vector<model::PersonIdentity>> versions(const std::string& person_key);
+
+  // Persons known.
+  Result<std::int64_t> count();
+
+ private:
+  Result<Bytes> patient_index(const std::string& institution, const std::string& patient_id);
+
+  store::Database& db_;
+  crypto::KeyRing& keys_;
+  const Clock& clock_;
+  Random& random_;
+};
+
+// The identity as JSON text (every field), and back; the vault seals this text.
+std::string identity_to_json(const model::PersonIdentity& identity);
+Result<model::PersonIdentity> identity_from_json(std::string_view json);
+
+}  // namespace tokumei::identity

@@ -1,0 +1,356 @@
+#include "tokumei/ingest/batch.h"
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+#include <set>
+
+namespace tokumei::ingest {
+namespace {
+
+using nlohmann::json;
+
+json code_json(const model::Code& c) {
+  return {{"system", c.system}, {"code", c.code}, {"display", c.display}};
+}
+json source_json(const model::SourceRef& s) {
+  return {{"file", s.file}, {"line", s.line}, {"offset", s.offset}, {"element", s.element}};
+}
+std::string optional_number(const std::optional<double>& v) {
+  return v ? fmt::format("{}", *v) : std::string();
+}
+
+// One event in the store: the columns kept in clear, and the whole record (sealed).
+struct StoredEvent {
+  std::string type, patient_id, code_system, code, date, value, unit, source_key;
+  json record;
+};
+
+std::vector<StoredEvent> stored_events(const model::Extract& x) {
+  std::vector<StoredEvent> out;
+  for (const auto& e : x.encounters) {
+    out.push_back({"encounter",
+                   e.patient_id,
+                   "encounter-kind",
+                   std::string(model::encounter_kind_name(e.kind)),
+                   e.start,
+                   e.end,
+                   "",
+                   e.source_key,
+                   {{"kind", model::encounter_kind_name(e.kind)},
+                    {"start", e.start},
+                    {"end", e.end},
+                    {"department", code_json(e.department)},
+                    {"source", source_json(e.source)}}});
+  }
+  for (const auto& d : x.diagnoses) {
+    const model::Code& main = d.code.empty() ? d.disease : d.code;
+    out.push_back({"diagnosis",
+                   d.patient_id,
+                   main.system,
+                   main.code,
+                   d.onset,
+                   d.suspected ? "suspected" : "",
+                   "",
+                   d.source_key,
+                   {{"code", code_json(d.code)},
+                    {"disease", code_json(d.disease)},
+                    {"suspected", d.suspected},
+                    {"outcome", d.outcome},
+                    {"onset", d.onset},
+                    {"end", d.end},
+                    {"recorded", d.recorded},
+                    {"source", source_json(d.source)}}});
+  }
+  for (const auto& m : x.medications) {
+    out.push_back({m.kind == model::MedicationKind::injection ? "injection" : "prescription",
+                   m.patient_id,
+                   m.drug.system,
+                   m.drug.code,
+                   m.start,
+                   optional_number(m.dose),
+                   m.dose_unit,
+                   m.source_key,
+                   {{"drug", code_json(m.drug)},
+                    {"dose", optional_number(m.dose)},
+                    {"unit", m.dose_unit},
+                    {"days", m.days ? *m.days : -1},
+                    {"start", m.start},
+                    {"source", source_json(m.source)}}});
+  }
+  for (const auto& l : x.lab_results) {
+    out.push_back({"lab_result",
+                   l.patient_id,
+                   l.test.system,
+                   l.test.code,
+                   l.observed,
+                   l.value,
+                   l.unit,
+                   l.source_key,
+                   {{"test", code_json(l.test)},
+                    {"value", l.value},
+                    {"unit", l.unit},
+                    {"reference_range", l.reference_range},
+                    {"flag", l.abnormal_flag},
+                    {"observed", l.observed},
+                    {"source", source_json(l.source)}}});
+  }
+  for (const auto& p : x.procedures) {
+    out.push_back({"procedure",
+                   p.patient_id,
+                   p.code.system,
+                   p.code.code,
+                   p.performed,
+                   "",
+                   "",
+                   p.source_key,
+                   {{"code", code_json(p.code)},
+                    {"performed", p.performed},
+                    {"source", source_json(p.source)}}});
+  }
+  for (const auto& v : x.claim_visits) {
+    out.push_back(
+        {"claim_visit",
+         v.patient_id,
+         "",
+         "",
+         v.claim_month,
+         std::to_string(v.visit_dates.size()),
+         "days",
+         v.source_key,
+         {{"month", v.claim_month}, {"dates", v.visit_dates}, {"source", source_json(v.source)}}});
+  }
+  return out;
+}
+
+// A location's field name, when it names a place in a format ("PID-3", "Bundle.entry[2].subject",
+// "RE-13") rather than carrying data (a junk segment's first characters).
+std::string safe_field(std::string_view field) {
+  if (field.size() > 60) return {};
+  for (char c : field) {
+    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                    c == ' ' || c == '.' || c == '-' || c == '_' || c == '[' || c == ']';
+    if (!ok) return {};
+  }
+  return std::string(field);
+}
+
+json error_json(const Error& e) {
+  const Location& w = e.where();
+  return {{"code", errc_name(e.code())},
+          {"ja", e.describe(Lang::ja)},
+          {"en", e.describe(Lang::en)},
+          {"file", w.file},
+          {"line", w.line},
+          {"offset", w.offset},
+          {"field", w.field}};
+}
+
+}  // namespace
+
+std::string_view batch_state_name(BatchState state) {
+  switch (state) {
+    case BatchState::received:
+      return "received";
+    case BatchState::pending:
+      return "pending";
+    case BatchState::acquired:
+      return "acquired";
+    case BatchState::excluded:
+      return "excluded";
+  }
+  return "";
+}
+
+std::string clinical_key(const std::string& institution) { return "clinical:" + institution; }
+
+store::SchemaModule BatchStore::schema() {
+  return {"ingest", {{1, "batches, their files, events and quarantine", R"sql(
+CREATE TABLE ingest_batches (
+  id          INTEGER PRIMARY KEY,
+  institution TEXT NOT NULL,
+  state       TEXT NOT NULL CHECK (state IN ('received', 'pending', 'acquired', 'excluded')),
+  created_ms  INTEGER NOT NULL,
+  finished_ms INTEGER
+);
+CREATE INDEX ingest_batches_open ON ingest_batches (institution, state);
+CREATE TABLE ingest_files (
+  id           INTEGER PRIMARY KEY,
+  batch_id     INTEGER NOT NULL REFERENCES ingest_batches (id),
+  institution  TEXT NOT NULL,
+  content_hash BLOB NOT NULL,
+  outcome      TEXT NOT NULL CHECK (outcome IN ('read', 'not_read', 'quarantined')),
+  record_type  TEXT NOT NULL,
+  path_sealed  BLOB NOT NULL,
+  events       INTEGER NOT NULL,
+  created_ms   INTEGER NOT NULL,
+  UNIQUE (institution, content_hash)
+);
+CREATE TABLE ingest_events (
+  id          INTEGER PRIMARY KEY,
+  batch_id    INTEGER NOT NULL REFERENCES ingest_batches (id),
+  file_id     INTEGER NOT NULL REFERENCES ingest_files (id),
+  person_key  TEXT NOT NULL,
+  type        TEXT NOT NULL,
+  code_system TEXT NOT NULL,
+  code        TEXT NOT NULL,
+  date        TEXT NOT NULL,
+  value       TEXT NOT NULL,
+  unit        TEXT NOT NULL,
+  withdrawn   INTEGER NOT NULL,
+  sealed      BLOB NOT NULL
+);
+CREATE INDEX ingest_events_person ON ingest_events (person_key);
+CREATE INDEX ingest_events_code ON ingest_events (type, code_system, code);
+CREATE TABLE ingest_quarantine (
+  id       INTEGER PRIMARY KEY,
+  batch_id INTEGER NOT NULL REFERENCES ingest_batches (id),
+  file_id  INTEGER NOT NULL REFERENCES ingest_files (id),
+  scope    TEXT NOT NULL CHECK (scope IN ('file', 'record', 'warning')),
+  reason   TEXT NOT NULL,
+  line     INTEGER NOT NULL,
+  offset   INTEGER NOT NULL,
+  field    TEXT NOT NULL,
+  sealed   BLOB NOT NULL
+);
+)sql"}}};
+}
+
+Result<std::int64_t> BatchStore::open_batch(const std::string& institution) {
+  TKM_RETURN_IF_ERROR(vault_.prepare());
+  TKM_RETURN_IF_ERROR(keys_.ensure_key(clinical_key(institution)));
+  TKM_ASSIGN_OR_RETURN(
+      store::Rows open,
+      db_.query("SELECT id FROM ingest_batches WHERE institution = ? AND state = 'received' "
+                "ORDER BY id DESC LIMIT 1",
+                {institution}));
+  if (!open.empty()) return open[0].integer(0);
+  TKM_ASSIGN_OR_RETURN(store::Row row,
+                       db_.query_one("INSERT INTO ingest_batches (institution, state, created_ms) "
+                                     "VALUES (?, 'received', ?) RETURNING id",
+                                     {institution, to_unix_ms(clock_.now())}));
+  return row.integer(0);
+}
+
+Result<bool> BatchStore::already_taken(const std::string& institution,
+                                       const crypto::Digest& content) {
+  TKM_ASSIGN_OR_RETURN(
+      store::Rows rows,
+      db_.query("SELECT 1 FROM ingest_files WHERE institution = ? AND content_hash = ?",
+                {institution, Bytes(content.begin(), content.end())}));
+  return !rows.empty();
+}
+
+Result<bool> BatchStore::record(std::int64_t batch_id, const std::string& institution,
+                                const crypto::Digest& content, const FileOutcome& o,
+                                IngestSummary& summary) {
+  TKM_ASSIGN_OR_RETURN(store::Transaction tx, db_.begin());
+  TKM_ASSIGN_OR_RETURN(bool taken, already_taken(institution, content));
+  if (taken) return false;
+  const std::string key = clinical_key(institution);
+  const char* outcome = o.kind == FileOutcome::Kind::read       ? "read"
+                        : o.kind == FileOutcome::Kind::not_read ? "not_read"
+                                                                : "quarantined";
+  const Bytes hash(content.begin(), content.end());
+  TKM_ASSIGN_OR_RETURN(Bytes path_sealed, keys_.seal(key, hash, as_bytes(o.path)));
+  const std::size_t events = o.extract.events();
+  TKM_ASSIGN_OR_RETURN(
+      store::Row file,
+      db_.query_one(
+          "INSERT INTO ingest_files (batch_id, institution, content_hash, outcome, "
+          "record_type, path_sealed, events, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+          "RETURNING id",
+          {batch_id, institution, hash, std::string(outcome), o.record_type.substr(0, 200),
+           path_sealed, static_cast<std::int64_t>(events), to_unix_ms(clock_.now())}));
+  const std::int64_t file_id = file.integer(0);
+
+  // Identities into the vault; events refer to their person key.
+  std::map<std::string, std::string> person_of;  // patient ID → person key
+  for (const auto& p : o.extract.persons) {
+    TKM_ASSIGN_OR_RETURN(std::string person, vault_.admit(p, batch_id));
+    person_of[p.patient_id] = person;
+  }
+  std::set<std::string> persons;
+  for (auto& e : stored_events(o.extract)) {
+    auto it = person_of.find(e.patient_id);
+    std::string person;
+    if (it != person_of.end()) {
+      person = it->second;
+    } else {
+      // An event whose patient has no identity in this file: the vault knows them from before,
+      // or learns them now by ID alone.
+      TKM_ASSIGN_OR_RETURN(
+          person, vault_.admit({.institution = institution, .patient_id = e.patient_id}, batch_id));
+      person_of[e.patient_id] = person;
+    }
+    persons.insert(person);
+    e.record["source_key"] = e.source_key;
+    TKM_ASSIGN_OR_RETURN(Bytes sealed,
+                         keys_.seal(key, as_bytes(person), as_bytes(e.record.dump())));
+    TKM_RETURN_IF_ERROR(db_.execute(
+        "INSERT INTO ingest_events (batch_id, file_id, person_key, type, code_system, code, date, "
+        "value, unit, withdrawn, sealed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        {batch_id, file_id, person, e.type, e.code_system, e.code, e.date, e.value, e.unit,
+         std::int64_t{o.extract.deleted ? 1 : 0}, sealed}));
+    ++summary.events[e.type];
+  }
+  for (const auto& [id, person] : person_of) persons.insert(person);
+
+  auto quarantine = [&](const Error& e, const char* scope) -> Status {
+    TKM_ASSIGN_OR_RETURN(Bytes sealed, keys_.seal(key, hash, as_bytes(error_json(e).dump())));
+    // The field name is kept in clear only when it names a place in a format ("PID-3",
+    // "Bundle.entry[2].subject"), never data.
+    TKM_RETURN_IF_ERROR(db_.execute(
+        "INSERT INTO ingest_quarantine (batch_id, file_id, scope, reason, line, "
+        "offset, field, sealed) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        {batch_id, file_id, std::string(scope), std::string(errc_name(e.code())),
+         std::int64_t{e.where().line}, e.where().offset, safe_field(e.where().field), sealed}));
+    return ok();
+  };
+  const bool whole = o.kind == FileOutcome::Kind::quarantined;
+  if (o.kind != FileOutcome::Kind::not_read) {
+    for (const auto& e : o.problems) TKM_RETURN_IF_ERROR(quarantine(e, whole ? "file" : "record"));
+  }
+  for (const auto& w : o.warnings) TKM_RETURN_IF_ERROR(quarantine(w, "warning"));
+  TKM_RETURN_IF_ERROR(tx.commit());
+
+  ++summary.files;
+  switch (o.kind) {
+    case FileOutcome::Kind::read:
+      ++summary.files_read;
+      summary.records_refused += o.problems.size();
+      break;
+    case FileOutcome::Kind::not_read:
+      ++summary.files_not_read;
+      break;
+    case FileOutcome::Kind::quarantined:
+      ++summary.files_quarantined;
+      if (!o.problems.empty())
+        ++summary.quarantined_by_reason[std::string(errc_name(o.problems[0].code()))];
+      break;
+  }
+  summary.warnings += o.warnings.size();
+  summary.person_keys.insert(persons.begin(), persons.end());
+  summary.persons = summary.person_keys.size();
+  return true;
+}
+
+Status BatchStore::finish_batch(std::int64_t batch_id) {
+  TKM_RETURN_IF_ERROR(
+      db_.execute("UPDATE ingest_batches SET state = 'pending', finished_ms = ? WHERE id = ? AND "
+                  "state = 'received'",
+                  {to_unix_ms(clock_.now()), batch_id}));
+  return ok();
+}
+
+Result<BatchState> BatchStore::state(std::int64_t batch_id) {
+  TKM_ASSIGN_OR_RETURN(store::Row row,
+                       db_.query_one("SELECT state FROM ingest_batches WHERE id = ?", {batch_id}));
+  const std::string& s = row.text(0);
+  if (s == "pending") return BatchState::pending;
+  if (s == "acquired") return BatchState::acquired;
+  if (s == "excluded") return BatchState::excluded;
+  return BatchState::received;
+}
+
+}  // namespace tokumei::ingest

@@ -1,0 +1,84 @@
+#pragma once
+// Taking files into the store as batches (取り込み単位). A batch is what one run takes in from
+// one institution; it moves received → pending → acquired | excluded (INTAKE-09): this module
+// takes it to pending, the quality and notification checks move it on.
+//
+// Every file is recorded in one transaction together with what came out of it — identities into
+// the vault, events, quarantine entries — keyed by the SHA-256 of its content, so a file already
+// taken in from the institution is skipped, and a crash (even SIGKILL) loses or doubles nothing:
+// a file is either wholly in or not at all, and running again continues the unfinished batch.
+//
+// Nothing identifying is stored in clear (STORE-01): file paths (SS-MIX2 paths hold patient
+// IDs), quarantine reasons and each event's full record are sealed under the institution's
+// "clinical:<code>" data key; events keep in clear only what queries need (type, code system,
+// code, date, value, unit) and refer to the person by the vault's person key.
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "tokumei/crypto/hash.h"
+#include "tokumei/identity/vault.h"
+#include "tokumei/ingest/outcome.h"
+
+namespace tokumei::ingest {
+
+enum class BatchState { received, pending, acquired, excluded };
+std::string_view batch_state_name(BatchState state);
+
+// What a run took in, for the summary people read and --json.
+struct IngestSummary {
+  std::int64_t batch_id = 0;  // 0 when nothing new was taken in
+  std::size_t files = 0;
+  std::size_t files_read = 0;
+  std::size_t files_not_read = 0;
+  std::size_t files_quarantined = 0;
+  std::size_t files_already_taken = 0;          // same content as a file taken in before: skipped
+  std::size_t persons = 0;                      // distinct persons the files spoke of
+  std::set<std::string> person_keys{};          // their vault keys (for counting; not shown)
+  std::map<std::string, std::size_t> events{};  // per type: encounter, diagnosis, ...
+  std::size_t records_refused = 0;              // single records refused inside read files
+  std::size_t warnings = 0;
+  std::map<std::string, std::size_t> quarantined_by_reason{};  // errc name → files
+};
+
+class BatchStore {
+ public:
+  // `db` migrated with schema() and identity::IdentityVault::schema(); all must outlive this.
+  BatchStore(store::Database& db, crypto::KeyRing& keys, const Clock& clock, Random& random)
+      : db_(db), keys_(keys), clock_(clock), vault_(db, keys, clock, random) {}
+  static store::SchemaModule schema();
+
+  // The institution's unfinished batch (state received), or a new one. Creates the data keys it
+  // needs; call outside any transaction.
+  Result<std::int64_t> open_batch(const std::string& institution);
+
+  // Whether a file with this content was already taken in from the institution.
+  Result<bool> already_taken(const std::string& institution, const crypto::Digest& content);
+
+  // Records one file's outcome in one transaction; false (and nothing written) when the same
+  // content was taken in before. Adds what it recorded to `summary`.
+  Result<bool> record(std::int64_t batch_id, const std::string& institution,
+                      const crypto::Digest& content, const FileOutcome& outcome,
+                      IngestSummary& summary);
+
+  // received → pending: everything of the run is in.
+  Status finish_batch(std::int64_t batch_id);
+
+  Result<BatchState> state(std::int64_t batch_id);
+  identity::IdentityVault& vault() { return vault_; }
+
+ private:
+  store::Database& db_;
+  crypto::KeyRing& keys_;
+  const Clock& clock_;
+  identity::IdentityVault vault_;
+};
+
+// The data key an institution's clinical records are sealed under.
+std::string clinical_key(const std::string& institution);
+
+}  // namespace tokumei::ingest

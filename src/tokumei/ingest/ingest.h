@@ -1,0 +1,31 @@
+#pragma once
+// `tokumei ingest`: takes folders and files from one institution into a batch. Each file is read
+// by the reader its form calls for — an SS-MIX2 standardized-storage tree (files without an
+// extension six levels below the folder given), FHIR (.json, .ndjson), claims (.UKE) — and
+// recorded by the BatchStore; anything else is recorded as not read. Files are handled one at a
+// time, so memory does not grow with the input.
+
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "tokumei/ingest/batch.h"
+
+namespace tokumei::ingest {
+
+struct IngestProgress {
+  std::size_t files_done = 0;
+  std::size_t files_total = 0;
+};
+
+// Ingests `inputs` (folders or files) for `institution` into the institution's open batch and
+// closes it (pending); when every file was taken in before, no batch is made (batch_id 0). Fails
+// only when an input does not exist or the store fails; everything wrong with the files themselves
+// is in the summary and the quarantine.
+Result<IngestSummary> ingest_paths(BatchStore& store,
+                                   const std::vector<std::filesystem::path>& inputs,
+                                   const std::string& institution,
+                                   const std::function<void(const IngestProgress&)>& progress = {});
+
+}  // namespace tokumei::ingest

@@ -1,0 +1,173 @@
+// Taking the public samples into the store: counts, idempotence (the same files twice change
+// nothing), the vault's one person per (institution, patient ID), and no identifier in clear in
+// the database file (STORE-01).
+
+#include "tokumei/ingest/batch.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+
+#include "support/test_support.h"
+#include "tokumei/ingest/fhir/reader.h"
+#include "tokumei/ingest/ingest.h"
+#include "tokumei/store/key_ring_store.h"
+#include "tokumei/store/sqlite_database.h"
+
+namespace tokumei::ingest {
+namespace {
+
+namespace fs = std::filesystem;
+const TimePoint kStart = from_unix_ms(1'775'001'600'000);  // 2026-04-01T00:00:00Z
+
+class BatchStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override { open(); }
+
+  void open() {
+    store_.reset();
+    keys_.reset();
+    key_storage_.reset();
+    db_.reset();
+    auto db = store::SqliteDatabase::open(dir_ / "core.db", {.create = true});
+    ASSERT_TRUE(db) << db.error().describe(Lang::en);
+    db_ = std::move(*db);
+    for (const auto& module : {store::DatabaseKeyRingStorage::schema(),
+                               identity::IdentityVault::schema(), BatchStore::schema()}) {
+      auto applied = store::migrate(*db_, module, clock_);
+      ASSERT_TRUE(applied) << applied.error().describe(Lang::en);
+    }
+    key_storage_ = std::make_unique<store::DatabaseKeyRingStorage>(*db_);
+    const crypto::PassphraseSource pass{"test passphrase for ingest",
+                                        crypto::Argon2Params::for_tests()};
+    auto ring = created_ ? crypto::KeyRing::unlock(*key_storage_, pass, clock_, random_)
+                         : crypto::KeyRing::create(*key_storage_, pass, clock_, random_);
+    ASSERT_TRUE(ring) << ring.error().describe(Lang::en);
+    created_ = true;
+    keys_.emplace(std::move(*ring));
+    store_.emplace(*db_, *keys_, clock_, random_);
+  }
+
+  std::int64_t count(const char* table) {
+    auto row = db_->query_one(std::string("SELECT COUNT(*) FROM ") + table);
+    EXPECT_TRUE(row);
+    return row ? row->integer(0) : -1;
+  }
+
+  tokumei::testing::TempDir dir_;
+  FakeClock clock_{kStart};
+  SeededRandom random_{7};
+  std::unique_ptr<store::SqliteDatabase> db_;
+  std::unique_ptr<store::DatabaseKeyRingStorage> key_storage_;
+  std::optional<crypto::KeyRing> keys_;
+  std::optional<BatchStore> store_;
+  bool created_ = false;
+};
+
+fs::path shared(const char* relative) { return tokumei::testing::shared_data_dir() / relative; }
+
+TEST_F(BatchStoreTest, SamplesAreTakenInOnceAndNothingIdentifyingIsInClear) {
+  const fs::path ssmix2 = shared("ssmix2/nhoHQ_SSMIX2DataTestingTool/sampleData");
+  const fs::path uke =
+      shared("receipt/yokenzan_receiptisan/spec/resource/input/RECEIPTC_GAIRAI_SAMPLE.UKE");
+  const fs::path jpcore = shared("jpcore/jp-core.r4-1.1.2_package_examples");
+  if (!fs::exists(ssmix2) || !fs::exists(uke) || !fs::exists(jpcore)) GTEST_SKIP() << "no samples";
+
+  auto first = ingest_paths(*store_, {ssmix2, jpcore}, "1311234567");
+  ASSERT_TRUE(first) << first.error().describe(Lang::en);
+  EXPECT_EQ(first->files, 22u + 49u);
+  EXPECT_EQ(first->files_read, 7u + 13u);
+  EXPECT_EQ(first->files_quarantined, 3u);
+  EXPECT_EQ(first->persons, 2u);  // distinct: 9999013 in seven files, 00000010 in thirteen
+  EXPECT_EQ(first->files_not_read, 12u + 36u);
+  EXPECT_EQ(first->events["prescription"], 3u + 2u);  // SS-MIX2 OMP-01, JP Core oral
+  EXPECT_EQ(first->events["injection"], 6u + 3u);     // SS-MIX2 OMP-02, JP Core contained
+  EXPECT_EQ(first->quarantined_by_reason["invalid_input"], 3u);
+  auto state = store_->state(first->batch_id);
+  ASSERT_TRUE(state);
+  EXPECT_EQ(*state, BatchState::pending);
+
+  auto claims = ingest_paths(*store_, {uke}, "1210000000");
+  ASSERT_TRUE(claims) << claims.error().describe(Lang::en);
+  EXPECT_NE(claims->batch_id, first->batch_id);
+  EXPECT_EQ(claims->events["claim_visit"], 75u);
+
+  // Persons: SS-MIX2 9999013 and JP Core 00000010 at one institution, 75 claims patients at the
+  // other.
+  auto persons = store_->vault().count();
+  ASSERT_TRUE(persons);
+  EXPECT_EQ(*persons, 2 + 75);
+  const std::int64_t events = count("ingest_events"), versions = count("identity_versions");
+  const std::int64_t quarantine = count("ingest_quarantine");
+  // SS-MIX2 2 + 1 + 9 + 6, JP Core 1 + 1 + 5 + 8 + 1, claims 75 + 9 + 32 + 320.
+  EXPECT_EQ(events, (2 + 1 + 9 + 6) + (1 + 1 + 5 + 8 + 1) + (75 + 9 + 32 + 320));
+
+  // The same files again: nothing new.
+  auto again = ingest_paths(*store_, {ssmix2, jpcore}, "1311234567");
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->files_already_taken, 22u + 49u);
+  EXPECT_EQ(again->files, 0u);
+  EXPECT_EQ(again->batch_id, 0);  // no empty batch
+  EXPECT_EQ(count("ingest_batches"), 2);
+  EXPECT_EQ(count("ingest_events"), events);
+  EXPECT_EQ(count("identity_versions"), versions);
+  EXPECT_EQ(count("ingest_quarantine"), quarantine);
+  EXPECT_EQ(*store_->vault().count(), *persons);
+
+  // The vault gives back what the hospital sent, and looks people up by ID.
+  auto key = store_->vault().find("1311234567", "9999013");
+  ASSERT_TRUE(key && key->has_value());
+  auto kept = store_->vault().versions(**key);
+  ASSERT_TRUE(kept) << kept.error().describe(Lang::en);
+  ASSERT_FALSE(kept->empty());
+  bool adt00 = false;
+  for (const auto& p : *kept) adt00 = adt00 || p.birth_date == "1948-04-05";
+  EXPECT_TRUE(adt00);
+  EXPECT_EQ(kept->front().name_kanji, "患者\u3000太郎");
+
+  // No name, birth date, patient ID or phone in the raw database files.
+  store_.reset();
+  keys_.reset();
+  key_storage_.reset();
+  db_.reset();
+  std::string raw;
+  for (const auto& e : fs::directory_iterator(dir_.path())) {
+    raw += tokumei::testing::read_file(e.path());
+  }
+  ASSERT_GT(raw.size(), 10000u);
+  for (const char* sentinel : {"患者", "カンジャ", "山田", "ヤマダ", "テストハンヨウ", "1948-04-05",
+                               "19480405", "1970-01-01", "9999013", "00000010", "00697",
+                               "054-000-0000", "0312345678", "422-8033", "静岡県静岡市"}) {
+    EXPECT_EQ(raw.find(sentinel), std::string::npos) << sentinel << " is in the database file";
+  }
+}
+
+TEST_F(BatchStoreTest, AnInterruptedBatchIsContinuedNotDoubled) {
+  const fs::path jpcore = shared("jpcore/jp-core.r4-1.1.2_package_examples");
+  if (!fs::exists(jpcore)) GTEST_SKIP() << "no samples";
+  // A run that took in only some files before it stopped: its batch stays received.
+  auto batch = store_->open_batch("1311234567");
+  ASSERT_TRUE(batch);
+  IngestSummary partial;
+  const fs::path patient = jpcore / "Patient-jp-patient-example-1.json";
+  const std::string bytes = tokumei::testing::read_file(patient);
+  fhir::Reader reader("1311234567");
+  auto recorded = store_->record(*batch, "1311234567", crypto::sha256(as_bytes(bytes)),
+                                 reader.read("Patient-jp-patient-example-1.json", bytes), partial);
+  ASSERT_TRUE(recorded && *recorded);
+
+  open();  // as after a crash
+  auto run = ingest_paths(*store_, {jpcore}, "1311234567");
+  ASSERT_TRUE(run) << run.error().describe(Lang::en);
+  EXPECT_EQ(run->batch_id, *batch);         // the unfinished batch, continued
+  EXPECT_EQ(run->files_already_taken, 1u);  // the file taken in before the stop
+  EXPECT_EQ(run->files, 48u);
+  EXPECT_EQ(count("ingest_batches"), 1);
+  EXPECT_EQ(count("ingest_events"), 1 + 1 + 5 + 8 + 1);
+}
+
+}  // namespace
+}  // namespace tokumei::ingest
