@@ -1,7 +1,7 @@
 #include "tokumei/identity/individual_number.h"
 
 #include <string>
-#include <vector>
+#include <utility>
 
 namespace tokumei::identity {
 
@@ -24,47 +24,36 @@ bool valid_individual_number(std::string_view digits) {
 namespace {
 
 // A character of the text reduced to what matters here: a digit (full-width too), a letter or
-// hyphen that would make a run part of a longer code, a space, or anything else.
+// underscore ('w') or hyphen ('-') that would make a run part of a longer code, a space ('s'), or
+// anything else ('o').
 struct Unit {
-  char kind;  // 'd' digit, 'w' word character (letter, hyphen), 's' space, 'o' other
-  char digit;
-  std::size_t offset;
-  std::size_t length;
+  char kind = 'o';
+  char digit = 0;  // the digit, or the character itself for 'o'
+  std::size_t length = 1;
 };
 
-std::vector<Unit> units(std::string_view text) {
-  std::vector<Unit> out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size();) {
-    const unsigned char c = static_cast<unsigned char>(text[i]);
-    // Full-width digits ０-９: EF BC 90 … EF BC 99; full-width hyphen-minus EF BC 8D.
-    if (c == 0xEF && i + 2 < text.size() && static_cast<unsigned char>(text[i + 1]) == 0xBC) {
-      const unsigned char c2 = static_cast<unsigned char>(text[i + 2]);
-      if (c2 >= 0x90 && c2 <= 0x99) {
-        out.push_back({'d', static_cast<char>('0' + (c2 - 0x90)), i, 3});
-        i += 3;
-        continue;
-      }
-      if (c2 == 0x8D) {
-        out.push_back({'-', 0, i, 3});
-        i += 3;
-        continue;
-      }
-    }
-    char kind = 'o';
-    if (c >= '0' && c <= '9') {
-      kind = 'd';
-    } else if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_') {
-      kind = 'w';
-    } else if (c == '-') {
-      kind = '-';
-    } else if (c == ' ') {
-      kind = 's';
-    }
-    out.push_back({kind, static_cast<char>(c), i, 1});
-    ++i;
+Unit unit_at(std::string_view text, std::size_t i) {
+  const unsigned char c = static_cast<unsigned char>(text[i]);
+  // Full-width digits ０-９ are EF BC 90 … EF BC 99; the full-width hyphen-minus EF BC 8D.
+  if (c == 0xEF && i + 2 < text.size() && static_cast<unsigned char>(text[i + 1]) == 0xBC) {
+    const unsigned char c2 = static_cast<unsigned char>(text[i + 2]);
+    if (c2 >= 0x90 && c2 <= 0x99) return {'d', static_cast<char>('0' + (c2 - 0x90)), 3};
+    if (c2 == 0x8D) return {'-', 0, 3};
   }
-  return out;
+  if (c >= '0' && c <= '9') return {'d', static_cast<char>(c), 1};
+  if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_') return {'w', 0, 1};
+  if (c == '-') return {'-', 0, 1};
+  if (c == ' ') return {'s', 0, 1};
+  return {'o', static_cast<char>(c), 1};
+}
+
+// The unit that ends just before byte i.
+Unit unit_before(std::string_view text, std::size_t i) {
+  if (i >= 3 && static_cast<unsigned char>(text[i - 3]) == 0xEF) {
+    Unit u = unit_at(text, i - 3);
+    if (u.length == 3) return u;
+  }
+  return unit_at(text, i - 1);
 }
 
 bool looks_like_timestamp(std::string_view d) {
@@ -74,70 +63,95 @@ bool looks_like_timestamp(std::string_view d) {
          hour <= 23 && minute <= 59;
 }
 
+// Lines end in LF, CR or CRLF (HL7 segments end in CR).
+int line_of(std::string_view text, std::size_t offset) {
+  int line = 1;
+  for (std::size_t i = 0; i < offset; ++i) {
+    if (text[i] == '\n' || (text[i] == '\r' && (i + 1 >= text.size() || text[i + 1] != '\n'))) {
+      ++line;
+    }
+  }
+  return line;
+}
+
+// The 12 digits of a candidate starting at `start`, and where it ends; nullopt when the run
+// there is not 12 digits written plainly or as 4-4-4 groups.
+std::optional<std::pair<std::string, std::size_t>> candidate(std::string_view text,
+                                                             std::size_t start) {
+  std::string digits;
+  std::size_t i = start;
+  auto take_digits = [&](std::size_t most) {
+    while (i < text.size() && digits.size() < most) {
+      Unit u = unit_at(text, i);
+      if (u.kind != 'd') break;
+      digits.push_back(u.digit);
+      i += u.length;
+    }
+  };
+  take_digits(13);
+  if (digits.size() == 4 && i < text.size()) {
+    const Unit separator = unit_at(text, i);
+    if (separator.kind != '-' && separator.kind != 's') return std::nullopt;
+    for (int group = 0; group < 2; ++group) {
+      if (i >= text.size() || unit_at(text, i).kind != separator.kind) return std::nullopt;
+      i += unit_at(text, i).length;
+      const std::size_t before = digits.size();
+      take_digits(before + 4);
+      if (digits.size() != before + 4) return std::nullopt;
+    }
+  }
+  if (digits.size() != 12) return std::nullopt;
+  return std::pair{digits, i};
+}
+
 }  // namespace
 
 std::optional<Found> find_individual_number(std::string_view text) {
-  const std::vector<Unit> u = units(text);
-  auto is = [&](std::size_t i, char kind) { return i < u.size() && u[i].kind == kind; };
-  // Lines end in LF, CR or CRLF (HL7 segments end in CR).
-  auto line_of = [&](std::size_t offset) {
-    int line = 1;
-    for (std::size_t i = 0; i < offset; ++i) {
-      if (text[i] == '\n' || (text[i] == '\r' && (i + 1 >= text.size() || text[i + 1] != '\n'))) {
-        ++line;
+  for (std::size_t start = 0; start < text.size(); ++start) {
+    const unsigned char c = static_cast<unsigned char>(text[start]);
+    if (!((c >= '0' && c <= '9') || c == 0xEF)) continue;
+    if (c != 0xEF) {
+      // A run of ASCII digits that is neither 12 long nor 4 long and followed by a separator
+      // cannot be one: skip it whole (a start inside it follows a digit anyway).
+      std::size_t end = start;
+      while (end < text.size() && text[end] >= '0' && text[end] <= '9') ++end;
+      const std::size_t n = end - start;
+      const bool more = end < text.size() && (static_cast<unsigned char>(text[end]) == 0xEF ||
+                                              text[end] == '-' || text[end] == ' ');
+      if (n > 12 || (n != 12 && !more)) {
+        start = end - 1;
+        continue;
       }
     }
-    return line;
-  };
-  for (std::size_t start = 0; start < u.size(); ++start) {
-    if (u[start].kind != 'd') continue;
+    if (unit_at(text, start).kind != 'd') continue;
     // A candidate starts where the previous unit is not part of a code, nor a decimal point
     // after digits (the fraction of a decimal number).
-    if (start > 0 &&
-        (u[start - 1].kind == 'd' || u[start - 1].kind == 'w' || u[start - 1].kind == '-')) {
-      continue;
-    }
-    if (start > 1 && u[start - 1].digit == '.' && u[start - 1].kind == 'o' &&
-        u[start - 2].kind == 'd') {
-      continue;
-    }
-    // Plain: 12 digits. Grouped: 4 digits, separator, 4 digits, the same separator, 4 digits.
-    std::string digits;
-    std::size_t i = start;
-    while (is(i, 'd') && digits.size() < 13) digits.push_back(u[i++].digit);
-    std::size_t end = i;
-    if (digits.size() == 4 && (is(i, '-') || is(i, 's'))) {
-      const char separator = u[i].kind;
-      bool grouped = true;
-      for (int group = 0; group < 2 && grouped; ++group) {
-        if (!is(i, separator)) {
-          grouped = false;
-          break;
-        }
-        ++i;
-        for (int k = 0; k < 4; ++k) {
-          if (!is(i, 'd')) {
-            grouped = false;
-            break;
-          }
-          digits.push_back(u[i++].digit);
-        }
+    if (start > 0) {
+      const Unit before = unit_before(text, start);
+      if (before.kind == 'd' || before.kind == 'w' || before.kind == '-') continue;
+      if (before.kind == 'o' && before.digit == '.' && start >= 2 &&
+          unit_before(text, start - 1).kind == 'd') {
+        continue;
       }
-      if (!grouped) continue;
-      end = i;
     }
-    if (digits.size() != 12) continue;
-    // And it must end where a code would end too, and not be a decimal's integer part.
-    if (is(end, 'd') || is(end, 'w') || is(end, '-')) continue;
-    if (end + 1 < u.size() && u[end].kind == 'o' && u[end].digit == '.' && is(end + 1, 'd')) {
-      continue;
+    auto found = candidate(text, start);
+    if (!found) continue;
+    const auto& [digits, end] = *found;
+    // It must end where a code would end too, and not be a decimal's integer part.
+    if (end < text.size()) {
+      const Unit after = unit_at(text, end);
+      if (after.kind == 'd' || after.kind == 'w' || after.kind == '-') continue;
+      if (after.kind == 'o' && after.digit == '.' && end + 1 < text.size() &&
+          unit_at(text, end + 1).kind == 'd') {
+        continue;
+      }
     }
     // A timestamp (yyyyMMddHHmm, as HL7 writes them) passes the check one time in eleven; such
     // values are taken for timestamps. An Individual Number that happens to read as one (about
     // one in ten thousand) is missed: the price of not refusing every eleventh HL7 message.
     if (looks_like_timestamp(digits)) continue;
     if (valid_individual_number(digits)) {
-      return Found{.offset = u[start].offset, .line = line_of(u[start].offset)};
+      return Found{.offset = start, .line = line_of(text, start)};
     }
   }
   return std::nullopt;

@@ -71,8 +71,9 @@ Result<Message> Message::parse(std::string text, const std::string& source) {
   int line = 1;
   std::size_t start = 0;
   while (start < all.size()) {
-    std::size_t end = all.find_first_of("\r\n", start);
-    if (end == std::string_view::npos) end = all.size();
+    // (A loop, not find_first_of, which searches the set once per character.)
+    std::size_t end = start;
+    while (end < all.size() && all[end] != '\r' && all[end] != '\n') ++end;
     std::string_view text_line = all.substr(start, end - start);
     const int this_line = line;
     // The next segment starts after CR, LF or CRLF.
