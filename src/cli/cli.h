@@ -40,5 +40,6 @@ void add_init(CLI::App& app, const Globals& g, int* exit_code);
 void add_doctor(CLI::App& app, const Globals& g, int* exit_code);
 void add_anonymize(CLI::App& app, const Globals& g, int* exit_code);
 void add_ingest(CLI::App& app, const Globals& g, int* exit_code);
+void add_synth(CLI::App& app, const Globals& g, int* exit_code);
 
 }  // namespace tokumei::cli

@@ -99,6 +99,7 @@ int main(int argc, char** argv) {
   add_doctor(app, g, &exit_code);
   add_anonymize(app, g, &exit_code);
   add_ingest(app, g, &exit_code);
+  add_synth(app, g, &exit_code);
 
   try {
     app.parse(argc, argv);

@@ -30,8 +30,21 @@ Form form_of(const fs::path& file, const fs::path& relative) {
   const std::string ext = lower(file.extension().string());
   if (ext == ".json" || ext == ".ndjson") return Form::fhir;
   if (ext == ".uke") return Form::uke;
-  if (ext.empty() && std::distance(relative.begin(), relative.end()) == 6) return Form::ssmix2;
+  const std::string name = file.filename().string();
+  if (ext.empty() && std::distance(relative.begin(), relative.end()) >= 6 &&
+      std::count(name.begin(), name.end(), '_') == 6) {
+    return Form::ssmix2;
+  }
   return Form::unknown;
+}
+
+// An SS-MIX2 file's path within its storage: the last six parts (the storage root may be
+// anywhere above them).
+fs::path storage_relative(const fs::path& relative) {
+  std::vector<fs::path> parts(relative.begin(), relative.end());
+  fs::path out;
+  for (std::size_t i = parts.size() - 6; i < parts.size(); ++i) out /= parts[i];
+  return out;
 }
 
 }  // namespace
@@ -58,7 +71,8 @@ Result<IngestSummary> ingest_paths(BatchStore& store, const std::vector<fs::path
       std::sort(found.begin(), found.end());
       for (auto& f : found) {
         fs::path relative = f.lexically_relative(input);
-        files.push_back({f, relative, form_of(f, relative)});
+        const Form form = form_of(f, relative);
+        files.push_back({f, form == Form::ssmix2 ? storage_relative(relative) : relative, form});
       }
     } else if (fs::is_regular_file(input, ec)) {
       files.push_back({input, input.filename(), form_of(input, input.filename())});

@@ -1,7 +1,9 @@
 #pragma once
 // `tokumei ingest`: takes folders and files from one institution into a batch. Each file is read
 // by the reader its form calls for — an SS-MIX2 standardized-storage tree (files without an
-// extension six levels below the folder given), FHIR (.json, .ndjson), claims (.UKE) — and
+// extension, named PID_date_type_order_time_dept_flag, six or more levels below the folder given:
+// the last six parts of the path are its place in the storage), FHIR (.json, .ndjson), claims
+// (.UKE) — and
 // recorded by the BatchStore; anything else is recorded as not read. Files are handled one at a
 // time, so memory does not grow with the input.
 

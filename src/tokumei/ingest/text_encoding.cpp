@@ -104,4 +104,39 @@ Result<std::string> decode_to_utf8(std::string_view bytes, Charset charset,
   return out;
 }
 
+Result<std::string> encode_from_utf8(std::string_view text, Charset charset) {
+  UErrorCode status = U_ZERO_ERROR;
+  std::int32_t units = 0;
+  u_strFromUTF8(nullptr, 0, &units, text.data(), static_cast<std::int32_t>(text.size()), &status);
+  std::u16string utf16(static_cast<std::size_t>(units), u'\0');
+  status = U_ZERO_ERROR;
+  u_strFromUTF8(reinterpret_cast<UChar*>(utf16.data()), units, nullptr, text.data(),
+                static_cast<std::int32_t>(text.size()), &status);
+  if (U_FAILURE(status)) {
+    return fail(Errc::invalid_input, {"UTF-8 として正しくありません", "not valid UTF-8"});
+  }
+  status = U_ZERO_ERROR;
+  std::unique_ptr<UConverter, ConverterCloser> converter(
+      ucnv_open(converter_name(charset), &status));
+  if (U_FAILURE(status)) {
+    return fail(Errc::internal, {"文字コード変換器を開けません", "cannot open the converter"});
+  }
+  ucnv_setFromUCallBack(converter.get(), UCNV_FROM_U_CALLBACK_STOP, nullptr, nullptr, nullptr,
+                        &status);
+  std::string out(static_cast<std::size_t>(
+                      UCNV_GET_MAX_BYTES_FOR_STRING(units, ucnv_getMaxCharSize(converter.get()))),
+                  '\0');
+  status = U_ZERO_ERROR;
+  const std::int32_t written =
+      ucnv_fromUChars(converter.get(), out.data(), static_cast<std::int32_t>(out.size()),
+                      reinterpret_cast<const UChar*>(utf16.data()), units, &status);
+  if (U_FAILURE(status)) {
+    return fail(Errc::invalid_input,
+                {fmt::format("{} で表せない文字があります", charset_label(charset)),
+                 fmt::format("a character cannot be written in {}", charset_label(charset))});
+  }
+  out.resize(static_cast<std::size_t>(written));
+  return out;
+}
+
 }  // namespace tokumei::ingest

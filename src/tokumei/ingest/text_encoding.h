@@ -22,4 +22,8 @@ enum class Charset {
 Result<std::string> decode_to_utf8(std::string_view bytes, Charset charset,
                                    const std::string& source);
 
+// UTF-8 `text` in `charset` (for writing test and synthetic data as hospitals would). A character
+// the charset cannot hold is refused (Errc::invalid_input, with its byte offset in `text`).
+Result<std::string> encode_from_utf8(std::string_view text, Charset charset);
+
 }  // namespace tokumei::ingest
