@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
+#include <optional>
 
 #include "tokumei/base/files.h"
 #include "tokumei/ingest/fhir/reader.h"
@@ -47,35 +49,43 @@ fs::path storage_relative(const fs::path& relative) {
   return out;
 }
 
-}  // namespace
-
-Result<IngestSummary> ingest_paths(BatchStore& store, const std::vector<fs::path>& inputs,
-                                   const std::string& institution,
-                                   const std::function<void(const IngestProgress&)>& progress) {
-  // Every file, in a stable order.
-  std::vector<Input> files;
+// Calls visit(input) for every file under the inputs, in path order, holding one folder's
+// entries at a time (not the whole tree: an SS-MIX2 storage may hold millions of files).
+Status for_each_input(const std::vector<fs::path>& inputs,
+                      const std::function<Status(const Input&)>& visit) {
+  std::function<Status(const fs::path&, const fs::path&)> walk =
+      [&](const fs::path& root, const fs::path& folder) -> Status {
+    std::error_code ec;
+    std::vector<fs::directory_entry> entries;
+    for (fs::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
+      entries.push_back(*it);
+    }
+    if (ec) {
+      return fail(Errc::io,
+                  {fmt::format("{} を読めません: {}", folder.string(), ec.message()),
+                   fmt::format("cannot walk {}: {}", folder.string(), ec.message())},
+                  Location{.file = folder.string()});
+    }
+    std::sort(entries.begin(), entries.end(),
+              [](const auto& a, const auto& b) { return a.path() < b.path(); });
+    for (const auto& e : entries) {
+      if (e.is_directory(ec)) {
+        TKM_RETURN_IF_ERROR(walk(root, e.path()));
+      } else if (e.is_regular_file(ec)) {
+        fs::path relative = e.path().lexically_relative(root);
+        const Form form = form_of(e.path(), relative);
+        TKM_RETURN_IF_ERROR(
+            visit({e.path(), form == Form::ssmix2 ? storage_relative(relative) : relative, form}));
+      }
+    }
+    return ok();
+  };
   for (const auto& input : inputs) {
     std::error_code ec;
     if (fs::is_directory(input, ec)) {
-      std::vector<fs::path> found;
-      for (fs::recursive_directory_iterator it(input, ec), end; !ec && it != end;
-           it.increment(ec)) {
-        if (it->is_regular_file(ec)) found.push_back(it->path());
-      }
-      if (ec) {
-        return fail(Errc::io,
-                    {fmt::format("{} を読めません: {}", input.string(), ec.message()),
-                     fmt::format("cannot walk {}: {}", input.string(), ec.message())},
-                    Location{.file = input.string()});
-      }
-      std::sort(found.begin(), found.end());
-      for (auto& f : found) {
-        fs::path relative = f.lexically_relative(input);
-        const Form form = form_of(f, relative);
-        files.push_back({f, form == Form::ssmix2 ? storage_relative(relative) : relative, form});
-      }
+      TKM_RETURN_IF_ERROR(walk(input, input));
     } else if (fs::is_regular_file(input, ec)) {
-      files.push_back({input, input.filename(), form_of(input, input.filename())});
+      TKM_RETURN_IF_ERROR(visit({input, input.filename(), form_of(input, input.filename())}));
     } else {
       return fail(Errc::not_found,
                   {fmt::format("{} がありません", input.string()),
@@ -83,17 +93,36 @@ Result<IngestSummary> ingest_paths(BatchStore& store, const std::vector<fs::path
                   Location{.file = input.string()});
     }
   }
+  return ok();
+}
 
-  // The batch is opened when the first new file arrives: a run with nothing new makes none.
-  IngestSummary summary;
+}  // namespace
+
+Result<IngestSummary> ingest_paths(BatchStore& store, const std::vector<fs::path>& inputs,
+                                   const std::string& institution,
+                                   const std::function<void(const IngestProgress&)>& progress) {
+  // A first pass counts the files and learns the FHIR Patients, so that references resolve
+  // whichever file holds the Patient.
+  IngestSummary summary;  // the batch is opened when the first new file arrives
   fhir::Reader fhir_reader(institution);
-  for (const auto& f : files) {
-    if (f.form != Form::fhir) continue;
-    if (auto bytes = read_file(f.file)) fhir_reader.learn_patients(*bytes);
-  }
+  std::size_t total = 0;
+  TKM_RETURN_IF_ERROR(for_each_input(inputs, [&](const Input& f) -> Status {
+    ++total;
+    if (f.form == Form::fhir) {
+      if (auto bytes = read_file(f.file)) fhir_reader.learn_patients(*bytes);
+    }
+    return ok();
+  }));
 
-  IngestProgress done{.files_total = files.size()};
-  for (const auto& f : files) {
+  IngestProgress done{.files_total = total};
+  // Files are committed in groups (each still whole or absent after a crash; a group cut short
+  // is read again on the next run).
+  constexpr std::size_t kGroupFiles = 500;
+  constexpr auto kGroupTime = std::chrono::milliseconds(500);
+  std::optional<store::Transaction> group;
+  auto group_started = std::chrono::steady_clock::now();
+  std::size_t in_group = 0;
+  TKM_RETURN_IF_ERROR(for_each_input(inputs, [&](const Input& f) -> Status {
     FileOutcome outcome;
     auto bytes = read_file(f.file);
     crypto::Digest hash{};
@@ -108,7 +137,7 @@ Result<IngestSummary> ingest_paths(BatchStore& store, const std::vector<fs::path
         ++summary.files_already_taken;
         ++done.files_done;
         if (progress) progress(done);
-        continue;
+        return ok();
       }
       switch (f.form) {
         case Form::ssmix2:
@@ -131,14 +160,28 @@ Result<IngestSummary> ingest_paths(BatchStore& store, const std::vector<fs::path
       }
     }
     if (summary.batch_id == 0) {
+      // Outside any transaction: it may create data keys.
       TKM_ASSIGN_OR_RETURN(summary.batch_id, store.open_batch(institution));
+    }
+    if (!group) {
+      TKM_ASSIGN_OR_RETURN(store::Transaction tx, store.begin_group());
+      group.emplace(std::move(tx));
+      group_started = std::chrono::steady_clock::now();
+      in_group = 0;
     }
     TKM_ASSIGN_OR_RETURN(bool recorded,
                          store.record(summary.batch_id, institution, hash, outcome, summary));
     if (!recorded) ++summary.files_already_taken;
+    if (++in_group >= kGroupFiles ||
+        std::chrono::steady_clock::now() - group_started > kGroupTime) {
+      TKM_RETURN_IF_ERROR(group->commit());
+      group.reset();
+    }
     ++done.files_done;
     if (progress) progress(done);
-  }
+    return ok();
+  }));
+  if (group) TKM_RETURN_IF_ERROR(group->commit());
   if (summary.batch_id != 0) TKM_RETURN_IF_ERROR(store.finish_batch(summary.batch_id));
   return summary;
 }
