@@ -96,6 +96,15 @@ void add_ingest(CLI::App& app, const Globals& g, int* exit_code) {
   cmd->add_option("--terminal", args->terminal,
                   tr(g, "監査ログに記録する端末名", "terminal name recorded in the audit log"));
   cmd->callback([&g, args, exit_code] {
+    const std::string& code = args->institution;
+    if (code.size() != 10 || code.find_first_not_of("0123456789") != std::string::npos) {
+      report_error(g, Error(Errc::invalid_argument,
+                            {"医療機関コードは 10 桁の数字です: " + code,
+                             "the institution code is 10 digits: " + code},
+                            Location{.field = "--institution"}));
+      *exit_code = kUsage;
+      return;
+    }
     zones::OpenOptions options;
     if (!args->passphrase_file.empty()) {
       auto pass = read_passphrase_file(args->passphrase_file);

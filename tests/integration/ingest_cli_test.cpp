@@ -149,9 +149,13 @@ TEST_F(IngestCli, SummaryJsonAndNothingNewTheSecondTime) {
   EXPECT_EQ(second.exit_code, 0) << second.output;
   EXPECT_THAT(second.output, HasSubstr("nothing new"));
 
-  auto missing = tokumei("ingest /no/such/folder --dir '" + dir.string() + "' --institution 1");
+  auto missing =
+      tokumei("ingest /no/such/folder --dir '" + dir.string() + "' --institution 1311234567");
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_THAT(missing.output, HasSubstr("/no/such/folder"));
+  auto bad_code = tokumei("--lang en ingest x --dir '" + dir.string() + "' --institution 13-1");
+  EXPECT_EQ(bad_code.exit_code, 2);
+  EXPECT_THAT(bad_code.output, HasSubstr("10 digits"));
 }
 
 // Crash safety: SIGKILL at random moments, 20 times, then a run to the end, gives exactly what one
