@@ -150,6 +150,10 @@ std::optional<Found> find_individual_number(std::string_view text) {
     // values are taken for timestamps. An Individual Number that happens to read as one (about
     // one in ten thousand) is missed: the price of not refusing every eleventh HL7 message.
     if (looks_like_timestamp(digits)) continue;
+    // Likewise a value with four or more leading zeros is taken for a zero-padded field of a
+    // fixed-width layout (DPC EF files have several 12-digit ones); about one Individual Number
+    // in ten thousand starts so.
+    if (digits.starts_with("0000")) continue;
     if (valid_individual_number(digits)) {
       return Found{.offset = start, .line = line_of(text, start)};
     }

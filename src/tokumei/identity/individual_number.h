@@ -16,7 +16,8 @@ bool valid_individual_number(std::string_view digits);
 // Where an Individual Number appears in UTF-8 `text`: a 12-digit value with a valid check digit,
 // written plainly, in 4-4-4 groups with hyphens or spaces, or in full-width digits, standing alone
 // (not part of a longer run of digits, letters or hyphens such as an order number or a UUID, nor
-// of a decimal number), and not readable as a yyyyMMddHHmm timestamp.
+// of a decimal number), not readable as a yyyyMMddHHmm timestamp, and not starting with four
+// zeros (a zero-padded field).
 struct Found {
   std::size_t offset = 0;  // byte offset in the text
   int line = 1;            // line of the text (from 1)

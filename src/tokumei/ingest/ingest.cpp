@@ -8,6 +8,7 @@
 
 #include "tokumei/base/files.h"
 #include "tokumei/ingest/fhir/reader.h"
+#include "tokumei/ingest/receipt/dpc_ef.h"
 #include "tokumei/ingest/receipt/uke.h"
 #include "tokumei/ingest/ssmix2/reader.h"
 
@@ -15,7 +16,7 @@ namespace tokumei::ingest {
 namespace fs = std::filesystem;
 namespace {
 
-enum class Form { ssmix2, fhir, uke, unknown };
+enum class Form { ssmix2, fhir, uke, dpc_ef, unknown };
 
 struct Input {
   fs::path file;      // to read
@@ -32,6 +33,16 @@ Form form_of(const fs::path& file, const fs::path& relative) {
   const std::string ext = lower(file.extension().string());
   if (ext == ".json" || ext == ".ndjson") return Form::fhir;
   if (ext == ".uke") return Form::uke;
+  // DPC EF files: EFn_<facility>_<yymm>.txt and the like.
+  if (ext == ".txt") {
+    std::string upper = file.filename().string();
+    std::transform(upper.begin(), upper.end(), upper.begin(),
+                   [](unsigned char c) { return std::toupper(c); });
+    if (upper.find("EFN_") != std::string::npos || upper.find("EFG_") != std::string::npos ||
+        upper.starts_with("EF")) {
+      return Form::dpc_ef;
+    }
+  }
   const std::string name = file.filename().string();
   if (ext.empty() && std::distance(relative.begin(), relative.end()) >= 6 &&
       std::count(name.begin(), name.end(), '_') == 6) {
@@ -149,12 +160,16 @@ Result<IngestSummary> ingest_paths(BatchStore& store, const std::vector<fs::path
         case Form::uke:
           outcome = receipt::read_uke(f.relative.generic_string(), *bytes, institution);
           break;
+        case Form::dpc_ef:
+          outcome = receipt::read_dpc_ef(f.relative.generic_string(), *bytes, institution);
+          break;
         case Form::unknown:
           outcome = {.path = f.relative.generic_string(), .kind = FileOutcome::Kind::not_read};
           outcome.problems.emplace_back(
               Errc::invalid_argument,
-              Text{"SS-MIX2、FHIR (.json, .ndjson)、レセプト (.UKE) のどれでもありません",
-                   "neither SS-MIX2, FHIR (.json, .ndjson) nor claims (.UKE)"},
+              Text{"SS-MIX2、FHIR (.json, .ndjson)、レセプト (.UKE)、DPC EF (EFn_….txt) の"
+                   "どれでもありません",
+                   "neither SS-MIX2, FHIR (.json, .ndjson), claims (.UKE) nor DPC EF (EFn_….txt)"},
               Location{.file = f.relative.generic_string()});
           break;
       }

@@ -3,7 +3,7 @@
 // by the reader its form calls for — an SS-MIX2 standardized-storage tree (files without an
 // extension, named PID_date_type_order_time_dept_flag, six or more levels below the folder given:
 // the last six parts of the path are its place in the storage), FHIR (.json, .ndjson), claims
-// (.UKE) — and
+// (.UKE), DPC EF files (EFn_….txt) — and
 // recorded by the BatchStore; anything else is recorded as not read. Files are handled one at a
 // time, so memory does not grow with the input.
 

@@ -62,6 +62,8 @@ TEST(IndividualNumber, OtherNumbersAreLeftAlone) {
            "\"value\": 14235.176000000001",                  // a decimal's fraction
            "123456789018.5",                                 // a decimal's integer part
            "EVN||201112202100|||",  // a timestamp (yyyyMMddHHmm) that passes
+           "\t000000000000\t",      // a zero-padded field (DPC EF) that passes
+           "\t000012345674\t",      // another, with four leading zeros
        }) {
     EXPECT_FALSE(find_individual_number(text).has_value()) << text;
   }

@@ -12,6 +12,7 @@
 #include <set>
 
 #include "support/test_support.h"
+#include "tokumei/ingest/receipt/dpc_ef.h"
 
 namespace tokumei::ingest::receipt {
 namespace {
@@ -178,6 +179,71 @@ TEST(Uke, FilesThatAreNotClaimsAreQuarantined) {
   EXPECT_EQ(bad_bytes.problems[0].where().offset, 9);
   auto empty = read_uke("z.UKE", "\x1a", "1310000001");
   EXPECT_EQ(empty.kind, FileOutcome::Kind::quarantined);
+}
+
+}  // namespace
+}  // namespace tokumei::ingest::receipt
+
+namespace tokumei::ingest::receipt {
+namespace {
+
+TEST(DpcEfSample, InpatientEfFilesGiveTheirCounts) {
+  toml::table want =
+      toml::parse_file((tokumei::testing::fixtures_dir() / "ingest/uke_sample.toml").string());
+  for (const auto& node : *want["ef"].as_array()) {
+    const auto& ef = *node.as_table();
+    const auto path = tokumei::testing::shared_data_dir() / ef["file"].value_or("");
+    if (!std::filesystem::exists(path)) GTEST_SKIP() << "no " << path;
+    SCOPED_TRACE(path.string());
+    auto o = read_dpc_ef(path.filename().string(), tokumei::testing::read_file(path), "0000000000");
+    ASSERT_EQ(o.kind, FileOutcome::Kind::read);
+    EXPECT_TRUE(o.problems.empty());
+    EXPECT_EQ(static_cast<std::int64_t>(o.extract.persons.size()), ef["persons"].value_or(-1));
+    EXPECT_EQ(static_cast<std::int64_t>(o.extract.encounters.size()),
+              ef["encounters"].value_or(-1));
+    EXPECT_EQ(static_cast<std::int64_t>(o.extract.procedures.size()),
+              ef["procedures"].value_or(-1));
+    EXPECT_EQ(static_cast<std::int64_t>(o.extract.medications.size()),
+              ef["medications"].value_or(-1));
+  }
+}
+
+TEST(DpcEf, LayoutDatesAndBadLines) {
+  const std::string title =
+      "施設コード\tデータ識別番号\t退院年月日\t入院年月日\tデータ区分\t順序番号\t行為明細番号\t病院"
+      "点数マスタコード\t"
+      "レセプト電算コード\t解釈番号\t診療明細名称\t使用量\t基準単位\t明細点数・金額\t円点区分\t出来"
+      "高実績点数\t"
+      "行為明細区分情報\t行為点数\t行為薬剤料\t行為材料料\t行為回数\t保険者番号\tレセプト種別コード"
+      "\t実施年月日\t"
+      "レセプト科区分\t診療科区分\t医師コード\t病棟コード\t病棟区分\t入外区分\t施設タイプ\r\n";
+  auto row = [](const std::string& detail, const std::string& code, const std::string& performed,
+                const std::string& discharged = "00000000") {
+    return "131234567\tP001\t" + discharged + "\t20240704\t33\t0001\t" + detail + "\t1\t" + code +
+           "\t\t名称\t0000002.500\t000\t0\t0\t0\t\t0\t0\t0\t001\t\t1119\t" + performed +
+           "\t20\t310\t1\t31\t0\t0\t\r\n";
+  };
+  const std::string file =
+      title + row("000", "160098110", "20240705") + row("001", "160098110", "20240705") +
+      row("002", "620006625", "20240706") + row("003", "700000000", "20240706") +
+      row("004", "160000000", "20241305") + "short\tline\r\n";
+  auto o = read_dpc_ef("EFn_131234567_2407.txt", file, "1312345670");
+  ASSERT_EQ(o.kind, FileOutcome::Kind::read);
+  ASSERT_EQ(o.extract.encounters.size(), 1u);
+  EXPECT_EQ(o.extract.encounters[0].start, "2024-07-04");
+  EXPECT_EQ(o.extract.encounters[0].end, "");  // 00000000: not discharged yet
+  ASSERT_EQ(o.extract.procedures.size(), 1u);
+  EXPECT_EQ(o.extract.procedures[0].performed, "2024-07-05");
+  ASSERT_EQ(o.extract.medications.size(), 1u);
+  EXPECT_EQ(o.extract.medications[0].kind, model::MedicationKind::injection);  // データ区分 33
+  EXPECT_EQ(o.extract.medications[0].dose, 2.5);
+  ASSERT_EQ(o.problems.size(), 2u);
+  EXPECT_EQ(o.problems[0].where().line, 6);
+  EXPECT_EQ(o.problems[0].where().field, "実施年月日");
+  EXPECT_EQ(o.problems[1].where().line, 7);
+  EXPECT_EQ(o.problems[1].where().field, "columns");
+  auto other = read_dpc_ef("EFn_x.txt", "a\tb\r\n", "1312345670");
+  EXPECT_EQ(other.kind, FileOutcome::Kind::not_read);
 }
 
 }  // namespace
