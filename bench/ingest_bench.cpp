@@ -3,7 +3,6 @@
 // into a SQLite store (vault, sealing, one transaction per file). Inputs are generated here.
 
 #include <benchmark/benchmark.h>
-#include <iconv.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -18,6 +17,7 @@
 #include "tokumei/ingest/ingest.h"
 #include "tokumei/ingest/ssmix2/hl7.h"
 #include "tokumei/ingest/ssmix2/reader.h"
+#include "tokumei/ingest/text_encoding.h"
 #include "tokumei/store/key_ring_store.h"
 #include "tokumei/store/sqlite_database.h"
 
@@ -32,7 +32,7 @@ std::string prescription_message(int n) {
       "MSH|^~\\&|HIS123|SEND|GW|RCV|20110701224603.984||RDE^O11^RDE_O11|" + std::to_string(n) +
       "|P|2.5||||||~ISO IR87||ISO2022-1994\r"
       "PID|0001||9999013^^^^PI||患者^太郎^^^^^L^I~カンジャ^タロウ^^^^^L^P||19480405|M|||^^^^422-"
-      "8033^JPN^H^静岡県静岡市登呂１−３−５||^PRN^PH^^^^^^^^^054-000-0000\r"
+      "8033^JPN^H^静岡県静岡市登呂１－３－５||^PRN^PH^^^^^^^^^054-000-0000\r"
       "PV1|0001|O|01^^^^^C||||110^医師^一郎^^^^^^^L^^^^^I|||01\r";
   for (int i = 0; i < 3; ++i) {
     m += "ORC|NW|000000011000185||1|||||20110701103045|058^入力者^花子^^^^^^^L^^^^^I||110^医師^"
@@ -60,22 +60,12 @@ BENCHMARK(BM_Hl7Parse);
 void BM_Ssmix2File(benchmark::State& state) {
   // ISO-2022-JP, as SS-MIX2 stores it.
   const std::string utf8 = prescription_message(1);
-  std::string encoded(utf8.size() * 3, '\0');
-  {
-    iconv_t cd = iconv_open("ISO-2022-JP", "UTF-8");
-    char* in = const_cast<char*>(utf8.data());
-    char* out = encoded.data();
-    std::size_t in_left = utf8.size(), out_left = encoded.size();
-    if (iconv(cd, &in, &in_left, &out, &out_left) == static_cast<std::size_t>(-1))
-      out_left = encoded.size();
-    iconv(cd, nullptr, nullptr, &out, &out_left);
-    iconv_close(cd);
-    encoded.resize(encoded.size() - out_left);
-  }
-  if (encoded.empty()) {
-    state.SkipWithError("iconv could not encode the message");
+  auto iso = ingest::encode_from_utf8(utf8, ingest::Charset::iso_2022_jp);
+  if (!iso) {
+    state.SkipWithError("the message cannot be written in ISO-2022-JP");
     return;
   }
+  const std::string encoded = *iso;
   const fs::path path =
       "999/901/9999013/20110701/OMP-01/"
       "9999013_20110701_OMP-01_000000011000185_20110701224603984_01_1";

@@ -1,6 +1,7 @@
 #include "support/test_support.h"
 
 #include <gtest/gtest.h>
+#include <iconv.h>
 #include <sys/wait.h>
 
 #include <array>
@@ -56,6 +57,20 @@ std::string tokumei_binary() {
 std::filesystem::path shared_data_dir() {
   std::string v = env("TOKUMEI_SHARED_DATA");
   return v.empty() ? TOKUMEI_TEST_SHARED_DATA : v;
+}
+
+std::string encode_with_iconv(const std::string& utf8, const char* charset) {
+  iconv_t cd = iconv_open(charset, "UTF-8");
+  std::string out(utf8.size() * 4 + 16, '\0');
+  char* in = const_cast<char*>(utf8.data());
+  char* to = out.data();
+  std::size_t in_left = utf8.size(), out_left = out.size();
+  const std::size_t converted = iconv(cd, &in, &in_left, &to, &out_left);
+  iconv(cd, nullptr, nullptr, &to, &out_left);  // back to the initial state (ASCII) at the end
+  iconv_close(cd);
+  EXPECT_NE(converted, static_cast<std::size_t>(-1)) << charset << ": " << utf8;
+  out.resize(out.size() - out_left);
+  return out;
 }
 
 std::filesystem::path fixtures_dir() {

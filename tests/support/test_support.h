@@ -31,6 +31,11 @@ Bytes unhex(std::string_view hex);
 void write_file(const std::filesystem::path& path, const std::string& text);
 std::string read_file(const std::filesystem::path& path);
 
+// UTF-8 test text in `charset` ("ISO-2022-JP", "CP932") by the C library's iconv — an encoder
+// independent of the ICU one the readers decode with. A character that cannot be encoded fails
+// the current test.
+std::string encode_with_iconv(const std::string& utf8, const char* charset);
+
 // Value of an environment variable, or "" when unset.
 std::string env(const char* name);
 

@@ -9,29 +9,24 @@
 namespace tokumei::ingest {
 namespace {
 
-const char* converter_name(Charset charset) {
+// ICU's converter for a charset, and how people call it.
+struct CharsetNames {
+  const char* converter;
+  const char* label;
+};
+CharsetNames names_of(Charset charset) {
   switch (charset) {
-    case Charset::utf8:
-      return "UTF-8";
     case Charset::iso_2022_jp:
-      return "ISO-2022-JP";
+      return {"ISO-2022-JP", "ISO-2022-JP"};
     case Charset::cp932:
-      return "windows-31j";
-  }
-  return "UTF-8";
-}
-
-const char* charset_label(Charset charset) {
-  switch (charset) {
+      return {"windows-31j", "Shift_JIS (CP932)"};
     case Charset::utf8:
-      return "UTF-8";
-    case Charset::iso_2022_jp:
-      return "ISO-2022-JP";
-    case Charset::cp932:
-      return "Shift_JIS (CP932)";
+      break;
   }
-  return "";
+  return {"UTF-8", "UTF-8"};
 }
+const char* converter_name(Charset charset) { return names_of(charset).converter; }
+const char* charset_label(Charset charset) { return names_of(charset).label; }
 
 struct ConverterCloser {
   void operator()(UConverter* c) const { ucnv_close(c); }

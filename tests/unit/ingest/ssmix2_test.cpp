@@ -3,10 +3,10 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <iconv.h>
 
 #include <string>
 
+#include "support/test_support.h"
 #include "tokumei/ingest/ssmix2/messages.h"
 #include "tokumei/ingest/ssmix2/reader.h"
 #include "tokumei/ingest/ssmix2/storage.h"
@@ -93,23 +93,9 @@ std::string message(const std::string& type, const std::string& body) {
          body;
 }
 
-// UTF-8 test text as SS-MIX2 stores it, in ISO-2022-JP.
-std::string iso_2022_jp(const std::string& utf8) {
-  iconv_t cd = iconv_open("ISO-2022-JP", "UTF-8");
-  std::string out(utf8.size() * 4 + 16, '\0');
-  char* in = const_cast<char*>(utf8.data());
-  char* to = out.data();
-  std::size_t in_left = utf8.size(), out_left = out.size();
-  std::size_t r = iconv(cd, &in, &in_left, &to, &out_left);
-  iconv(cd, nullptr, nullptr, &to, &out_left);  // back to ASCII at the end
-  iconv_close(cd);
-  EXPECT_NE(r, static_cast<std::size_t>(-1)) << utf8;
-  out.resize(out.size() - out_left);
-  return out;
-}
-
 FileOutcome read(const std::string& path, const std::string& text) {
-  return read_storage_bytes(path, iso_2022_jp(text), "1310000001");
+  return read_storage_bytes(path, tokumei::testing::encode_with_iconv(text, "ISO-2022-JP"),
+                            "1310000001");
 }
 
 TEST(Ssmix2Messages, PrescriptionsCarryDoseDaysAndStart) {

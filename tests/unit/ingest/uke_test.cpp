@@ -5,7 +5,6 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <iconv.h>
 #include <toml++/toml.h>
 
 #include <filesystem>
@@ -58,17 +57,9 @@ TEST(UkeSample, OutpatientClaimsGiveTheirCounts) {
   EXPECT_EQ(x.claim_visits.front().patient_id, p.patient_id);
 }
 
-// UTF-8 test text as claims files are written, in CP932 with CRLF.
+// UTF-8 test text as claims files are written, in CP932.
 std::string cp932(const std::string& utf8) {
-  iconv_t cd = iconv_open("CP932", "UTF-8");
-  std::string out(utf8.size() * 2 + 16, '\0');
-  char* in = const_cast<char*>(utf8.data());
-  char* to = out.data();
-  std::size_t in_left = utf8.size(), out_left = out.size();
-  EXPECT_NE(iconv(cd, &in, &in_left, &to, &out_left), static_cast<std::size_t>(-1));
-  iconv_close(cd);
-  out.resize(out.size() - out_left);
-  return out;
+  return tokumei::testing::encode_with_iconv(utf8, "CP932");
 }
 
 std::string days(std::initializer_list<int> on) {

@@ -610,6 +610,17 @@ void for_each_line(std::string_view bytes, const Each& each) {
   }
 }
 
+// Records how references may name a Patient resource ("Patient/<id>", its fullUrl) → the
+// hospital's patient ID.
+void remember_patient(std::unordered_map<std::string, std::string>& ids, element patient,
+                      std::string_view full_url) {
+  const std::string id = hospital_patient_id(patient);
+  if (id.empty()) return;
+  const std::string logical(text_of(patient, "id"));
+  if (!logical.empty()) ids["Patient/" + logical] = id;
+  if (!full_url.empty()) ids[std::string(full_url)] = id;
+}
+
 // Offset of a JSON syntax error, from a parser that reports positions.
 std::int64_t syntax_error_offset(std::string_view bytes) {
   try {
@@ -628,12 +639,9 @@ std::int64_t syntax_error_offset(std::string_view bytes) {
 void Reader::learn_patients(std::string_view bytes) {
   simdjson::dom::parser parser;
   auto learn = [&](element resource, const std::string&, int, std::string_view full_url) {
-    if (text_of(resource, "resourceType") != "Patient") return;
-    std::string id = hospital_patient_id(resource);
-    if (id.empty()) return;
-    std::string logical(text_of(resource, "id"));
-    if (!logical.empty()) patient_ids_["Patient/" + logical] = id;
-    if (!full_url.empty()) patient_ids_[std::string(full_url)] = id;
+    if (text_of(resource, "resourceType") == "Patient") {
+      remember_patient(patient_ids_, resource, full_url);
+    }
   };
   if (looks_like_ndjson(bytes)) {
     for_each_line(bytes, [&](std::string_view line, int) {
@@ -666,10 +674,7 @@ FileOutcome Reader::read(const std::string& path, std::string_view bytes) {
     if (!ResourceMapper::reads(type)) return;
     if (type == "Patient") {
       // Learn it here too, so a bundle's own patient resolves without a first pass.
-      std::string id = hospital_patient_id(resource);
-      std::string logical(text_of(resource, "id"));
-      if (!id.empty() && !logical.empty()) patient_ids_["Patient/" + logical] = id;
-      if (!id.empty() && !full_url.empty()) patient_ids_[std::string(full_url)] = id;
+      remember_patient(patient_ids_, resource, full_url);
     }
     if (Status s = mapper.map(resource, where, line); !s) {
       out.problems.push_back(s.error());
