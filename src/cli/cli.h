@@ -2,6 +2,7 @@
 // Shared pieces of the `tokumei` command: the chosen language, output helpers and exit codes.
 
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -31,6 +32,23 @@ inline std::string tr(const Globals& g, const char* ja, const char* en) {
 
 // Prints an error (located, in the chosen language) to stderr and returns the exit code for it.
 int report_error(const Globals& g, const Error& e);
+
+// A progress line on stderr for a person at a terminal (never with --json), shown once the work
+// has run for a second so quick runs stay quiet; its line is ended when it goes out of scope.
+class ProgressLine {
+ public:
+  explicit ProgressLine(const Globals& g);
+  ~ProgressLine();
+  ProgressLine(const ProgressLine&) = delete;
+  ProgressLine& operator=(const ProgressLine&) = delete;
+  // Rewrites the line with `text` when it is due.
+  void show(const std::string& text);
+
+ private:
+  bool tty_;
+  std::chrono::steady_clock::time_point started_;
+  bool shown_ = false;
+};
 
 // Reads a passphrase from the first line of `path`.
 Result<std::string> read_passphrase_file(const std::string& path);

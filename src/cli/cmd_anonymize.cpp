@@ -1,6 +1,6 @@
 // tokumei anonymize --config job.toml: the anonymization engine on its own, on a CSV file.
 
-#include <unistd.h>
+#include <fmt/format.h>
 
 #include <chrono>
 #include <future>
@@ -29,17 +29,15 @@ int run(const Globals& g, const std::string& config) {
   if (!spec) return report_error(g, spec.error());
   const auto load_time = std::chrono::steady_clock::now() - load_started;
 
-  // A progress line on a terminal once the search has run for a second.
-  const bool tty = isatty(STDERR_FILENO) != 0 && !g.json;
-  const auto started = std::chrono::steady_clock::now();
-  bool shown = false;
-  spec->progress = [&](double share) {
-    if (!tty || std::chrono::steady_clock::now() - started < std::chrono::seconds(1)) return;
-    std::fprintf(stderr, "\r%s %3.0f%%", g.lang == Lang::ja ? "探索中" : "searching", share * 100);
-    shown = true;
-  };
-  auto result = anon::anonymize(*table, *spec);
-  if (shown) std::fprintf(stderr, "\n");
+  auto result = [&] {
+    ProgressLine line(g);
+    spec->progress = [&](double share) {
+      line.show(fmt::format("{} {:3.0f}%", tr(g, "探索中", "searching"), share * 100));
+    };
+    auto found = anon::anonymize(*table, *spec);
+    spec->progress = {};
+    return found;
+  }();
   if (!result) return report_error(g, anon::locate(*job, result.error()));
 
   // The released table and the report are independent: one on each core.

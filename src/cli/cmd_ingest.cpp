@@ -1,6 +1,3 @@
-#include <unistd.h>
-
-#include <chrono>
 #include <memory>
 #include <nlohmann/json.hpp>
 
@@ -125,18 +122,13 @@ void add_ingest(CLI::App& app, const Globals& g, int* exit_code) {
     ingest::BatchStore store(d.db(), d.keys(), clock, random);
     std::vector<std::filesystem::path> paths(args->paths.begin(), args->paths.end());
 
-    // A progress line on a terminal once the run has gone on for a second.
-    const bool tty = isatty(STDERR_FILENO) != 0 && !g.json;
-    const auto started = std::chrono::steady_clock::now();
-    bool shown = false;
-    auto progress = [&](const ingest::IngestProgress& p) {
-      if (!tty || std::chrono::steady_clock::now() - started < std::chrono::seconds(1)) return;
-      std::cerr << "\r" << tr(g, "取り込み中 ", "taking in ") << p.files_done << "/"
-                << p.files_total << std::flush;
-      shown = true;
-    };
-    auto summary = ingest::ingest_paths(store, paths, args->institution, progress);
-    if (shown) std::cerr << "\n";
+    auto summary = [&] {
+      ProgressLine line(g);
+      return ingest::ingest_paths(store, paths, args->institution, [&](const auto& p) {
+        line.show(tr(g, "取り込み中 ", "taking in ") + std::to_string(p.files_done) + "/" +
+                  std::to_string(p.files_total));
+      });
+    }();
     nlohmann::json detail = summary ? summary_json(*summary)
                                     : nlohmann::json{{"error", errc_name(summary.error().code())}};
     // INTAKE-04: every reception is recorded (counts only; no personal data).

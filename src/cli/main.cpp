@@ -1,5 +1,7 @@
 // tokumei: the command line of the Tokumei platform.
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <cstring>
 #include <nlohmann/json.hpp>
@@ -9,6 +11,19 @@
 #include "tokumei/base/files.h"
 
 namespace tokumei::cli {
+
+ProgressLine::ProgressLine(const Globals& g)
+    : tty_(isatty(STDERR_FILENO) != 0 && !g.json), started_(std::chrono::steady_clock::now()) {}
+
+ProgressLine::~ProgressLine() {
+  if (shown_) std::cerr << "\n";
+}
+
+void ProgressLine::show(const std::string& text) {
+  if (!tty_ || std::chrono::steady_clock::now() - started_ < std::chrono::seconds(1)) return;
+  std::cerr << "\r" << text << std::flush;
+  shown_ = true;
+}
 
 int report_error(const Globals& g, const Error& e) {
   if (g.json) {

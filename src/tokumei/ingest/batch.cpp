@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
-#include <set>
 
 namespace tokumei::ingest {
 namespace {
@@ -270,7 +269,6 @@ Result<bool> BatchStore::record(std::int64_t batch_id, const std::string& instit
     TKM_ASSIGN_OR_RETURN(std::string person, vault_.admit(p, batch_id));
     person_of[p.patient_id] = person;
   }
-  std::set<std::string> persons;
   for (auto& e : stored_events(o.extract)) {
     auto it = person_of.find(e.patient_id);
     std::string person;
@@ -283,7 +281,6 @@ Result<bool> BatchStore::record(std::int64_t batch_id, const std::string& instit
           person, vault_.admit({.institution = institution, .patient_id = e.patient_id}, batch_id));
       person_of[e.patient_id] = person;
     }
-    persons.insert(person);
     e.record["source_key"] = e.source_key;
     TKM_ASSIGN_OR_RETURN(Bytes sealed,
                          keys_.seal(key, as_bytes(person), as_bytes(e.record.dump())));
@@ -294,7 +291,6 @@ Result<bool> BatchStore::record(std::int64_t batch_id, const std::string& instit
          std::int64_t{o.extract.deleted ? 1 : 0}, sealed}));
     ++summary.events[e.type];
   }
-  for (const auto& [id, person] : person_of) persons.insert(person);
 
   auto quarantine = [&](const Error& e, const char* scope) -> Status {
     TKM_ASSIGN_OR_RETURN(Bytes sealed, keys_.seal(key, hash, as_bytes(error_json(e).dump())));
@@ -330,7 +326,7 @@ Result<bool> BatchStore::record(std::int64_t batch_id, const std::string& instit
       break;
   }
   summary.warnings += o.warnings.size();
-  summary.person_keys.insert(persons.begin(), persons.end());
+  for (const auto& [id, person] : person_of) summary.person_keys.insert(person);
   summary.persons = summary.person_keys.size();
   return true;
 }

@@ -35,11 +35,9 @@ Form form_of(const fs::path& file, const fs::path& relative) {
   if (ext == ".uke") return Form::uke;
   // DPC EF files: EFn_<facility>_<yymm>.txt and the like.
   if (ext == ".txt") {
-    std::string upper = file.filename().string();
-    std::transform(upper.begin(), upper.end(), upper.begin(),
-                   [](unsigned char c) { return std::toupper(c); });
-    if (upper.find("EFN_") != std::string::npos || upper.find("EFG_") != std::string::npos ||
-        upper.starts_with("EF")) {
+    const std::string name = lower(file.filename().string());
+    if (name.find("efn_") != std::string::npos || name.find("efg_") != std::string::npos ||
+        name.starts_with("ef")) {
       return Form::dpc_ef;
     }
   }

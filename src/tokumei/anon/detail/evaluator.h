@@ -51,11 +51,9 @@ class Evaluator {
   // (or from finer snapshots kept since), others are grouped from the rows.
   Evaluator(const Problem& problem, const std::vector<int>& base);
 
-  // Classes and assessment of the transformation `levels`; afterwards scratch() holds its
-  // classes (see assess()).
+  // Classes and assessment of the transformation `levels`.
   Assessment evaluate(const std::vector<int>& levels);
-  const AssessScratch& scratch() const { return scratch_; }
-  // evaluate(), with the classes copied out.
+  // evaluate(), with the classes (as assess() leaves them) copied out.
   JudgedClasses judge(const std::vector<int>& levels);
   // Classes read by roll-ups so far (the main cost of the search).
   std::size_t classes_rolled_up() const { return classes_rolled_up_; }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "tokumei/base/files.h"
+#include "tokumei/ingest/fields.h"
 #include "tokumei/ingest/screening.h"
 
 namespace tokumei::ingest::fhir {
@@ -596,18 +597,11 @@ bool looks_like_ndjson(std::string_view bytes) {
 
 // Calls each(line_text, line_number) for every non-blank line of NDJSON.
 template <class Each>
-void for_each_line(std::string_view bytes, const Each& each) {
-  int number = 0;
-  std::size_t start = 0;
-  while (start < bytes.size()) {
-    std::size_t end = bytes.find('\n', start);
-    if (end == std::string_view::npos) end = bytes.size();
-    ++number;
-    std::string_view line = bytes.substr(start, end - start);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+void for_each_ndjson_line(std::string_view bytes, const Each& each) {
+  for_each_line(bytes, [&](std::string_view line, int number) {
     if (line.find_first_not_of(" \t") != std::string_view::npos) each(line, number);
-    start = end + 1;
-  }
+    return true;
+  });
 }
 
 // Records how references may name a Patient resource ("Patient/<id>", its fullUrl) → the
@@ -644,7 +638,7 @@ void Reader::learn_patients(std::string_view bytes) {
     }
   };
   if (looks_like_ndjson(bytes)) {
-    for_each_line(bytes, [&](std::string_view line, int) {
+    for_each_ndjson_line(bytes, [&](std::string_view line, int) {
       element e;
       if (parser.parse(line.data(), line.size()).get(e) == simdjson::SUCCESS) {
         for_each_resource(e, "", 0, learn);
@@ -686,7 +680,7 @@ FileOutcome Reader::read(const std::string& path, std::string_view bytes) {
   simdjson::dom::parser parser;
   if (looks_like_ndjson(bytes)) {
     // Line by line, so that one bad line is refused alone.
-    for_each_line(bytes, [&](std::string_view text, int line) {
+    for_each_ndjson_line(bytes, [&](std::string_view text, int line) {
       element e;
       if (auto error = parser.parse(text.data(), text.size()).get(e); error != simdjson::SUCCESS) {
         out.problems.emplace_back(Errc::invalid_input,

@@ -8,15 +8,12 @@
 #include <set>
 #include <vector>
 
+#include "tokumei/ingest/fields.h"
 #include "tokumei/ingest/screening.h"
 #include "tokumei/ingest/text_encoding.h"
 
 namespace tokumei::ingest::receipt {
 namespace {
-
-bool all_digits(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
 
 int number(std::string_view s) {
   int v = 0;
@@ -60,19 +57,6 @@ std::optional<std::pair<int, std::string_view>> year_of(std::string_view text,
   return std::nullopt;
 }
 
-std::vector<std::string_view> split(std::string_view line) {
-  std::vector<std::string_view> fields;
-  std::size_t start = 0;
-  while (true) {
-    std::size_t comma = line.find(',', start);
-    fields.push_back(line.substr(
-        start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
-    if (comma == std::string_view::npos) break;
-    start = comma + 1;
-  }
-  return fields;
-}
-
 std::string_view field(const std::vector<std::string_view>& f, std::size_t i) {
   return i < f.size() ? f[i] : std::string_view{};
 }
@@ -101,7 +85,7 @@ class UkeReader {
 
   void record(std::string_view line, int number) {
     line_ = number;
-    auto f = split(line);
+    auto f = split(line, ',');
     type_ = f[0];
     if (number_of_records_++ == 0 && type_ != "IR") {
       refuse_file(fmt::format("最初のレコードが IR (医療機関情報) ではなく「{}」です", type_),
@@ -277,16 +261,11 @@ class UkeReader {
                           .start = when,
                           .source_key = key,
                           .source = ref()};
-      double amount = 0;
-      std::string_view a = field(f, 4);
-      if (!a.empty()) {
-        auto [end, ec] = std::from_chars(a.data(), a.data() + a.size(), amount);
-        if (ec == std::errc() && end == a.data() + a.size()) {
-          m.dose = amount;
-        } else {
-          warn("4", fmt::format("使用量「{}」が数値ではありません", a),
-               fmt::format("amount \"{}\" is not a number", a));
-        }
+      const std::string_view a = field(f, 4);
+      m.dose = parse_number(a);
+      if (!a.empty() && !m.dose) {
+        warn("4", fmt::format("使用量「{}」が数値ではありません", a),
+             fmt::format("amount \"{}\" is not a number", a));
       }
       // 内服 (診療識別 21): 回数 is the number of days.
       if (field(f, 1) == "21" && all_digits(field(f, 6))) m.days = number(field(f, 6));
@@ -365,25 +344,19 @@ FileOutcome read_uke(const std::string& path, std::string_view bytes,
     return out;
   }
   UkeReader reader(path, institution, out);
-  std::string_view all = *text;
-  int number = 0;
-  std::size_t start = 0;
-  while (start < all.size() && !reader.refused()) {
-    std::size_t end = all.find('\n', start);
-    if (end == std::string_view::npos) end = all.size();
-    std::string_view line = all.substr(start, end - start);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    ++number;
+  int lines = 0;
+  for_each_line(*text, [&](std::string_view line, int number) {
+    lines = number;
     if (!line.empty()) reader.record(line, number);
-    start = end + 1;
-  }
+    return !reader.refused();
+  });
   if (reader.refused()) {
     out.kind = FileOutcome::Kind::quarantined;
     out.extract = {};
     return out;
   }
   reader.finish();
-  if (number == 0) {
+  if (lines == 0) {
     out.kind = FileOutcome::Kind::quarantined;
     out.problems.emplace_back(Errc::invalid_input, Text{"ファイルが空です", "the file is empty"},
                               Location{.file = path});

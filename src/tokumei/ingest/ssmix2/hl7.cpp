@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "tokumei/ingest/fields.h"
+
 namespace tokumei::ingest::hl7 {
 namespace {
 
@@ -85,17 +87,7 @@ Result<Message> Message::parse(std::string text, const std::string& source) {
     }
     if (text_line.empty()) continue;
 
-    Segment s;
-    s.line = this_line;
-    std::size_t field_start = 0;
-    while (true) {
-      std::size_t next = text_line.find(d.field, field_start);
-      s.fields.push_back(text_line.substr(field_start, next == std::string_view::npos
-                                                           ? std::string_view::npos
-                                                           : next - field_start));
-      if (next == std::string_view::npos) break;
-      field_start = next + 1;
-    }
+    Segment s{.fields = split(text_line, d.field), .line = this_line};
     const std::string_view id = s.fields[0];
     if (!valid_segment_id(id)) {
       std::string shown(id.substr(0, 20));

@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <charconv>
 #include <optional>
 
 namespace tokumei::ingest::ssmix2 {
@@ -36,14 +35,6 @@ const DataType* find_type(std::string_view name) {
     if (name == t.name) return &t;
   }
   return nullptr;
-}
-
-std::optional<double> number(std::string_view text) {
-  double v = 0;
-  if (text.starts_with('+')) text.remove_prefix(1);
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || end != text.data() + text.size() || text.empty()) return std::nullopt;
-  return v;
 }
 
 // Builds one message's extract; keeps the message, path and warnings at hand.
@@ -234,7 +225,7 @@ class Mapper {
       model::Medication med{.patient_id = path_.patient_id, .kind = kind};
       med.drug = coded(s, code_field);
       std::string amount = value(s, amount_field);
-      med.dose = number(amount);
+      med.dose = parse_number(amount);
       if (!amount.empty() && !med.dose) {
         warn(s, amount_field, fmt::format("量「{}」が数値ではありません", amount),
              fmt::format("amount \"{}\" is not a number", amount));
@@ -276,7 +267,7 @@ class Mapper {
         if (!tq_start.empty()) start = tq_start;
         // TQ1-6 service duration, e.g. 5^d.
         if (value(s, 6, 2) == "d") {
-          if (auto v = number(value(s, 6, 1))) days = static_cast<int>(*v);
+          if (auto v = parse_number(value(s, 6, 1))) days = static_cast<int>(*v);
         }
       } else if (s.id() == "RXC" && rxe != nullptr) {
         rxcs.push_back(&s);
@@ -290,7 +281,7 @@ class Mapper {
     r.test = coded(obx, 3);
     r.value = value(obx, 5);
     if (value(obx, 2) == "NM") {
-      r.numeric = number(r.value);
+      r.numeric = parse_number(r.value);
       if (!r.value.empty() && !r.numeric) {
         warn(obx, 5, fmt::format("数値型 (NM) の結果「{}」が数値ではありません", r.value),
              fmt::format("numeric (NM) result \"{}\" is not a number", r.value));
@@ -325,26 +316,6 @@ class Mapper {
 }  // namespace
 
 bool reads_data_type(std::string_view data_type) { return find_type(data_type) != nullptr; }
-
-std::string iso_datetime(std::string_view hl7) {
-  std::size_t digits = 0;
-  while (digits < hl7.size() && hl7[digits] >= '0' && hl7[digits] <= '9') ++digits;
-  std::string_view d = hl7.substr(0, digits);
-  if (digits < 4 || digits % 2 != 0 || digits > 14) return {};
-  auto two = [&](std::size_t at) { return std::stoi(std::string(d.substr(at, 2))); };
-  if (digits >= 6 && (two(4) < 1 || two(4) > 12)) return {};
-  if (digits >= 8 && (two(6) < 1 || two(6) > 31)) return {};
-  if (digits >= 10 && two(8) > 23) return {};
-  if (digits >= 12 && two(10) > 59) return {};
-  if (digits >= 14 && two(12) > 60) return {};
-  std::string out(d.substr(0, 4));
-  if (digits >= 6) out += fmt::format("-{}", d.substr(4, 2));
-  if (digits >= 8) out += fmt::format("-{}", d.substr(6, 2));
-  if (digits >= 10) out += fmt::format("T{}", d.substr(8, 2));
-  if (digits >= 12) out += fmt::format(":{}", d.substr(10, 2));
-  if (digits >= 14) out += fmt::format(":{}", d.substr(12, 2));
-  return out;
-}
 
 Result<MappedMessage> map_message(const hl7::Message& message, const StoragePath& path,
                                   const std::string& institution, const std::string& source) {

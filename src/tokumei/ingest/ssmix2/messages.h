@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "tokumei/base/error.h"
+#include "tokumei/ingest/fields.h"  // iso_datetime: HL7 dates as ISO text
 #include "tokumei/ingest/ssmix2/hl7.h"
 #include "tokumei/ingest/ssmix2/storage.h"
 #include "tokumei/model/clinical.h"
@@ -36,9 +37,5 @@ struct MappedMessage {
 // message type of the data type. The storage path's patient ID is the record's patient.
 Result<MappedMessage> map_message(const hl7::Message& message, const StoragePath& path,
                                   const std::string& institution, const std::string& source);
-
-// An HL7 date/time (yyyy[MM[dd[HH[mm[ss[.s]]]]]][+zzzz]) as ISO 8601 text at the precision given
-// ("2011-12-20", "2011-12-20T22:44:47"); "" when it is empty or not a date.
-std::string iso_datetime(std::string_view hl7);
 
 }  // namespace tokumei::ingest::ssmix2

@@ -2,21 +2,15 @@
 
 #include <fmt/format.h>
 
-#include <algorithm>
 #include <vector>
+
+#include "tokumei/ingest/fields.h"
 
 namespace tokumei::ingest::ssmix2 {
 namespace {
 
-bool all_digits(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
-bool valid_date(std::string_view s) {
-  if (s.size() != 8 || !all_digits(s)) return false;
-  int month = std::stoi(std::string(s.substr(4, 2))), day = std::stoi(std::string(s.substr(6, 2)));
-  return month >= 1 && month <= 12 && day >= 1 && day <= 31;
-}
+// yyyyMMdd, a real month and day.
+bool valid_date(std::string_view s) { return s.size() == 8 && !iso_datetime(s).empty(); }
 
 // "ADT-00", "OMP-01", or a three-letter type without a number ("OMD").
 bool valid_data_type(std::string_view s) {
@@ -45,14 +39,7 @@ Result<StoragePath> parse_storage_path(const std::filesystem::path& relative,
                               parts.size()));
   }
   const std::string& file = parts[5];
-  std::vector<std::string> name;
-  for (std::size_t start = 0;;) {
-    std::size_t next = file.find('_', start);
-    name.push_back(
-        file.substr(start, next == std::string::npos ? std::string::npos : next - start));
-    if (next == std::string::npos) break;
-    start = next + 1;
-  }
+  const std::vector<std::string_view> name = split(file, '_');
   if (name.size() != 7) {
     return refuse("file name",
                   fmt::format("ファイル名は 患者ID_日付_データ種別_オーダNo_発生日時_診療科_状態 "
@@ -62,12 +49,12 @@ Result<StoragePath> parse_storage_path(const std::filesystem::path& relative,
                               "eventTime_department_flag)",
                               name.size()));
   }
-  StoragePath p{.patient_id = name[0],
-                .date = name[1],
-                .data_type = name[2],
-                .order_number = name[3],
-                .event_time = name[4],
-                .department = name[5]};
+  StoragePath p{.patient_id = std::string(name[0]),
+                .date = std::string(name[1]),
+                .data_type = std::string(name[2]),
+                .order_number = std::string(name[3]),
+                .event_time = std::string(name[4]),
+                .department = std::string(name[5])};
   auto disagree = [&](const char* what_ja, const char* what_en, const std::string& folder,
                       const std::string& in_name) {
     return refuse(what_en,
