@@ -22,6 +22,7 @@ nlohmann::json summary_json(const ingest::IngestSummary& s) {
   return {{"batch", s.batch_id},
           {"files",
            {{"taken_in", s.files},
+            {"in_batch", s.batch_files},
             {"read", s.files_read},
             {"not_read", s.files_not_read},
             {"quarantined", s.files_quarantined},
@@ -122,30 +123,41 @@ void add_ingest(CLI::App& app, const Globals& g, int* exit_code) {
     ingest::BatchStore store(d.db(), d.keys(), clock, random);
     std::vector<std::filesystem::path> paths(args->paths.begin(), args->paths.end());
 
+    // INTAKE-04: every reception is recorded (counts only; no personal data) — in the transaction
+    // that closes the batch, so a batch is never closed without its record.
+    auto audit = [&](const nlohmann::json& detail, audit::Outcome outcome) {
+      return d.audit().record({.actor = {"system:ingest", args->terminal},
+                               .action = "ingest.batch",
+                               .object = "institution:" + args->institution,
+                               .outcome = outcome,
+                               .detail = detail.dump(),
+                               .subjects = {}});
+    };
+    bool audited = false;
     auto summary = [&] {
       ProgressLine line(g);
-      return ingest::ingest_paths(store, paths, args->institution, [&](const auto& p) {
-        line.show(tr(g, "取り込み中 ", "taking in ") + std::to_string(p.files_done) + "/" +
-                  std::to_string(p.files_total));
-      });
+      return ingest::ingest_paths(
+          store, paths, args->institution,
+          [&](const auto& p) {
+            line.show(tr(g, "取り込み中 ", "taking in ") + std::to_string(p.files_done) + "/" +
+                      std::to_string(p.files_total));
+          },
+          [&](const ingest::IngestSummary& s) -> Status {
+            TKM_RETURN_IF_ERROR(audit(summary_json(s), audit::Outcome::success));
+            audited = true;
+            return ok();
+          });
     }();
-    nlohmann::json detail = summary ? summary_json(*summary)
-                                    : nlohmann::json{{"error", errc_name(summary.error().code())}};
-    // INTAKE-04: every reception is recorded (counts only; no personal data).
-    auto audited =
-        d.audit().record({.actor = {"system:ingest", args->terminal},
-                          .action = "ingest.batch",
-                          .object = "institution:" + args->institution,
-                          .outcome = summary ? audit::Outcome::success : audit::Outcome::failure,
-                          .detail = detail.dump(),
-                          .subjects = {}});
     if (!summary) {
+      (void)audit({{"error", errc_name(summary.error().code())}}, audit::Outcome::failure);
       *exit_code = report_error(g, summary.error());
       return;
     }
-    if (!audited) {
-      *exit_code = report_error(g, audited.error());
-      return;
+    if (!audited) {  // nothing new: no batch closed, the run is still recorded
+      if (auto recorded = audit(summary_json(*summary), audit::Outcome::success); !recorded) {
+        *exit_code = report_error(g, recorded.error());
+        return;
+      }
     }
     if (g.json) {
       std::cout << summary_json(*summary).dump(2) << "\n";

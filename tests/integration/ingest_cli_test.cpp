@@ -127,6 +127,24 @@ class IngestCli : public ::testing::Test {
     return out;
   }
 
+  // The reception records that closed a batch: "batch N: M files".
+  std::vector<std::string> closing_records(const fs::path& dir) {
+    auto db = store::SqliteDatabase::open(dir / "data/tokumei.db", {.read_only = true});
+    EXPECT_TRUE(db) << db.error().describe(Lang::en);
+    std::vector<std::string> out;
+    if (!db) return out;
+    auto rows =
+        (*db)->query("SELECT detail FROM audit_entries WHERE action = 'ingest.batch' ORDER BY seq");
+    EXPECT_TRUE(rows);
+    if (!rows) return out;
+    for (const auto& row : *rows) {
+      auto j = nlohmann::json::parse(row.text(0));
+      if (j["batch"].get<int>() == 0) continue;
+      out.push_back("batch " + j["batch"].dump() + ": " + j["files"]["in_batch"].dump() + " files");
+    }
+    return out;
+  }
+
   std::string binary_;
   fs::path ssmix2_, synthea_, jpcore_, generated_;
   TempDir tmp;
@@ -208,6 +226,10 @@ TEST_F(IngestCli, KilledAtRandomMomentsTwentyTimesLosesAndDoublesNothing) {
   auto last = run_command(ingest_command(killed));
   EXPECT_LE(last.exit_code, 1) << last.output;
   EXPECT_EQ(snapshot(killed), snapshot(whole));
+  // INTAKE-04: the closed batch has exactly one reception record, counting every file it holds
+  // (those taken in by the killed runs too).
+  EXPECT_EQ(closing_records(killed), closing_records(whole));
+  EXPECT_EQ(closing_records(whole).size(), 1u);
 }
 
 }  // namespace

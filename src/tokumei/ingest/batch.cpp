@@ -218,17 +218,23 @@ CREATE TABLE ingest_quarantine (
 Result<std::int64_t> BatchStore::open_batch(const std::string& institution) {
   TKM_RETURN_IF_ERROR(vault_.prepare());
   TKM_RETURN_IF_ERROR(keys_.ensure_key(clinical_key(institution)));
-  TKM_ASSIGN_OR_RETURN(
-      store::Rows open,
-      db_.query("SELECT id FROM ingest_batches WHERE institution = ? AND state = 'received' "
-                "ORDER BY id DESC LIMIT 1",
-                {institution}));
-  if (!open.empty()) return open[0].integer(0);
+  TKM_ASSIGN_OR_RETURN(std::optional<std::int64_t> open, unfinished_batch(institution));
+  if (open) return *open;
   TKM_ASSIGN_OR_RETURN(store::Row row,
                        db_.query_one("INSERT INTO ingest_batches (institution, state, created_ms) "
                                      "VALUES (?, 'received', ?) RETURNING id",
                                      {institution, to_unix_ms(clock_.now())}));
   return row.integer(0);
+}
+
+Result<std::optional<std::int64_t>> BatchStore::unfinished_batch(const std::string& institution) {
+  TKM_ASSIGN_OR_RETURN(
+      store::Rows open,
+      db_.query("SELECT id FROM ingest_batches WHERE institution = ? AND state = 'received' "
+                "ORDER BY id DESC LIMIT 1",
+                {institution}));
+  if (open.empty()) return std::optional<std::int64_t>{};
+  return open[0].integer(0);
 }
 
 Result<bool> BatchStore::already_taken(const std::string& institution,
@@ -331,12 +337,15 @@ Result<bool> BatchStore::record(std::int64_t batch_id, const std::string& instit
   return true;
 }
 
-Status BatchStore::finish_batch(std::int64_t batch_id) {
+Result<std::size_t> BatchStore::finish_batch(std::int64_t batch_id) {
   TKM_RETURN_IF_ERROR(
       db_.execute("UPDATE ingest_batches SET state = 'pending', finished_ms = ? WHERE id = ? AND "
                   "state = 'received'",
                   {to_unix_ms(clock_.now()), batch_id}));
-  return ok();
+  TKM_ASSIGN_OR_RETURN(
+      store::Row row,
+      db_.query_one("SELECT COUNT(*) FROM ingest_files WHERE batch_id = ?", {batch_id}));
+  return static_cast<std::size_t>(row.integer(0));
 }
 
 Result<BatchState> BatchStore::state(std::int64_t batch_id) {

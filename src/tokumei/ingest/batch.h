@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -31,7 +32,9 @@ std::string_view batch_state_name(BatchState state);
 
 // What a run took in, for the summary people read and --json.
 struct IngestSummary {
-  std::int64_t batch_id = 0;  // 0 when nothing new was taken in
+  std::int64_t batch_id = 0;    // 0 when nothing new was taken in
+  std::size_t batch_files = 0;  // files the batch holds (more than `files` when earlier, stopped
+                                // runs took some in)
   std::size_t files = 0;
   std::size_t files_read = 0;
   std::size_t files_not_read = 0;
@@ -56,6 +59,10 @@ class BatchStore {
   // needs; call outside any transaction.
   Result<std::int64_t> open_batch(const std::string& institution);
 
+  // The institution's unfinished batch (state received), if any: a run stopped before it could
+  // finish one.
+  Result<std::optional<std::int64_t>> unfinished_batch(const std::string& institution);
+
   // Whether a file with this content was already taken in from the institution.
   Result<bool> already_taken(const std::string& institution, const crypto::Digest& content);
 
@@ -69,8 +76,8 @@ class BatchStore {
   // it): committing small files in groups instead of one by one saves a disk sync per file.
   Result<store::Transaction> begin_group() { return db_.begin(); }
 
-  // received → pending: everything of the run is in.
-  Status finish_batch(std::int64_t batch_id);
+  // received → pending: everything of the run is in. Returns how many files the batch holds.
+  Result<std::size_t> finish_batch(std::int64_t batch_id);
 
   Result<BatchState> state(std::int64_t batch_id);
   identity::IdentityVault& vault() { return vault_; }

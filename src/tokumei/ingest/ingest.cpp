@@ -109,7 +109,8 @@ Status for_each_input(const std::vector<fs::path>& inputs,
 
 Result<IngestSummary> ingest_paths(BatchStore& store, const std::vector<fs::path>& inputs,
                                    const std::string& institution,
-                                   const std::function<void(const IngestProgress&)>& progress) {
+                                   const std::function<void(const IngestProgress&)>& progress,
+                                   const std::function<Status(const IngestSummary&)>& on_finish) {
   // A first pass counts the files and learns the FHIR Patients, so that references resolve
   // whichever file holds the Patient.
   IngestSummary summary;  // the batch is opened when the first new file arrives
@@ -195,7 +196,19 @@ Result<IngestSummary> ingest_paths(BatchStore& store, const std::vector<fs::path
     return ok();
   }));
   if (group) TKM_RETURN_IF_ERROR(group->commit());
-  if (summary.batch_id != 0) TKM_RETURN_IF_ERROR(store.finish_batch(summary.batch_id));
+  if (summary.batch_id == 0) {
+    // Nothing new, but an earlier run may have been stopped after its last file and before
+    // finishing its batch: finish that one now.
+    TKM_ASSIGN_OR_RETURN(std::optional<std::int64_t> unfinished,
+                         store.unfinished_batch(institution));
+    summary.batch_id = unfinished.value_or(0);
+  }
+  if (summary.batch_id != 0) {
+    TKM_ASSIGN_OR_RETURN(store::Transaction finish, store.begin_group());
+    TKM_ASSIGN_OR_RETURN(summary.batch_files, store.finish_batch(summary.batch_id));
+    if (on_finish) TKM_RETURN_IF_ERROR(on_finish(summary));
+    TKM_RETURN_IF_ERROR(finish.commit());
+  }
   return summary;
 }
 

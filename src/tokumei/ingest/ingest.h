@@ -22,12 +22,15 @@ struct IngestProgress {
 };
 
 // Ingests `inputs` (folders or files) for `institution` into the institution's open batch and
-// closes it (pending); when every file was taken in before, no batch is made (batch_id 0). Fails
+// closes it (pending); when every file was taken in before, no batch is made (batch_id 0) unless
+// an earlier, stopped run left one unfinished, which is then closed. Fails
 // only when an input does not exist or the store fails; everything wrong with the files themselves
-// is in the summary and the quarantine.
-Result<IngestSummary> ingest_paths(BatchStore& store,
-                                   const std::vector<std::filesystem::path>& inputs,
-                                   const std::string& institution,
-                                   const std::function<void(const IngestProgress&)>& progress = {});
+// is in the summary and the quarantine. `on_finish` runs inside the transaction that closes the
+// batch, so what it writes (the audit record of the reception) exists exactly when the batch is
+// closed, whatever stopped earlier runs.
+Result<IngestSummary> ingest_paths(
+    BatchStore& store, const std::vector<std::filesystem::path>& inputs,
+    const std::string& institution, const std::function<void(const IngestProgress&)>& progress = {},
+    const std::function<Status(const IngestSummary&)>& on_finish = {});
 
 }  // namespace tokumei::ingest

@@ -169,5 +169,36 @@ TEST_F(BatchStoreTest, AnInterruptedBatchIsContinuedNotDoubled) {
   EXPECT_EQ(count("ingest_events"), 1 + 1 + 5 + 8 + 1);
 }
 
+// A run killed after its last file was recorded but before the batch was finished: the next
+// run finds nothing new, and must still finish the batch (or it stays received for ever).
+TEST_F(BatchStoreTest, ARunWithNothingNewFinishesTheUnfinishedBatch) {
+  const fs::path jpcore = shared("jpcore/jp-core.r4-1.1.2_package_examples");
+  if (!fs::exists(jpcore)) GTEST_SKIP() << "no samples";
+  const fs::path patient = jpcore / "Patient-jp-patient-example-1.json";
+  auto batch = store_->open_batch("1311234567");
+  ASSERT_TRUE(batch);
+  IngestSummary partial;
+  const std::string bytes = tokumei::testing::read_file(patient);
+  fhir::Reader reader("1311234567");
+  ASSERT_TRUE(store_->record(*batch, "1311234567", crypto::sha256(as_bytes(bytes)),
+                             reader.read("Patient-jp-patient-example-1.json", bytes), partial));
+
+  open();  // as after a crash
+  auto run = ingest_paths(*store_, {patient}, "1311234567");
+  ASSERT_TRUE(run) << run.error().describe(Lang::en);
+  EXPECT_EQ(run->files_already_taken, 1u);
+  EXPECT_EQ(run->batch_id, *batch);
+  auto state = store_->state(*batch);
+  ASSERT_TRUE(state);
+  EXPECT_EQ(*state, BatchState::pending);
+  EXPECT_EQ(count("ingest_batches"), 1);
+
+  // With no unfinished batch, a run with nothing new opens none.
+  auto again = ingest_paths(*store_, {patient}, "1311234567");
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->batch_id, 0);
+  EXPECT_EQ(count("ingest_batches"), 1);
+}
+
 }  // namespace
 }  // namespace tokumei::ingest
