@@ -126,6 +126,18 @@ Result<std::string> IdentityVault::admit(const model::PersonIdentity& identity,
                 {"医療機関コードと患者 ID のない身元情報は保管できません",
                  "an identity without institution and patient ID cannot be kept"});
   }
+  // The same identity sent again (its source aside) is the same version.
+  model::PersonIdentity content = identity;
+  content.source = {};
+  if (recent_rollbacks_ != db_.rollbacks()) {
+    recent_.clear();
+    recent_rollbacks_ = db_.rollbacks();
+  }
+  const std::string recent_key = identity.institution + '\x1f' + identity.patient_id;
+  if (auto it = recent_.find(recent_key); it != recent_.end() && it->second.identity == content) {
+    return it->second.person_key;
+  }
+
   TKM_ASSIGN_OR_RETURN(store::Transaction tx, db_.begin());
   TKM_ASSIGN_OR_RETURN(auto existing, find(identity.institution, identity.patient_id));
   std::string person_key;
@@ -138,9 +150,6 @@ Result<std::string> IdentityVault::admit(const model::PersonIdentity& identity,
         "INSERT INTO identity_persons (person_key, patient_index, created_ms) VALUES (?, ?, ?)",
         {person_key, index, to_unix_ms(clock_.now())}));
   }
-  // The same identity sent again (its source aside) is the same version.
-  model::PersonIdentity content = identity;
-  content.source = {};
   const std::string text = identity_to_json(content);
   TKM_ASSIGN_OR_RETURN(crypto::Digest content_digest,
                        keys_.blind_index(kVaultIndexKey, as_bytes("identity\x1f" + text)));
@@ -158,6 +167,8 @@ Result<std::string> IdentityVault::admit(const model::PersonIdentity& identity,
         {person_key, batch_id, content_index, sealed, to_unix_ms(clock_.now())}));
   }
   TKM_RETURN_IF_ERROR(tx.commit());
+  if (recent_.size() >= kRecentLimit) recent_.clear();
+  recent_.insert_or_assign(recent_key, Recent{person_key, std::move(content)});
   return person_key;
 }
 

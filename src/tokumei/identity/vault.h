@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "tokumei/base/clock.h"
@@ -60,6 +61,18 @@ class IdentityVault {
   crypto::KeyRing& keys_;
   const Clock& clock_;
   Random& random_;
+
+  // Identities admitted lately (institution \x1f patient ID → person key and the identity as
+  // recorded), so that a run meeting the same person in file after file (an SS-MIX2 tree holds a
+  // folder per patient) neither looks them up nor indexes them again. Bounded; forgotten whenever
+  // the connection rolls anything back, since what it remembers may have been undone.
+  struct Recent {
+    std::string person_key;
+    model::PersonIdentity identity;  // without its source
+  };
+  std::unordered_map<std::string, Recent> recent_;
+  std::uint64_t recent_rollbacks_ = 0;
+  static constexpr std::size_t kRecentLimit = 4096;
 };
 
 // The identity as JSON text (every field), and back; the vault seals this text.

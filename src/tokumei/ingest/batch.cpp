@@ -2,124 +2,51 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
+
+#include "tokumei/ingest/event_record.h"
 
 namespace tokumei::ingest {
 namespace {
 
 using nlohmann::json;
 
-json code_json(const model::Code& c) {
-  return {{"system", c.system}, {"code", c.code}, {"display", c.display}};
-}
-json source_json(const model::SourceRef& s) {
-  return {{"file", s.file}, {"line", s.line}, {"offset", s.offset}, {"element", s.element}};
-}
 std::string optional_number(const std::optional<double>& v) {
   return v ? fmt::format("{}", *v) : std::string();
 }
 
-// One event in the store: the columns kept in clear, and the whole record (sealed).
-struct StoredEvent {
-  std::string type, patient_id, code_system, code, date, value, unit, source_key;
-  json record;
+// The columns kept in clear beside an event's sealed record (for selecting and counting without
+// opening it): type, code system, code, date, a value and its unit.
+struct ClearColumns {
+  std::string_view type, code_system, code, date;
+  std::string value;
+  std::string_view unit;
 };
 
-std::vector<StoredEvent> stored_events(const model::Extract& x) {
-  std::vector<StoredEvent> out;
-  for (const auto& e : x.encounters) {
-    out.push_back({"encounter",
-                   e.patient_id,
-                   "encounter-kind",
-                   std::string(model::encounter_kind_name(e.kind)),
-                   e.start,
-                   e.end,
-                   "",
-                   e.source_key,
-                   {{"kind", model::encounter_kind_name(e.kind)},
-                    {"start", e.start},
-                    {"end", e.end},
-                    {"department", code_json(e.department)},
-                    {"source", source_json(e.source)}}});
-  }
-  for (const auto& d : x.diagnoses) {
-    const model::Code& main = d.code.empty() ? d.disease : d.code;
-    out.push_back({"diagnosis",
-                   d.patient_id,
-                   main.system,
-                   main.code,
-                   d.onset,
-                   d.suspected ? "suspected" : "",
-                   "",
-                   d.source_key,
-                   {{"code", code_json(d.code)},
-                    {"disease", code_json(d.disease)},
-                    {"suspected", d.suspected},
-                    {"outcome", d.outcome},
-                    {"onset", d.onset},
-                    {"end", d.end},
-                    {"recorded", d.recorded},
-                    {"source", source_json(d.source)}}});
-  }
-  for (const auto& m : x.medications) {
-    out.push_back({m.kind == model::MedicationKind::injection ? "injection" : "prescription",
-                   m.patient_id,
-                   m.drug.system,
-                   m.drug.code,
-                   m.start,
-                   optional_number(m.dose),
-                   m.dose_unit,
-                   m.source_key,
-                   {{"drug", code_json(m.drug)},
-                    {"dose", optional_number(m.dose)},
-                    {"unit", m.dose_unit},
-                    {"days", m.days ? *m.days : -1},
-                    {"start", m.start},
-                    {"source", source_json(m.source)}}});
-  }
-  for (const auto& l : x.lab_results) {
-    out.push_back({"lab_result",
-                   l.patient_id,
-                   l.test.system,
-                   l.test.code,
-                   l.observed,
-                   l.value,
-                   l.unit,
-                   l.source_key,
-                   {{"test", code_json(l.test)},
-                    {"value", l.value},
-                    {"unit", l.unit},
-                    {"reference_range", l.reference_range},
-                    {"flag", l.abnormal_flag},
-                    {"observed", l.observed},
-                    {"source", source_json(l.source)}}});
-  }
-  for (const auto& p : x.procedures) {
-    out.push_back({"procedure",
-                   p.patient_id,
-                   p.code.system,
-                   p.code.code,
-                   p.performed,
-                   "",
-                   "",
-                   p.source_key,
-                   {{"code", code_json(p.code)},
-                    {"performed", p.performed},
-                    {"source", source_json(p.source)}}});
-  }
-  for (const auto& v : x.claim_visits) {
-    out.push_back(
-        {"claim_visit",
-         v.patient_id,
-         "",
-         "",
-         v.claim_month,
-         std::to_string(v.visit_dates.size()),
-         "days",
-         v.source_key,
-         {{"month", v.claim_month}, {"dates", v.visit_dates}, {"source", source_json(v.source)}}});
-  }
-  return out;
+ClearColumns clear_columns(const model::Encounter& e) {
+  return {"encounter", "encounter-kind", model::encounter_kind_name(e.kind), e.start, e.end, ""};
+}
+ClearColumns clear_columns(const model::Diagnosis& d) {
+  const model::Code& main = d.code.empty() ? d.disease : d.code;
+  return {"diagnosis", main.system, main.code, d.onset, d.suspected ? "suspected" : "", ""};
+}
+ClearColumns clear_columns(const model::Medication& m) {
+  return {m.kind == model::MedicationKind::injection ? "injection" : "prescription",
+          m.drug.system,
+          m.drug.code,
+          m.start,
+          optional_number(m.dose),
+          m.dose_unit};
+}
+ClearColumns clear_columns(const model::LabResult& l) {
+  return {"lab_result", l.test.system, l.test.code, l.observed, l.value, l.unit};
+}
+ClearColumns clear_columns(const model::Procedure& p) {
+  return {"procedure", p.code.system, p.code.code, p.performed, "", ""};
+}
+ClearColumns clear_columns(const model::ClaimVisit& v) {
+  return {"claim_visit", "", "", v.claim_month, std::to_string(v.visit_dates.size()), "days"};
 }
 
 // A location's field name, when it names a place in a format ("PID-3", "Bundle.entry[2].subject",
@@ -275,28 +202,36 @@ Result<bool> BatchStore::record(std::int64_t batch_id, const std::string& instit
     TKM_ASSIGN_OR_RETURN(std::string person, vault_.admit(p, batch_id));
     person_of[p.patient_id] = person;
   }
-  for (auto& e : stored_events(o.extract)) {
-    auto it = person_of.find(e.patient_id);
-    std::string person;
-    if (it != person_of.end()) {
-      person = it->second;
-    } else {
+  std::string record;  // one buffer for every event's record
+  auto put = [&](const auto& event) -> Status {
+    auto it = person_of.find(event.patient_id);
+    if (it == person_of.end()) {
       // An event whose patient has no identity in this file: the vault knows them from before,
       // or learns them now by ID alone.
       TKM_ASSIGN_OR_RETURN(
-          person, vault_.admit({.institution = institution, .patient_id = e.patient_id}, batch_id));
-      person_of[e.patient_id] = person;
+          std::string person,
+          vault_.admit({.institution = institution, .patient_id = event.patient_id}, batch_id));
+      it = person_of.emplace(event.patient_id, std::move(person)).first;
     }
-    e.record["source_key"] = e.source_key;
-    TKM_ASSIGN_OR_RETURN(Bytes sealed,
-                         keys_.seal(key, as_bytes(person), as_bytes(e.record.dump())));
+    const std::string& person = it->second;
+    const ClearColumns c = clear_columns(event);
+    encode_event(event, record);
+    TKM_ASSIGN_OR_RETURN(Bytes sealed, keys_.seal(key, as_bytes(person), as_bytes(record)));
     TKM_RETURN_IF_ERROR(db_.execute(
         "INSERT INTO ingest_events (batch_id, file_id, person_key, type, code_system, code, date, "
         "value, unit, withdrawn, sealed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        {batch_id, file_id, person, e.type, e.code_system, e.code, e.date, e.value, e.unit,
-         std::int64_t{o.extract.deleted ? 1 : 0}, sealed}));
-    ++summary.events[e.type];
-  }
+        {batch_id, file_id, person, std::string(c.type), std::string(c.code_system),
+         std::string(c.code), std::string(c.date), c.value, std::string(c.unit),
+         std::int64_t{o.extract.deleted ? 1 : 0}, std::move(sealed)}));
+    return ok();
+  };
+  const model::Extract& x = o.extract;
+  for (const auto& e : x.encounters) TKM_RETURN_IF_ERROR(put(e));
+  for (const auto& d : x.diagnoses) TKM_RETURN_IF_ERROR(put(d));
+  for (const auto& m : x.medications) TKM_RETURN_IF_ERROR(put(m));
+  for (const auto& l : x.lab_results) TKM_RETURN_IF_ERROR(put(l));
+  for (const auto& p : x.procedures) TKM_RETURN_IF_ERROR(put(p));
+  for (const auto& v : x.claim_visits) TKM_RETURN_IF_ERROR(put(v));
 
   auto quarantine = [&](const Error& e, const char* scope) -> Status {
     TKM_ASSIGN_OR_RETURN(Bytes sealed, keys_.seal(key, hash, as_bytes(error_json(e).dump())));
@@ -332,7 +267,19 @@ Result<bool> BatchStore::record(std::int64_t batch_id, const std::string& instit
       break;
   }
   summary.warnings += o.warnings.size();
-  for (const auto& [id, person] : person_of) summary.person_keys.insert(person);
+  auto count = [&](const char* type, std::size_t n) {
+    if (n > 0) summary.events[type] += n;
+  };
+  count("encounter", x.encounters.size());
+  count("diagnosis", x.diagnoses.size());
+  const auto injections = static_cast<std::size_t>(std::ranges::count(
+      x.medications, model::MedicationKind::injection, &model::Medication::kind));
+  count("injection", injections);
+  count("prescription", x.medications.size() - injections);
+  count("lab_result", x.lab_results.size());
+  count("procedure", x.procedures.size());
+  count("claim_visit", x.claim_visits.size());
+  for (const auto& [id, person] : person_of) summary.person_keys.put(person, 0);
   summary.persons = summary.person_keys.size();
   return true;
 }

@@ -17,12 +17,12 @@
 #include <functional>
 #include <map>
 #include <optional>
-#include <set>
 #include <string>
 #include <vector>
 
 #include "tokumei/crypto/hash.h"
 #include "tokumei/identity/vault.h"
+#include "tokumei/ingest/digest_table.h"
 #include "tokumei/ingest/outcome.h"
 
 namespace tokumei::ingest {
@@ -41,7 +41,7 @@ struct IngestSummary {
   std::size_t files_quarantined = 0;
   std::size_t files_already_taken = 0;          // same content as a file taken in before: skipped
   std::size_t persons = 0;                      // distinct persons the files spoke of
-  std::set<std::string> person_keys{};          // their vault keys (for counting; not shown)
+  DigestTable person_keys{};                    // their vault keys (for counting; not shown)
   std::map<std::string, std::size_t> events{};  // per type: encounter, diagnosis, ...
   std::size_t records_refused = 0;              // single records refused inside read files
   std::size_t warnings = 0;

@@ -23,6 +23,7 @@ struct SourceRef {
   int line = 0;
   std::int64_t offset = -1;
   std::string element{};
+  bool operator==(const SourceRef&) const = default;
 };
 
 // A coded value: the code system (a short name such as "ICD10", "JLAC10", "HOT9", "YJ",
@@ -33,6 +34,7 @@ struct Code {
   std::string code;
   std::string display{};
   bool empty() const { return code.empty(); }
+  bool operator==(const Code&) const = default;
 };
 
 enum class Sex { unknown, male, female, other };
@@ -43,6 +45,7 @@ struct Insurance {
   std::string symbol{};
   std::string number{};
   std::string branch{};
+  bool operator==(const Insurance&) const = default;
 };
 
 // Everything that identifies a person. Never stored in clear: the vault encrypts each field and
@@ -61,6 +64,7 @@ struct PersonIdentity {
   std::vector<Insurance> insurance{};
   std::string death_date{};
   SourceRef source{};
+  bool operator==(const PersonIdentity&) const = default;
 };
 
 enum class EncounterKind { outpatient, admission, discharge, emergency, other };
@@ -73,6 +77,7 @@ struct Encounter {
   Code department{};
   std::string source_key{};  // the source's own identity of the record (order or visit number)
   SourceRef source{};
+  bool operator==(const Encounter&) const = default;
 };
 
 // 病名. `code` is the ICD-10 code when the source gives one; `disease` the 標準病名 management
@@ -88,6 +93,7 @@ struct Diagnosis {
   std::string recorded{};
   std::string source_key{};
   SourceRef source{};
+  bool operator==(const Diagnosis&) const = default;
 };
 
 enum class MedicationKind { prescription, injection };
@@ -103,6 +109,7 @@ struct Medication {
   std::string start{};
   std::string source_key{};
   SourceRef source{};
+  bool operator==(const Medication&) const = default;
 };
 
 // 検体検査結果.
@@ -117,6 +124,7 @@ struct LabResult {
   std::string observed{};
   std::string source_key{};
   SourceRef source{};
+  bool operator==(const LabResult&) const = default;
 };
 
 struct Procedure {
@@ -125,6 +133,7 @@ struct Procedure {
   std::string performed{};
   std::string source_key{};
   SourceRef source{};
+  bool operator==(const Procedure&) const = default;
 };
 
 // A month of care billed for one patient (レセプト): the days of the month on which the patient
@@ -135,6 +144,7 @@ struct ClaimVisit {
   std::vector<std::string> visit_dates{};
   std::string source_key{};
   SourceRef source{};
+  bool operator==(const ClaimVisit&) const = default;
 };
 
 // What one input file (or message) contributes. `deleted` marks a source record that withdraws

@@ -66,7 +66,10 @@ Status Transaction::commit() {
   --db_->depth_;
   if (level_ == 1) {
     Status s = db_->commit_outer();
-    if (!s) (void)db_->rollback_outer();
+    if (!s) {
+      ++db_->rollbacks_;
+      (void)db_->rollback_outer();
+    }
     return s;
   }
   return status_of(db_->execute("RELEASE tkm_sp_" + std::to_string(level_ - 1)));
@@ -77,6 +80,7 @@ Status Transaction::rollback() {
   open_ = false;
   if (db_->depth_ < level_) return ok();  // an enclosing transaction already rolled this back
   db_->depth_ = level_ - 1;
+  ++db_->rollbacks_;
   if (level_ == 1) return db_->rollback_outer();
   std::string sp = "tkm_sp_" + std::to_string(level_ - 1);
   TKM_RETURN_IF_ERROR(db_->execute("ROLLBACK TO " + sp));

@@ -78,6 +78,10 @@ class Database {
   // Depth of open transactions (0 = none).
   int transaction_depth() const { return depth_; }
 
+  // How many transactions or savepoints have been rolled back on this connection: a cache of what
+  // was written (the identity vault's recent persons) is stale once this moves.
+  std::uint64_t rollbacks() const { return rollbacks_; }
+
   // Runs `query` and returns its single row, Errc::not_found if none.
   Result<Row> query_one(std::string_view sql, const std::vector<Value>& params = {});
 
@@ -87,6 +91,7 @@ class Database {
   virtual Status commit_outer() = 0;
   virtual Status rollback_outer() = 0;
   int depth_ = 0;
+  std::uint64_t rollbacks_ = 0;
 };
 
 // An open transaction (or savepoint). Rolls back on destruction unless committed. Move-only.

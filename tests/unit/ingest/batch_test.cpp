@@ -12,6 +12,7 @@
 #include <optional>
 
 #include "support/test_support.h"
+#include "tokumei/ingest/event_record.h"
 #include "tokumei/ingest/fhir/reader.h"
 #include "tokumei/ingest/ingest.h"
 #include "tokumei/store/key_ring_store.h"
@@ -198,6 +199,97 @@ TEST_F(BatchStoreTest, ARunWithNothingNewFinishesTheUnfinishedBatch) {
   ASSERT_TRUE(again);
   EXPECT_EQ(again->batch_id, 0);
   EXPECT_EQ(count("ingest_batches"), 1);
+}
+
+// What the store keeps can be opened again: every sealed event record, opened with the
+// institution's key and its person key, decodes to exactly the event the reader extracted.
+TEST_F(BatchStoreTest, SealedEventsOpenToTheEventsTheReaderExtracted) {
+  const fs::path jpcore = shared("jpcore/jp-core.r4-1.1.2_package_examples");
+  if (!fs::exists(jpcore)) GTEST_SKIP() << "no samples";
+  auto run = ingest_paths(*store_, {jpcore}, "1311234567");
+  ASSERT_TRUE(run) << run.error().describe(Lang::en);
+
+  std::vector<fs::path> files;
+  for (const auto& entry : fs::directory_iterator(jpcore)) files.push_back(entry.path());
+  fhir::Reader reader("1311234567");
+  for (const auto& f : files) reader.learn_patients(tokumei::testing::read_file(f));
+  std::vector<Event> extracted;
+  auto add = [&](const auto& events) {
+    for (auto e : events) {
+      e.patient_id.clear();
+      extracted.emplace_back(std::move(e));
+    }
+  };
+  for (const auto& f : files) {
+    const model::Extract x =
+        reader.read(f.filename().string(), tokumei::testing::read_file(f)).extract;
+    add(x.encounters);
+    add(x.diagnoses);
+    add(x.medications);
+    add(x.lab_results);
+    add(x.procedures);
+    add(x.claim_visits);
+  }
+
+  auto rows = db_->query("SELECT type, person_key, sealed FROM ingest_events");
+  ASSERT_TRUE(rows);
+  std::vector<Event> stored;
+  for (const auto& row : *rows) {
+    const Bytes& sealed = row.blob(2);
+    auto text = keys_->open(clinical_key("1311234567"), as_bytes(row.text(1)), sealed);
+    ASSERT_TRUE(text) << text.error().describe(Lang::en);
+    auto event = decode_event(
+        row.text(0), std::string_view(reinterpret_cast<const char*>(text->data()), text->size()));
+    ASSERT_TRUE(event) << event.error().describe(Lang::en);
+    EXPECT_EQ(event_type(*event), row.text(0));
+    stored.push_back(std::move(*event));
+  }
+  auto order = [](const Event& a, const Event& b) {
+    std::string ta, tb;
+    std::visit([&](const auto& e) { encode_event(e, ta); }, a);
+    std::visit([&](const auto& e) { encode_event(e, tb); }, b);
+    return std::pair(a.index(), ta) < std::pair(b.index(), tb);
+  };
+  std::ranges::sort(extracted, order);
+  std::ranges::sort(stored, order);
+  EXPECT_EQ(stored.size(), 1u + 1 + 5 + 8 + 1);
+  EXPECT_TRUE(stored == extracted);
+}
+
+// The vault remembers recent identities to spare look-ups; what it remembers must never outlive
+// a rollback that undid it.
+TEST_F(BatchStoreTest, TheVaultForgetsPersonsARollbackUndid) {
+  ASSERT_TRUE(store_->vault().prepare());
+  identity::IdentityVault& vault = store_->vault();
+  const model::PersonIdentity hanako{
+      .institution = "1311234567", .patient_id = "P-1", .name_kanji = "試験 花子"};
+  std::string undone;
+  {
+    auto tx = db_->begin();
+    ASSERT_TRUE(tx);
+    auto key = vault.admit(hanako, 1);
+    ASSERT_TRUE(key);
+    undone = *key;
+  }  // rolled back: the person was never stored
+  EXPECT_EQ(count("identity_persons"), 0);
+
+  auto key = vault.admit(hanako, 1);
+  ASSERT_TRUE(key);
+  EXPECT_NE(*key, undone);
+  EXPECT_EQ(count("identity_persons"), 1);
+  EXPECT_EQ(count("identity_versions"), 1);
+
+  // The same identity again is the same person and version; a changed one, a new version.
+  EXPECT_EQ(vault.admit(hanako, 2).value_or(""), *key);
+  model::PersonIdentity renamed = hanako;
+  renamed.name_kanji = "試験 華子";
+  EXPECT_EQ(vault.admit(renamed, 2).value_or(""), *key);
+  EXPECT_EQ(vault.admit(hanako, 3).value_or(""), *key);
+  EXPECT_EQ(count("identity_persons"), 1);
+  EXPECT_EQ(count("identity_versions"), 2);
+  auto found = vault.find("1311234567", "P-1");
+  ASSERT_TRUE(found && *found);
+  EXPECT_EQ(**found, *key);
 }
 
 }  // namespace

@@ -154,7 +154,7 @@ TEST(Fhir, PatientsInOtherFilesAreResolvedAfterLearningThem) {
 
   Reader reader("1310000001");
   reader.learn_patients(kPatient);
-  EXPECT_EQ(reader.known_patients(), 1u);
+  EXPECT_EQ(reader.known_references(), 1u);  // "Patient/p1" (a lone resource has no fullUrl)
   auto after = reader.read("c.json", condition);
   ASSERT_EQ(after.extract.diagnoses.size(), 1u);
   const auto& d = after.extract.diagnoses[0];

@@ -349,6 +349,32 @@ TEST_F(DatabaseTest, ExplicitRollback) {
   EXPECT_EQ(count_rows(*db_, "t"), 0);
 }
 
+TEST_F(DatabaseTest, RollbacksAreCountedCommitsAreNot) {
+  EXPECT_EQ(db_->rollbacks(), 0u);
+  {
+    auto tx = db_->begin();
+    ASSERT_TRUE(tx);
+    ASSERT_TRUE(tx->commit());
+  }
+  EXPECT_EQ(db_->rollbacks(), 0u);
+  {
+    auto tx = db_->begin();  // rolled back when dropped
+    ASSERT_TRUE(tx);
+  }
+  EXPECT_EQ(db_->rollbacks(), 1u);
+  auto outer = db_->begin();
+  ASSERT_TRUE(outer);
+  {
+    auto inner = db_->begin();
+    ASSERT_TRUE(inner);
+    ASSERT_TRUE(inner->rollback());
+    EXPECT_TRUE(inner->rollback());  // once only
+  }
+  EXPECT_EQ(db_->rollbacks(), 2u);
+  ASSERT_TRUE(outer->commit());
+  EXPECT_EQ(db_->rollbacks(), 2u);
+}
+
 TEST_F(DatabaseTest, MovedTransactionOwnsTheWork) {
   auto tx = db_->begin();
   ASSERT_TRUE(tx.has_value());

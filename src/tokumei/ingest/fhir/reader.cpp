@@ -188,9 +188,7 @@ class ResourceMapper {
       return problem("subject.reference", "患者への参照 (subject.reference) が空です",
                      "subject.reference is empty");
     }
-    if (auto it = reader_.patient_ids_.find(reference); it != reader_.patient_ids_.end()) {
-      return it->second;
-    }
+    if (auto id = reader_.patient_of(reference)) return *id;
     // Not learned: keep the reference's id, so the records of one patient stay together.
     std::string id = reference.substr(reference.rfind('/') + 1);
     if (id.starts_with("urn:uuid:")) id = id.substr(9);
@@ -604,17 +602,6 @@ void for_each_ndjson_line(std::string_view bytes, const Each& each) {
   });
 }
 
-// Records how references may name a Patient resource ("Patient/<id>", its fullUrl) → the
-// hospital's patient ID.
-void remember_patient(std::unordered_map<std::string, std::string>& ids, element patient,
-                      std::string_view full_url) {
-  const std::string id = hospital_patient_id(patient);
-  if (id.empty()) return;
-  const std::string logical(text_of(patient, "id"));
-  if (!logical.empty()) ids["Patient/" + logical] = id;
-  if (!full_url.empty()) ids[std::string(full_url)] = id;
-}
-
 // Offset of a JSON syntax error, from a parser that reports positions.
 std::int64_t syntax_error_offset(std::string_view bytes) {
   try {
@@ -630,11 +617,44 @@ std::int64_t syntax_error_offset(std::string_view bytes) {
 
 }  // namespace
 
+// Records how references may name a Patient resource ("Patient/<id>", its fullUrl) → the
+// hospital's patient ID.
+void Reader::remember_patient(element patient, std::string_view full_url) {
+  const std::string id = hospital_patient_id(patient);
+  if (id.empty() || id.size() > 0xFFFF) return;  // unreadable: events keep the reference's ID
+  const std::string_view logical = text_of(patient, "id");
+  if (logical.empty() && full_url.empty()) return;
+  const std::string by_id = logical.empty() ? std::string() : "Patient/" + std::string(logical);
+  const auto known = [&](std::string_view reference) {
+    return reference.empty() || patient_of(reference) == id;
+  };
+  if (known(by_id) && known(full_url)) return;     // learned before (the first pass)
+  if (patient_ids_.size() > 0xFFFF'0000u) return;  // 4 GiB of IDs: beyond any hospital
+  const auto at = static_cast<std::uint32_t>(patient_ids_.size());
+  patient_ids_ += static_cast<char>(id.size() >> 8);
+  patient_ids_ += static_cast<char>(id.size() & 0xFF);
+  patient_ids_ += id;
+  if (!by_id.empty()) references_.put(by_id, at);
+  if (!full_url.empty()) references_.put(full_url, at);
+  last_reference_.clear();
+}
+
+std::optional<std::string> Reader::patient_of(std::string_view reference) {
+  if (!last_reference_.empty() && reference == last_reference_) return last_patient_id_;
+  const auto at = references_.get(reference);
+  if (!at) return std::nullopt;
+  const auto length = static_cast<std::size_t>(static_cast<unsigned char>(patient_ids_[*at])) << 8 |
+                      static_cast<unsigned char>(patient_ids_[*at + 1]);
+  last_reference_ = reference;
+  last_patient_id_ = patient_ids_.substr(*at + 2, length);
+  return last_patient_id_;
+}
+
 void Reader::learn_patients(std::string_view bytes) {
-  simdjson::dom::parser parser;
+  simdjson::dom::parser& parser = parser_;
   auto learn = [&](element resource, const std::string&, int, std::string_view full_url) {
     if (text_of(resource, "resourceType") == "Patient") {
-      remember_patient(patient_ids_, resource, full_url);
+      remember_patient(resource, full_url);
     }
   };
   if (looks_like_ndjson(bytes)) {
@@ -668,7 +688,7 @@ FileOutcome Reader::read(const std::string& path, std::string_view bytes) {
     if (!ResourceMapper::reads(type)) return;
     if (type == "Patient") {
       // Learn it here too, so a bundle's own patient resolves without a first pass.
-      remember_patient(patient_ids_, resource, full_url);
+      remember_patient(resource, full_url);
     }
     if (Status s = mapper.map(resource, where, line); !s) {
       out.problems.push_back(s.error());
@@ -677,7 +697,7 @@ FileOutcome Reader::read(const std::string& path, std::string_view bytes) {
     }
   };
 
-  simdjson::dom::parser parser;
+  simdjson::dom::parser& parser = parser_;
   if (looks_like_ndjson(bytes)) {
     // Line by line, so that one bad line is refused alone.
     for_each_ndjson_line(bytes, [&](std::string_view text, int line) {

@@ -10,13 +10,16 @@
 // and entry (or NDJSON line), and the rest of the file is read; a file that is not JSON is
 // quarantined with the byte offset of the error.
 
+#include <simdjson.h>
+
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
+#include "tokumei/ingest/digest_table.h"
 #include "tokumei/ingest/outcome.h"
 
 namespace tokumei::ingest::fhir {
@@ -39,14 +42,23 @@ class Reader {
   // Reads one file's content.
   FileOutcome read(const std::string& path, std::string_view bytes);
 
-  // Patients learned so far.
-  std::size_t known_patients() const { return patient_ids_.size(); }
+  // References to patients learned so far ("Patient/<id>" and the entry's fullUrl each count).
+  std::size_t known_references() const { return references_.size(); }
+  // Bytes held for them: about 60 per patient.
+  std::size_t memory() const { return references_.memory() + patient_ids_.capacity(); }
 
  private:
   friend class ResourceMapper;
+  void remember_patient(simdjson::dom::element patient, std::string_view full_url);
+  std::optional<std::string> patient_of(std::string_view reference);
+
   std::string institution_;
-  // "Patient/<id>" and "urn:uuid:<id>" → hospital patient ID.
-  std::unordered_map<std::string, std::string> patient_ids_;
+  // Reference → where its hospital patient ID starts in `patient_ids_` (each ID once, after a
+  // 2-byte length): a bulk export's million patients stay a few tens of megabytes.
+  DigestTable references_;
+  std::string patient_ids_;
+  std::string last_reference_, last_patient_id_;  // a file's events mostly name one patient
+  simdjson::dom::parser parser_;                  // reused: its buffers grow once
 };
 
 // Reads `files` (JSON or NDJSON) of one institution: a first pass learns their Patient

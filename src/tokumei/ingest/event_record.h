@@ -1,0 +1,34 @@
+#pragma once
+// The sealed form of one clinical event in the store: a compact JSON object holding every field
+// of the model type except the patient ID (the store keeps the person key beside it instead).
+// Written directly, without building a document, because ingest writes one per event; read back
+// with simdjson by the checks and builds that open them.
+
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "tokumei/base/error.h"
+#include "tokumei/model/clinical.h"
+
+namespace tokumei::ingest {
+
+using Event = std::variant<model::Encounter, model::Diagnosis, model::Medication, model::LabResult,
+                           model::Procedure, model::ClaimVisit>;
+
+// The store's name of an event's type: encounter, diagnosis, prescription, injection,
+// lab_result, procedure, claim_visit.
+std::string_view event_type(const Event& event);
+
+// Appends the event's record to `out` (which is cleared first, so one buffer serves every event).
+void encode_event(const model::Encounter& e, std::string& out);
+void encode_event(const model::Diagnosis& d, std::string& out);
+void encode_event(const model::Medication& m, std::string& out);
+void encode_event(const model::LabResult& l, std::string& out);
+void encode_event(const model::Procedure& p, std::string& out);
+void encode_event(const model::ClaimVisit& v, std::string& out);
+
+// Reads a record written by encode_event back, given its type; the patient ID is left empty.
+Result<Event> decode_event(std::string_view type, std::string_view record);
+
+}  // namespace tokumei::ingest
