@@ -20,6 +20,7 @@
 #include "tokumei/ingest/text_encoding.h"
 #include "tokumei/store/key_ring_store.h"
 #include "tokumei/store/sqlite_database.h"
+#include "tokumei/synth/generator.h"
 
 namespace {
 
@@ -127,7 +128,54 @@ void BM_FhirRead(benchmark::State& state) {
 }
 BENCHMARK(BM_FhirRead)->Unit(benchmark::kMillisecond);
 
-// End to end into SQLite: 200 patients × 100 results, one file each.
+// A fresh store in `dir` (core.db), ingests `inputs` for `institution`; events taken in.
+struct BenchStore {
+  explicit BenchStore(const fs::path& dir) {
+    for (const char* suffix : {"", "-wal", "-shm"})
+      fs::remove(dir / ("core.db" + std::string(suffix)));
+    db = std::move(*store::SqliteDatabase::open(dir / "core.db", {.create = true}));
+    for (const auto& m : {store::DatabaseKeyRingStorage::schema(),
+                          identity::IdentityVault::schema(), ingest::BatchStore::schema()}) {
+      (void)store::migrate(*db, m, clock);
+    }
+    storage.emplace(*db);
+    keys.emplace(std::move(*crypto::KeyRing::create(
+        *storage,
+        crypto::PassphraseSource{"bench passphrase 1234", crypto::Argon2Params::for_tests()}, clock,
+        random)));
+    batches.emplace(*db, *keys, clock, random);
+  }
+  SystemClock clock;
+  SeededRandom random{1};
+  std::unique_ptr<store::SqliteDatabase> db;
+  std::optional<store::DatabaseKeyRingStorage> storage;
+  std::optional<crypto::KeyRing> keys;
+  std::optional<ingest::BatchStore> batches;
+};
+
+void ingest_and_count(benchmark::State& state, const fs::path& dir,
+                      const std::vector<fs::path>& inputs, const std::string& institution) {
+  std::size_t events = 0, files = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    BenchStore store(dir);
+    state.ResumeTiming();
+    auto summary = ingest::ingest_paths(*store.batches, inputs, institution);
+    if (!summary) {
+      state.SkipWithError(summary.error().describe(Lang::en).c_str());
+      break;
+    }
+    events = 0;
+    for (const auto& [type, n] : summary->events) events += n;
+    files = summary->files;
+  }
+  state.counters["events"] = static_cast<double>(events);
+  state.counters["files"] = static_cast<double>(files);
+  state.counters["events_per_s"] = benchmark::Counter(
+      static_cast<double>(events), benchmark::Counter::kIsIterationInvariantRate);
+}
+
+// End to end into SQLite: 200 patients × 100 results, one FHIR bundle each.
 void BM_IngestEndToEnd(benchmark::State& state) {
   const fs::path dir =
       fs::temp_directory_path() / ("tokumei-ingest-bench-" + std::to_string(getpid()));
@@ -137,39 +185,34 @@ void BM_IngestEndToEnd(benchmark::State& state) {
   for (int p = 0; p < patients; ++p) {
     std::ofstream(dir / "in" / ("p" + std::to_string(p) + ".json")) << bundle(p, per_patient);
   }
-  SystemClock clock;
-  SeededRandom random(1);
-  std::size_t events = 0;
-  for (auto _ : state) {
-    state.PauseTiming();
-    fs::remove(dir / "core.db");
-    fs::remove(dir / "core.db-wal");
-    fs::remove(dir / "core.db-shm");
-    auto db = store::SqliteDatabase::open(dir / "core.db", {.create = true});
-    for (const auto& m : {store::DatabaseKeyRingStorage::schema(),
-                          identity::IdentityVault::schema(), ingest::BatchStore::schema()}) {
-      (void)store::migrate(**db, m, clock);
-    }
-    store::DatabaseKeyRingStorage storage(**db);
-    auto keys = crypto::KeyRing::create(
-        storage,
-        crypto::PassphraseSource{"bench passphrase 1234", crypto::Argon2Params::for_tests()}, clock,
-        random);
-    ingest::BatchStore store(**db, *keys, clock, random);
-    state.ResumeTiming();
-    auto summary = ingest::ingest_paths(store, {dir / "in"}, "1311234567");
-    if (!summary) {
-      state.SkipWithError(summary.error().describe(Lang::en).c_str());
-      break;
-    }
-    events = 0;
-    for (const auto& [type, n] : summary->events) events += n;
-  }
-  state.counters["events"] = static_cast<double>(events);
-  state.counters["events_per_s"] = benchmark::Counter(
-      static_cast<double>(events), benchmark::Counter::kIsIterationInvariantRate);
+  ingest_and_count(state, dir, {dir / "in"}, "1311234567");
   fs::remove_all(dir);
 }
 BENCHMARK(BM_IngestEndToEnd)->Unit(benchmark::kMillisecond)->Iterations(3);
+
+// End to end on `tokumei synth` output (2 000 patients over two institutions, two years): the
+// SS-MIX2 hospital (one small file per message, plus its monthly claims) and the FHIR hospital
+// (one bundle per patient, plus claims), each into a fresh store.
+void BM_IngestSynth(benchmark::State& state) {
+  // Generated once, removed when the benchmark program ends.
+  struct Data {
+    fs::path out = fs::temp_directory_path() / ("tokumei-synth-bench-" + std::to_string(getpid()));
+    Data() {
+      fs::remove_all(out);
+      if (!synth::generate({.out = out, .patients = 2000, .institutions = 2})) std::abort();
+    }
+    ~Data() { fs::remove_all(out); }
+  };
+  static const Data generated;
+  const fs::path& data = generated.out;
+  const int institution = static_cast<int>(state.range(0));
+  state.SetLabel(institution == 1 ? "SS-MIX2 + claims" : "FHIR + claims");
+  const std::string code = synth::institution_code(institution);
+  const fs::path dir = data / ("store-" + code);
+  fs::create_directories(dir);
+  ingest_and_count(state, dir, {data / code}, code);
+  fs::remove_all(dir);
+}
+BENCHMARK(BM_IngestSynth)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->Iterations(3);
 
 }  // namespace

@@ -45,11 +45,33 @@ std::filesystem::path parent_of(const std::filesystem::path& path) {
 }  // namespace
 
 Result<std::string> read_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return os_error(path, "ファイルを読むことが", "read file", errno ? errno : ENOENT);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return os_error(path, "ファイルを読むことが", "read file", errno);
+  // Read straight into a string of the file's size (no second copy); what is not a regular
+  // file, or grows meanwhile, is read on to its end.
+  struct stat st {};
+  std::string out;
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+    out.resize(static_cast<std::size_t>(st.st_size));
+  std::size_t used = 0;
+  for (;;) {
+    char more[65536];
+    const bool full = used == out.size();
+    const ssize_t n =
+        full ? ::read(fd, more, sizeof more) : ::read(fd, out.data() + used, out.size() - used);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const int e = errno;
+      ::close(fd);
+      return os_error(path, "ファイルを読むことが", "read file", e);
+    }
+    if (n == 0) break;
+    if (full) out.append(more, static_cast<std::size_t>(n));
+    used += static_cast<std::size_t>(n);
+  }
+  ::close(fd);
+  out.resize(used);
+  return out;
 }
 
 Status create_file_exclusive(const std::filesystem::path& path, ByteView data, mode_t mode) {

@@ -73,6 +73,32 @@ Digest sha256(std::initializer_list<ByteView> parts) {
   return out;
 }
 
+Sha256::Sha256() : ctx_(EVP_MD_CTX_new()) {
+  if (!ctx_) die("EVP_MD_CTX_new");
+  if (EVP_DigestInit_ex2(static_cast<EVP_MD_CTX*>(ctx_), sha256_md(), nullptr) != 1) {
+    die("EVP_DigestInit_ex2");
+  }
+}
+
+Sha256::~Sha256() { EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_)); }
+
+void Sha256::update(ByteView data) {
+  if (!data.empty() &&
+      EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(ctx_), data.data(), data.size()) != 1) {
+    die("EVP_DigestUpdate");
+  }
+}
+
+Digest Sha256::finish() {
+  Digest out{};
+  unsigned int len = 0;
+  if (EVP_DigestFinal_ex(static_cast<EVP_MD_CTX*>(ctx_), out.data(), &len) != 1 ||
+      len != out.size()) {
+    die("EVP_DigestFinal_ex");
+  }
+  return out;
+}
+
 Digest hmac_sha256(ByteView key, ByteView message) {
   MacCtx ctx(EVP_MAC_CTX_new(hmac_mac()));
   if (!ctx) die("EVP_MAC_CTX_new");

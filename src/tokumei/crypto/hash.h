@@ -15,6 +15,20 @@ Digest sha256(ByteView data);
 // SHA-256 over the concatenation of `parts`, without copying them together.
 Digest sha256(std::initializer_list<ByteView> parts);
 
+// SHA-256 fed piece by piece (a file read in blocks).
+class Sha256 {
+ public:
+  Sha256();
+  ~Sha256();
+  Sha256(const Sha256&) = delete;
+  Sha256& operator=(const Sha256&) = delete;
+  void update(ByteView data);
+  Digest finish();  // once
+
+ private:
+  void* ctx_;  // EVP_MD_CTX
+};
+
 // HMAC-SHA-256 of `message` under `key` (any length).
 Digest hmac_sha256(ByteView key, ByteView message);
 

@@ -109,13 +109,33 @@ Result<Bytes> IdentityVault::patient_index(const std::string& institution,
   return digest_bytes(d);
 }
 
+IdentityVault::Recent* IdentityVault::recent(const std::string& institution,
+                                             const std::string& patient_id) {
+  if (recent_rollbacks_ != db_.rollbacks()) {
+    recent_.clear();
+    recent_rollbacks_ = db_.rollbacks();
+  }
+  auto it = recent_.find(institution + '\x1f' + patient_id);
+  return it == recent_.end() ? nullptr : &it->second;
+}
+
+void IdentityVault::remember(const std::string& institution, const std::string& patient_id,
+                             const std::string& person_key,
+                             std::optional<model::PersonIdentity> identity) {
+  if (recent_.size() >= kRecentLimit) recent_.clear();
+  recent_.insert_or_assign(institution + '\x1f' + patient_id,
+                           Recent{person_key, std::move(identity)});
+}
+
 Result<std::optional<std::string>> IdentityVault::find(const std::string& institution,
                                                        const std::string& patient_id) {
+  if (const Recent* r = recent(institution, patient_id)) return r->person_key;
   TKM_ASSIGN_OR_RETURN(Bytes index, patient_index(institution, patient_id));
   TKM_ASSIGN_OR_RETURN(
       store::Rows rows,
       db_.query("SELECT person_key FROM identity_persons WHERE patient_index = ?", {index}));
   if (rows.empty()) return std::optional<std::string>();
+  remember(institution, patient_id, rows[0].text(0), std::nullopt);
   return std::optional<std::string>(rows[0].text(0));
 }
 
@@ -129,13 +149,9 @@ Result<std::string> IdentityVault::admit(const model::PersonIdentity& identity,
   // The same identity sent again (its source aside) is the same version.
   model::PersonIdentity content = identity;
   content.source = {};
-  if (recent_rollbacks_ != db_.rollbacks()) {
-    recent_.clear();
-    recent_rollbacks_ = db_.rollbacks();
-  }
-  const std::string recent_key = identity.institution + '\x1f' + identity.patient_id;
-  if (auto it = recent_.find(recent_key); it != recent_.end() && it->second.identity == content) {
-    return it->second.person_key;
+  if (const Recent* r = recent(identity.institution, identity.patient_id);
+      r != nullptr && r->identity == content) {
+    return r->person_key;
   }
 
   TKM_ASSIGN_OR_RETURN(store::Transaction tx, db_.begin());
@@ -167,8 +183,7 @@ Result<std::string> IdentityVault::admit(const model::PersonIdentity& identity,
         {person_key, batch_id, content_index, sealed, to_unix_ms(clock_.now())}));
   }
   TKM_RETURN_IF_ERROR(tx.commit());
-  if (recent_.size() >= kRecentLimit) recent_.clear();
-  recent_.insert_or_assign(recent_key, Recent{person_key, std::move(content)});
+  remember(identity.institution, identity.patient_id, person_key, std::move(content));
   return person_key;
 }
 

@@ -68,8 +68,13 @@ class IdentityVault {
   // the connection rolls anything back, since what it remembers may have been undone.
   struct Recent {
     std::string person_key;
-    model::PersonIdentity identity;  // without its source
+    std::optional<model::PersonIdentity> identity;  // as admitted, without its source
   };
+  // The recent entry of (institution, patient ID), after forgetting everything if the connection
+  // rolled anything back since it was filled.
+  Recent* recent(const std::string& institution, const std::string& patient_id);
+  void remember(const std::string& institution, const std::string& patient_id,
+                const std::string& person_key, std::optional<model::PersonIdentity> identity);
   std::unordered_map<std::string, Recent> recent_;
   std::uint64_t recent_rollbacks_ = 0;
   static constexpr std::size_t kRecentLimit = 4096;

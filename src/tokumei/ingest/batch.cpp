@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tokumei/ingest/event_record.h"
+#include "tokumei/ingest/fields.h"
 
 namespace tokumei::ingest {
 namespace {
@@ -70,6 +71,41 @@ json error_json(const Error& e) {
           {"line", w.line},
           {"offset", w.offset},
           {"field", w.field}};
+}
+
+// Adds a "Type n, Type m" list (a FHIR file's resource counts) to `counts`; an entry without a
+// count counts once.
+void merge_counts(std::map<std::string, std::size_t>& counts, std::string_view list) {
+  while (!list.empty()) {
+    const std::size_t comma = list.find(", ");
+    std::string_view item = list.substr(0, comma);
+    list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 2);
+    const std::size_t space = item.rfind(' ');
+    std::size_t n = 0;
+    if (space != std::string_view::npos && all_digits(item.substr(space + 1))) {
+      n = static_cast<std::size_t>(std::stoull(std::string(item.substr(space + 1))));
+      item = item.substr(0, space);
+    } else {
+      n = 1;
+    }
+    if (!item.empty()) counts[std::string(item)] += n;
+  }
+}
+
+// Events per type, as the summary counts them.
+void count_events(const model::Extract& x, std::map<std::string, std::size_t>& events) {
+  auto count = [&](const char* type, std::size_t n) {
+    if (n > 0) events[type] += n;
+  };
+  count("encounter", x.encounters.size());
+  count("diagnosis", x.diagnoses.size());
+  const auto injections = static_cast<std::size_t>(std::ranges::count(
+      x.medications, model::MedicationKind::injection, &model::Medication::kind));
+  count("injection", injections);
+  count("prescription", x.medications.size() - injections);
+  count("lab_result", x.lab_results.size());
+  count("procedure", x.procedures.size());
+  count("claim_visit", x.claim_visits.size());
 }
 
 }  // namespace
@@ -176,62 +212,35 @@ Result<bool> BatchStore::already_taken(const std::string& institution,
 Result<bool> BatchStore::record(std::int64_t batch_id, const std::string& institution,
                                 const crypto::Digest& content, const FileOutcome& o,
                                 IngestSummary& summary) {
+  bool given = false;
+  return record_parts(
+      batch_id, institution, content, o.path,
+      [&]() -> Result<const FileOutcome*> {
+        if (given) return nullptr;
+        given = true;
+        return &o;
+      },
+      summary);
+}
+
+Result<bool> BatchStore::record_parts(std::int64_t batch_id, const std::string& institution,
+                                      const crypto::Digest& content, const std::string& path,
+                                      const std::function<Result<const FileOutcome*>()>& next,
+                                      IngestSummary& summary) {
   TKM_ASSIGN_OR_RETURN(store::Transaction tx, db_.begin());
   TKM_ASSIGN_OR_RETURN(bool taken, already_taken(institution, content));
   if (taken) return false;
   const std::string key = clinical_key(institution);
-  const char* outcome = o.kind == FileOutcome::Kind::read       ? "read"
-                        : o.kind == FileOutcome::Kind::not_read ? "not_read"
-                                                                : "quarantined";
   const Bytes hash(content.begin(), content.end());
-  TKM_ASSIGN_OR_RETURN(Bytes path_sealed, keys_.seal(key, hash, as_bytes(o.path)));
-  const std::size_t events = o.extract.events();
+  TKM_ASSIGN_OR_RETURN(Bytes path_sealed, keys_.seal(key, hash, as_bytes(path)));
   TKM_ASSIGN_OR_RETURN(
       store::Row file,
       db_.query_one(
           "INSERT INTO ingest_files (batch_id, institution, content_hash, outcome, "
-          "record_type, path_sealed, events, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+          "record_type, path_sealed, events, created_ms) VALUES (?, ?, ?, 'read', '', ?, 0, ?) "
           "RETURNING id",
-          {batch_id, institution, hash, std::string(outcome), o.record_type.substr(0, 200),
-           path_sealed, static_cast<std::int64_t>(events), to_unix_ms(clock_.now())}));
+          {batch_id, institution, hash, path_sealed, to_unix_ms(clock_.now())}));
   const std::int64_t file_id = file.integer(0);
-
-  // Identities into the vault; events refer to their person key.
-  std::map<std::string, std::string> person_of;  // patient ID → person key
-  for (const auto& p : o.extract.persons) {
-    TKM_ASSIGN_OR_RETURN(std::string person, vault_.admit(p, batch_id));
-    person_of[p.patient_id] = person;
-  }
-  std::string record;  // one buffer for every event's record
-  auto put = [&](const auto& event) -> Status {
-    auto it = person_of.find(event.patient_id);
-    if (it == person_of.end()) {
-      // An event whose patient has no identity in this file: the vault knows them from before,
-      // or learns them now by ID alone.
-      TKM_ASSIGN_OR_RETURN(
-          std::string person,
-          vault_.admit({.institution = institution, .patient_id = event.patient_id}, batch_id));
-      it = person_of.emplace(event.patient_id, std::move(person)).first;
-    }
-    const std::string& person = it->second;
-    const ClearColumns c = clear_columns(event);
-    encode_event(event, record);
-    TKM_ASSIGN_OR_RETURN(Bytes sealed, keys_.seal(key, as_bytes(person), as_bytes(record)));
-    TKM_RETURN_IF_ERROR(db_.execute(
-        "INSERT INTO ingest_events (batch_id, file_id, person_key, type, code_system, code, date, "
-        "value, unit, withdrawn, sealed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        {batch_id, file_id, person, std::string(c.type), std::string(c.code_system),
-         std::string(c.code), std::string(c.date), c.value, std::string(c.unit),
-         std::int64_t{o.extract.deleted ? 1 : 0}, std::move(sealed)}));
-    return ok();
-  };
-  const model::Extract& x = o.extract;
-  for (const auto& e : x.encounters) TKM_RETURN_IF_ERROR(put(e));
-  for (const auto& d : x.diagnoses) TKM_RETURN_IF_ERROR(put(d));
-  for (const auto& m : x.medications) TKM_RETURN_IF_ERROR(put(m));
-  for (const auto& l : x.lab_results) TKM_RETURN_IF_ERROR(put(l));
-  for (const auto& p : x.procedures) TKM_RETURN_IF_ERROR(put(p));
-  for (const auto& v : x.claim_visits) TKM_RETURN_IF_ERROR(put(v));
 
   auto quarantine = [&](const Error& e, const char* scope) -> Status {
     TKM_ASSIGN_OR_RETURN(Bytes sealed, keys_.seal(key, hash, as_bytes(error_json(e).dump())));
@@ -244,42 +253,127 @@ Result<bool> BatchStore::record(std::int64_t batch_id, const std::string& instit
          std::int64_t{e.where().line}, e.where().offset, safe_field(e.where().field), sealed}));
     return ok();
   };
-  const bool whole = o.kind == FileOutcome::Kind::quarantined;
-  if (o.kind != FileOutcome::Kind::not_read) {
-    for (const auto& e : o.problems) TKM_RETURN_IF_ERROR(quarantine(e, whole ? "file" : "record"));
+
+  // What the parts add up to; into the summary only once everything is committed.
+  IngestSummary file_totals;
+  KeyCounter persons;  // person keys met in the file
+  std::size_t events = 0, parts = 0, records_refused = 0, warnings = 0;
+  FileOutcome::Kind kind = FileOutcome::Kind::not_read;
+  std::string record_type;
+  std::map<std::string, std::size_t> resource_counts;  // several parts: "Type n" lists merged
+  std::optional<Error> refused;                        // why the whole file is quarantined
+
+  TKM_ASSIGN_OR_RETURN(store::Transaction contents, db_.begin());
+  std::string record;  // one buffer for every event's record
+  for (;;) {
+    TKM_ASSIGN_OR_RETURN(const FileOutcome* part, next());
+    if (part == nullptr) break;
+    const FileOutcome& o = *part;
+    ++parts;
+    if (o.kind == FileOutcome::Kind::quarantined) {
+      // The whole file is refused, whatever earlier parts held.
+      TKM_RETURN_IF_ERROR(contents.rollback());
+      kind = FileOutcome::Kind::quarantined;
+      record_type = o.record_type;
+      for (const auto& e : o.problems) TKM_RETURN_IF_ERROR(quarantine(e, "file"));
+      for (const auto& w : o.warnings) TKM_RETURN_IF_ERROR(quarantine(w, "warning"));
+      if (!o.problems.empty()) refused = o.problems[0];
+      events = records_refused = 0;
+      warnings = o.warnings.size();
+      file_totals.events.clear();
+      persons = KeyCounter();
+      break;
+    }
+    if (parts == 1) {
+      record_type = o.record_type;
+    } else {
+      if (parts == 2) merge_counts(resource_counts, record_type);
+      merge_counts(resource_counts, o.record_type);
+    }
+    if (o.kind == FileOutcome::Kind::read) {
+      kind = FileOutcome::Kind::read;
+      for (const auto& e : o.problems) TKM_RETURN_IF_ERROR(quarantine(e, "record"));
+      records_refused += o.problems.size();
+    }
+    for (const auto& w : o.warnings) TKM_RETURN_IF_ERROR(quarantine(w, "warning"));
+    warnings += o.warnings.size();
+
+    // Identities into the vault; events refer to their person key.
+    std::map<std::string, std::string> person_of;  // patient ID → person key
+    for (const auto& p : o.extract.persons) {
+      TKM_ASSIGN_OR_RETURN(std::string person, vault_.admit(p, batch_id));
+      person_of[p.patient_id] = person;
+    }
+    auto put = [&](const auto& event) -> Status {
+      auto it = person_of.find(event.patient_id);
+      if (it == person_of.end()) {
+        // An event whose patient has no identity in this file (a bulk export's Observations):
+        // the vault knows them from before, or learns them now by ID alone.
+        TKM_ASSIGN_OR_RETURN(std::optional<std::string> known,
+                             vault_.find(institution, event.patient_id));
+        if (!known) {
+          TKM_ASSIGN_OR_RETURN(
+              known,
+              vault_.admit({.institution = institution, .patient_id = event.patient_id}, batch_id));
+        }
+        it = person_of.emplace(event.patient_id, std::move(*known)).first;
+      }
+      const std::string& person = it->second;
+      const ClearColumns c = clear_columns(event);
+      encode_event(event, record);
+      TKM_ASSIGN_OR_RETURN(Bytes sealed, keys_.seal(key, as_bytes(person), as_bytes(record)));
+      TKM_RETURN_IF_ERROR(db_.execute(
+          "INSERT INTO ingest_events (batch_id, file_id, person_key, type, code_system, code, "
+          "date, value, unit, withdrawn, sealed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+          {batch_id, file_id, person, std::string(c.type), std::string(c.code_system),
+           std::string(c.code), std::string(c.date), c.value, std::string(c.unit),
+           std::int64_t{o.extract.deleted ? 1 : 0}, std::move(sealed)}));
+      return ok();
+    };
+    const model::Extract& x = o.extract;
+    for (const auto& e : x.encounters) TKM_RETURN_IF_ERROR(put(e));
+    for (const auto& d : x.diagnoses) TKM_RETURN_IF_ERROR(put(d));
+    for (const auto& m : x.medications) TKM_RETURN_IF_ERROR(put(m));
+    for (const auto& l : x.lab_results) TKM_RETURN_IF_ERROR(put(l));
+    for (const auto& p : x.procedures) TKM_RETURN_IF_ERROR(put(p));
+    for (const auto& v : x.claim_visits) TKM_RETURN_IF_ERROR(put(v));
+    events += x.events();
+    count_events(x, file_totals.events);
+    for (const auto& [id, person] : person_of) persons.add(person);
   }
-  for (const auto& w : o.warnings) TKM_RETURN_IF_ERROR(quarantine(w, "warning"));
+  if (kind != FileOutcome::Kind::quarantined) TKM_RETURN_IF_ERROR(contents.commit());
+  if (parts > 1 && kind != FileOutcome::Kind::quarantined) {
+    record_type.clear();
+    for (const auto& [type, n] : resource_counts) {
+      record_type += fmt::format("{}{} {}", record_type.empty() ? "" : ", ", type, n);
+    }
+  }
+  const char* outcome = kind == FileOutcome::Kind::read       ? "read"
+                        : kind == FileOutcome::Kind::not_read ? "not_read"
+                                                              : "quarantined";
+  TKM_RETURN_IF_ERROR(
+      db_.execute("UPDATE ingest_files SET outcome = ?, record_type = ?, events = ? WHERE id = ?",
+                  {std::string(outcome), record_type.substr(0, 200),
+                   static_cast<std::int64_t>(events), file_id}));
   TKM_RETURN_IF_ERROR(tx.commit());
 
   ++summary.files;
-  switch (o.kind) {
+  switch (kind) {
     case FileOutcome::Kind::read:
       ++summary.files_read;
-      summary.records_refused += o.problems.size();
+      summary.records_refused += records_refused;
       break;
     case FileOutcome::Kind::not_read:
       ++summary.files_not_read;
       break;
     case FileOutcome::Kind::quarantined:
       ++summary.files_quarantined;
-      if (!o.problems.empty())
-        ++summary.quarantined_by_reason[std::string(errc_name(o.problems[0].code()))];
+      if (refused) ++summary.quarantined_by_reason[std::string(errc_name(refused->code()))];
       break;
   }
-  summary.warnings += o.warnings.size();
-  auto count = [&](const char* type, std::size_t n) {
-    if (n > 0) summary.events[type] += n;
-  };
-  count("encounter", x.encounters.size());
-  count("diagnosis", x.diagnoses.size());
-  const auto injections = static_cast<std::size_t>(std::ranges::count(
-      x.medications, model::MedicationKind::injection, &model::Medication::kind));
-  count("injection", injections);
-  count("prescription", x.medications.size() - injections);
-  count("lab_result", x.lab_results.size());
-  count("procedure", x.procedures.size());
-  count("claim_visit", x.claim_visits.size());
-  for (const auto& [id, person] : person_of) summary.person_keys.put(person, 0);
+  summary.warnings += warnings;
+  for (const auto& [type, n] : file_totals.events) summary.events[type] += n;
+  summary.person_keys.absorb(persons);
   summary.persons = summary.person_keys.size();
   return true;
 }

@@ -41,7 +41,7 @@ struct IngestSummary {
   std::size_t files_quarantined = 0;
   std::size_t files_already_taken = 0;          // same content as a file taken in before: skipped
   std::size_t persons = 0;                      // distinct persons the files spoke of
-  DigestTable person_keys{};                    // their vault keys (for counting; not shown)
+  KeyCounter person_keys{};                     // their vault keys (for counting; not shown)
   std::map<std::string, std::size_t> events{};  // per type: encounter, diagnosis, ...
   std::size_t records_refused = 0;              // single records refused inside read files
   std::size_t warnings = 0;
@@ -71,6 +71,15 @@ class BatchStore {
   Result<bool> record(std::int64_t batch_id, const std::string& institution,
                       const crypto::Digest& content, const FileOutcome& outcome,
                       IngestSummary& summary);
+
+  // Records a file too large to hold whole, part by part, in one transaction: `next` gives the
+  // next part's outcome, or nullptr after the last (each part may reuse the last one's storage).
+  // A part that comes back quarantined (an Individual Number) quarantines the whole file: what
+  // earlier parts wrote is undone.
+  Result<bool> record_parts(std::int64_t batch_id, const std::string& institution,
+                            const crypto::Digest& content, const std::string& path,
+                            const std::function<Result<const FileOutcome*>()>& next,
+                            IngestSummary& summary);
 
   // A transaction several record() calls can share (each file is still all-or-nothing inside
   // it): committing small files in groups instead of one by one saves a disk sync per file.

@@ -17,6 +17,8 @@ class DigestTable {
   // Sets the key's value; true when the key was not there before.
   bool put(std::string_view key, std::uint32_t value);
   std::optional<std::uint32_t> get(std::string_view key) const;
+  // Puts every key of `other` (with its value) into this table.
+  void absorb(const DigestTable& other);
   std::size_t size() const { return size_; }
   // Bytes held by the table.
   std::size_t memory() const { return slots_.capacity() * sizeof(Slot); }
@@ -29,8 +31,24 @@ class DigestTable {
   static Slot digest(std::string_view key);
   std::size_t find(const Slot& key) const;  // its slot, or the empty slot where it belongs
   void grow();
+  bool put_digest(Slot key);
 
   std::vector<Slot> slots_;
+  std::size_t size_ = 0;
+};
+
+// Counts distinct keys (persons met in a run) by a 64-bit hash, 8 bytes a slot. For counting
+// only: two keys with one hash would count once, about once in 10^7 runs of a million keys.
+class KeyCounter {
+ public:
+  void add(std::string_view key);
+  // Adds every key `other` counted.
+  void absorb(const KeyCounter& other);
+  std::size_t size() const { return size_; }
+
+ private:
+  void add_hash(std::uint64_t h);
+  std::vector<std::uint64_t> slots_;  // 0: empty
   std::size_t size_ = 0;
 };
 

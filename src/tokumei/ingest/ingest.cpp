@@ -4,9 +4,11 @@
 
 #include <algorithm>
 #include <chrono>
+#include <fstream>
 #include <optional>
 
 #include "tokumei/base/files.h"
+#include "tokumei/crypto/hash.h"
 #include "tokumei/ingest/fhir/reader.h"
 #include "tokumei/ingest/receipt/dpc_ef.h"
 #include "tokumei/ingest/receipt/uke.h"
@@ -105,6 +107,79 @@ Status for_each_input(const std::vector<fs::path>& inputs,
   return ok();
 }
 
+// Files larger than this are read part by part where their form allows it (NDJSON: whole lines
+// at a time), so that memory stays the same whatever the size of a bulk export. 2 MiB of
+// Observations (some 8 000 lines) make about 17 MiB of model events.
+constexpr std::size_t kPartBytes = 2u << 20;
+
+// Reads a file in parts of about kPartBytes, each ending at a line end, hashing what it reads.
+class FileParts {
+ public:
+  explicit FileParts(const fs::path& file) : file_(file), in_(file, std::ios::binary) {}
+
+  // The next part (empty after the last), with the lines and bytes before it.
+  Result<std::string_view> next() {
+    lines_before_ += lines_in_part_;
+    bytes_before_ += static_cast<std::int64_t>(part_size_);
+    buffer_.erase(0, part_size_);
+    if (!in_.is_open() || in_.bad()) return io_error();
+    // Read on until the part holds a line end (a line longer than a part makes a longer part).
+    while (!in_.eof() && (buffer_.size() < kPartBytes || buffer_.find('\n') == std::string::npos)) {
+      const std::size_t had = buffer_.size();
+      buffer_.resize(had + kPartBytes);
+      in_.read(buffer_.data() + had, static_cast<std::streamsize>(kPartBytes));
+      if (in_.bad()) return io_error();
+      buffer_.resize(had + static_cast<std::size_t>(in_.gcount()));
+      hash_.update(as_bytes(std::string_view(buffer_).substr(had)));
+    }
+    const std::size_t end = buffer_.rfind('\n');
+    part_size_ = in_.eof() || end == std::string::npos ? buffer_.size() : end + 1;
+    const std::string_view part(buffer_.data(), part_size_);
+    lines_in_part_ = static_cast<int>(std::count(part.begin(), part.end(), '\n'));
+    return part;
+  }
+  int lines_before() const { return lines_before_; }
+  std::int64_t bytes_before() const { return bytes_before_; }
+  // The content hash of everything read; call after the last part.
+  crypto::Digest digest() { return hash_.finish(); }
+
+ private:
+  std::unexpected<Error> io_error() const {
+    return fail(Errc::io,
+                {fmt::format("{} を読めません", file_.string()),
+                 fmt::format("cannot read {}", file_.string())},
+                Location{.file = file_.string(), .offset = bytes_before_});
+  }
+  fs::path file_;
+  std::ifstream in_;
+  std::string buffer_;
+  std::size_t part_size_ = 0;
+  int lines_before_ = 0, lines_in_part_ = 0;
+  std::int64_t bytes_before_ = 0;
+  crypto::Sha256 hash_;
+};
+
+// Whether `f` is an NDJSON file too large to read whole.
+bool streamed(const Input& f) {
+  if (f.form != Form::fhir) return false;
+  std::error_code ec;
+  const auto size = fs::file_size(f.file, ec);
+  if (ec || size <= kPartBytes) return false;
+  std::ifstream in(f.file, std::ios::binary);
+  std::string head(65536, '\0');
+  in.read(head.data(), static_cast<std::streamsize>(head.size()));
+  head.resize(static_cast<std::size_t>(in.gcount()));
+  return fhir::looks_like_ndjson(head);
+}
+
+Result<crypto::Digest> hash_file(const fs::path& file) {
+  FileParts parts(file);
+  for (;;) {
+    TKM_ASSIGN_OR_RETURN(std::string_view part, parts.next());
+    if (part.empty()) return parts.digest();
+  }
+}
+
 }  // namespace
 
 Result<IngestSummary> ingest_paths(BatchStore& store, const std::vector<fs::path>& inputs,
@@ -118,8 +193,16 @@ Result<IngestSummary> ingest_paths(BatchStore& store, const std::vector<fs::path
   std::size_t total = 0;
   TKM_RETURN_IF_ERROR(for_each_input(inputs, [&](const Input& f) -> Status {
     ++total;
-    if (f.form == Form::fhir) {
-      if (auto bytes = read_file(f.file)) fhir_reader.learn_patients(*bytes);
+    if (f.form != Form::fhir) return ok();
+    if (streamed(f)) {
+      FileParts parts(f.file);
+      for (;;) {
+        auto part = parts.next();
+        if (!part || part->empty()) break;  // unreadable: reported by the second pass
+        fhir_reader.learn_patients(*part);
+      }
+    } else if (auto bytes = read_file(f.file)) {
+      fhir_reader.learn_patients(*bytes);
     }
     return ok();
   }));
@@ -132,7 +215,74 @@ Result<IngestSummary> ingest_paths(BatchStore& store, const std::vector<fs::path
   std::optional<store::Transaction> group;
   auto group_started = std::chrono::steady_clock::now();
   std::size_t in_group = 0;
+  auto open_group = [&]() -> Status {
+    if (summary.batch_id == 0) {
+      // Outside any transaction: it may create data keys.
+      TKM_ASSIGN_OR_RETURN(summary.batch_id, store.open_batch(institution));
+    }
+    if (!group) {
+      TKM_ASSIGN_OR_RETURN(store::Transaction tx, store.begin_group());
+      group.emplace(std::move(tx));
+      group_started = std::chrono::steady_clock::now();
+      in_group = 0;
+    }
+    return ok();
+  };
+  auto file_done = [&](bool recorded) -> Status {
+    if (!recorded) ++summary.files_already_taken;
+    if (++in_group >= kGroupFiles ||
+        std::chrono::steady_clock::now() - group_started > kGroupTime) {
+      TKM_RETURN_IF_ERROR(group->commit());
+      group.reset();
+    }
+    ++done.files_done;
+    if (progress) progress(done);
+    return ok();
+  };
+  // A bulk NDJSON file, part by part, in one transaction of its own.
+  auto record_streamed = [&](const Input& f) -> Status {
+    TKM_ASSIGN_OR_RETURN(crypto::Digest hash, hash_file(f.file));
+    TKM_ASSIGN_OR_RETURN(bool taken, store.already_taken(institution, hash));
+    if (taken) {
+      ++summary.files_already_taken;
+      ++done.files_done;
+      if (progress) progress(done);
+      return ok();
+    }
+    if (group) {
+      TKM_RETURN_IF_ERROR(group->commit());
+      group.reset();
+    }
+    TKM_RETURN_IF_ERROR(open_group());
+    const std::string path = f.relative.generic_string();
+    FileParts parts(f.file);
+    FileOutcome outcome;
+    TKM_ASSIGN_OR_RETURN(
+        bool recorded, store.record_parts(
+                           summary.batch_id, institution, hash, path,
+                           [&]() -> Result<const FileOutcome*> {
+                             TKM_ASSIGN_OR_RETURN(std::string_view part, parts.next());
+                             if (part.empty()) {
+                               if (parts.digest() != hash) {
+                                 return fail(
+                                     Errc::io,
+                                     {fmt::format("{} が読み込み中に変わりました", f.file.string()),
+                                      fmt::format("{} changed while it was read", f.file.string())},
+                                     Location{.file = f.file.string()});
+                               }
+                               return nullptr;
+                             }
+                             outcome = fhir_reader.read_ndjson_part(
+                                 path, part, parts.lines_before(), parts.bytes_before());
+                             return &outcome;
+                           },
+                           summary));
+    in_group = kGroupFiles;  // committed on its own
+    return file_done(recorded);
+  };
+
   TKM_RETURN_IF_ERROR(for_each_input(inputs, [&](const Input& f) -> Status {
+    if (streamed(f)) return record_streamed(f);
     FileOutcome outcome;
     auto bytes = read_file(f.file);
     crypto::Digest hash{};
@@ -173,27 +323,10 @@ Result<IngestSummary> ingest_paths(BatchStore& store, const std::vector<fs::path
           break;
       }
     }
-    if (summary.batch_id == 0) {
-      // Outside any transaction: it may create data keys.
-      TKM_ASSIGN_OR_RETURN(summary.batch_id, store.open_batch(institution));
-    }
-    if (!group) {
-      TKM_ASSIGN_OR_RETURN(store::Transaction tx, store.begin_group());
-      group.emplace(std::move(tx));
-      group_started = std::chrono::steady_clock::now();
-      in_group = 0;
-    }
+    TKM_RETURN_IF_ERROR(open_group());
     TKM_ASSIGN_OR_RETURN(bool recorded,
                          store.record(summary.batch_id, institution, hash, outcome, summary));
-    if (!recorded) ++summary.files_already_taken;
-    if (++in_group >= kGroupFiles ||
-        std::chrono::steady_clock::now() - group_started > kGroupTime) {
-      TKM_RETURN_IF_ERROR(group->commit());
-      group.reset();
-    }
-    ++done.files_done;
-    if (progress) progress(done);
-    return ok();
+    return file_done(recorded);
   }));
   if (group) TKM_RETURN_IF_ERROR(group->commit());
   if (summary.batch_id == 0) {

@@ -6,9 +6,11 @@
 
 namespace tokumei::ingest {
 
-std::optional<Error> screen_for_individual_numbers(std::string_view text, const std::string& path) {
+std::optional<Error> screen_for_individual_numbers(std::string_view text, const std::string& path,
+                                                   int lines_before, std::int64_t bytes_before) {
   auto found = identity::find_individual_number(text);
   if (!found) return std::nullopt;
+  found->line += lines_before;
   return Error(
       Errc::policy_violation,
       {fmt::format("{} 行目に個人番号 (マイナンバー) とみられる 12 桁の番号があります。個人番号は"
@@ -21,7 +23,7 @@ std::optional<Error> screen_for_individual_numbers(std::string_view text, const 
       Location{.file = path,
                .line = found->line,
                .field = "individual number",
-               .offset = static_cast<std::int64_t>(found->offset)});
+               .offset = bytes_before + static_cast<std::int64_t>(found->offset)});
 }
 
 }  // namespace tokumei::ingest

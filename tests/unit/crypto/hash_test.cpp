@@ -38,6 +38,15 @@ TEST(Sha256, PartsHashLikeTheirConcatenation) {
   EXPECT_EQ(sha256({as_bytes("a"), as_bytes("bc")}), sha256({as_bytes("ab"), as_bytes("c")}));
 }
 
+TEST(Sha256, FedPieceByPieceLikeWhole) {
+  Sha256 h;
+  h.update(as_bytes("abcdbcdecdefdefgefghfghighij"));
+  h.update(ByteView{});
+  h.update(as_bytes("hijkijkljklmklmnlmnomnopnopq"));
+  EXPECT_EQ(hex(h.finish()), "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+  EXPECT_EQ(Sha256().finish(), sha256(ByteView{}));
+}
+
 // --- HMAC-SHA-256 (RFC 4231 §4) -------------------------------------------------------------
 
 struct HmacVector {

@@ -7,6 +7,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -290,6 +291,91 @@ TEST_F(BatchStoreTest, TheVaultForgetsPersonsARollbackUndid) {
   auto found = vault.find("1311234567", "P-1");
   ASSERT_TRUE(found && *found);
   EXPECT_EQ(**found, *key);
+}
+
+// A bulk export larger than one part (2 MiB) is read part by part: the same events as a whole
+// read, lines located in the file (not the part), one record per file, and an Individual Number
+// in a late part still keeps the whole file out.
+TEST_F(BatchStoreTest, ABulkNdjsonFileIsReadPartByPartLikeWhole) {
+  const fs::path in = dir_.path() / "bulk";
+  fs::create_directories(in);
+  std::string patients;
+  for (int p = 0; p < 3; ++p) {
+    patients += R"({"resourceType":"Patient","id":"p)" + std::to_string(p) +
+                R"(","identifier":[{"value":"H)" + std::to_string(p) + R"("}]})" + "\n";
+  }
+  tokumei::testing::write_file(in / "Patient.ndjson", patients);
+  const std::string padding(400, 'x');
+  auto observation = [&](int i) {
+    return R"({"resourceType":"Observation","id":"o)" + std::to_string(i) +
+           R"(","subject":{"reference":"Patient/p)" + std::to_string(i % 3) +
+           R"("},"code":{"coding":[{"system":"http://loinc.org","code":"2345-7"}]},)"
+           R"("effectiveDateTime":"2024-01-02","valueQuantity":{"value":)" +
+           std::to_string(i % 200) + R"(,"unit":"mg/dL"},"note":[{"text":")" + padding + "\"}]}\n";
+  };
+  constexpr int kLines = 12'000, kBroken = 9'000;  // the broken line is in the third part
+  std::string bulk;
+  for (int i = 1; i <= kLines; ++i) {
+    bulk +=
+        i == kBroken ? std::string("{\"resourceType\": \"Observation\", broken\n") : observation(i);
+  }
+  ASSERT_GT(bulk.size(), 6u << 20);
+  tokumei::testing::write_file(in / "Observation.ndjson", bulk);
+
+  auto run = ingest_paths(*store_, {in}, "1311234567");
+  ASSERT_TRUE(run) << run.error().describe(Lang::en);
+  EXPECT_EQ(run->files, 2u);
+  EXPECT_EQ(run->files_read, 2u);
+  EXPECT_EQ(run->events["lab_result"], static_cast<std::size_t>(kLines - 1));
+  EXPECT_EQ(run->records_refused, 1u);
+  EXPECT_EQ(run->persons, 3u);
+  // The Observations name patients known from Patient.ndjson: no identity versions of bare IDs.
+  EXPECT_EQ(count("identity_persons"), 3);
+  EXPECT_EQ(count("identity_versions"), 3);
+  auto refused = db_->query("SELECT scope, line FROM ingest_quarantine");
+  ASSERT_TRUE(refused);
+  ASSERT_EQ(refused->size(), 1u);
+  EXPECT_EQ((*refused)[0].text(0), "record");
+  EXPECT_EQ((*refused)[0].integer(1), kBroken);
+  auto file = db_->query_one(
+      "SELECT record_type, events FROM ingest_files WHERE record_type LIKE 'Observation%'");
+  ASSERT_TRUE(file);
+  EXPECT_EQ(file->text(0), "Observation " + std::to_string(kLines - 1));
+  EXPECT_EQ(file->integer(1), kLines - 1);
+
+  // The same as one whole read.
+  fhir::Reader whole("1311234567");
+  whole.learn_patients(patients);
+  const FileOutcome o = whole.read("Observation.ndjson", bulk);
+  EXPECT_EQ(o.extract.lab_results.size(), static_cast<std::size_t>(kLines - 1));
+  ASSERT_EQ(o.problems.size(), 1u);
+  EXPECT_EQ(o.problems[0].where().line, kBroken);
+
+  auto again = ingest_paths(*store_, {in}, "1311234567");
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->files_already_taken, 2u);
+
+  // An Individual Number in the third part, after earlier parts' events were written: nothing
+  // from the file is kept.
+  const fs::path second = dir_.path() / "bulk2";
+  fs::create_directories(second);
+  const std::size_t cut = bulk.find('\n', 5u << 20) + 1;
+  std::string numbered = bulk.substr(0, cut);
+  const int lines = static_cast<int>(std::count(numbered.begin(), numbered.end(), '\n'));
+  numbered += R"({"resourceType":"Observation","note":[{"text":"123456789018"}]})"
+              "\n";
+  numbered += bulk.substr(cut);
+  tokumei::testing::write_file(second / "Observation.ndjson", numbered);
+  const std::int64_t events_before = count("ingest_events");
+  auto refused_run = ingest_paths(*store_, {second}, "1311234567");
+  ASSERT_TRUE(refused_run) << refused_run.error().describe(Lang::en);
+  EXPECT_EQ(refused_run->files_quarantined, 1u);
+  EXPECT_TRUE(refused_run->events.empty());
+  EXPECT_EQ(count("ingest_events"), events_before);
+  auto where = db_->query_one("SELECT line, reason FROM ingest_quarantine WHERE scope = 'file'");
+  ASSERT_TRUE(where);
+  EXPECT_EQ(where->integer(0), lines + 1);
+  EXPECT_EQ(where->text(1), "policy_violation");
 }
 
 }  // namespace

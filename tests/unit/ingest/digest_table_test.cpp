@@ -36,5 +36,19 @@ TEST(DigestTable, GrowsWithoutLosingAKeyAndStaysSmall) {
   EXPECT_LT(t.memory(), kKeys * 64u);
 }
 
+TEST(KeyCounter, CountsDistinctKeysAcrossTables) {
+  KeyCounter a, b;
+  for (int i = 0; i < 100'000; ++i) a.add("person-" + std::to_string(i));
+  for (int i = 0; i < 100'000; ++i) a.add("person-" + std::to_string(i % 7));  // seen before
+  EXPECT_EQ(a.size(), 100'000u);
+  for (int i = 50'000; i < 150'000; ++i) b.add("person-" + std::to_string(i));
+  a.absorb(b);
+  EXPECT_EQ(a.size(), 150'000u);
+  KeyCounter empty;
+  a.absorb(empty);
+  EXPECT_EQ(a.size(), 150'000u);
+  EXPECT_EQ(empty.size(), 0u);
+}
+
 }  // namespace
 }  // namespace tokumei::ingest

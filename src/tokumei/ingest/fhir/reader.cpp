@@ -583,16 +583,6 @@ void for_each_resource(element doc, const std::string& where, int line, const Vi
   visit(doc, where.empty() ? std::string(text_of(doc, "resourceType")) : where, line, "");
 }
 
-bool looks_like_ndjson(std::string_view bytes) {
-  // More than one top-level JSON value on separate lines.
-  std::size_t first_newline = bytes.find('\n');
-  if (first_newline == std::string_view::npos) return false;
-  std::size_t next = bytes.find_first_not_of(" \t\r\n", first_newline);
-  return next != std::string_view::npos && bytes[next] == '{' &&
-         bytes.substr(0, first_newline).find_first_not_of(" \t\r") != std::string_view::npos &&
-         bytes.substr(0, first_newline).find('}') != std::string_view::npos;
-}
-
 // Calls each(line_text, line_number) for every non-blank line of NDJSON.
 template <class Each>
 void for_each_ndjson_line(std::string_view bytes, const Each& each) {
@@ -616,6 +606,16 @@ std::int64_t syntax_error_offset(std::string_view bytes) {
 }
 
 }  // namespace
+
+bool looks_like_ndjson(std::string_view bytes) {
+  // More than one top-level JSON value on separate lines.
+  std::size_t first_newline = bytes.find('\n');
+  if (first_newline == std::string_view::npos) return false;
+  std::size_t next = bytes.find_first_not_of(" \t\r\n", first_newline);
+  return next != std::string_view::npos && bytes[next] == '{' &&
+         bytes.substr(0, first_newline).find_first_not_of(" \t\r") != std::string_view::npos &&
+         bytes.substr(0, first_newline).find('}') != std::string_view::npos;
+}
 
 // Records how references may name a Patient resource ("Patient/<id>", its fullUrl) → the
 // hospital's patient ID.
@@ -659,6 +659,8 @@ void Reader::learn_patients(std::string_view bytes) {
   };
   if (looks_like_ndjson(bytes)) {
     for_each_ndjson_line(bytes, [&](std::string_view line, int) {
+      // A line without the word cannot be (or hold) a Patient: not worth parsing.
+      if (line.find("\"Patient\"") == std::string_view::npos) return;
       element e;
       if (parser.parse(line.data(), line.size()).get(e) == simdjson::SUCCESS) {
         for_each_resource(e, "", 0, learn);
@@ -672,8 +674,19 @@ void Reader::learn_patients(std::string_view bytes) {
 }
 
 FileOutcome Reader::read(const std::string& path, std::string_view bytes) {
+  return read_text(path, bytes, looks_like_ndjson(bytes) ? 0 : -1, 0);
+}
+
+FileOutcome Reader::read_ndjson_part(const std::string& path, std::string_view lines,
+                                     int lines_before, std::int64_t bytes_before) {
+  return read_text(path, lines, lines_before, bytes_before);
+}
+
+FileOutcome Reader::read_text(const std::string& path, std::string_view bytes, int lines_before,
+                              std::int64_t bytes_before) {
   FileOutcome out{.path = path};
-  if (auto number = screen_for_individual_numbers(bytes, path)) {  // INTAKE-07
+  if (auto number = screen_for_individual_numbers(bytes, path, std::max(lines_before, 0),
+                                                  bytes_before)) {  // INTAKE-07
     out.kind = FileOutcome::Kind::quarantined;
     out.problems.push_back(std::move(*number));
     return out;
@@ -698,9 +711,10 @@ FileOutcome Reader::read(const std::string& path, std::string_view bytes) {
   };
 
   simdjson::dom::parser& parser = parser_;
-  if (looks_like_ndjson(bytes)) {
+  if (lines_before >= 0) {
     // Line by line, so that one bad line is refused alone.
-    for_each_ndjson_line(bytes, [&](std::string_view text, int line) {
+    for_each_ndjson_line(bytes, [&](std::string_view text, int line_in_part) {
+      const int line = lines_before + line_in_part;
       element e;
       if (auto error = parser.parse(text.data(), text.size()).get(e); error != simdjson::SUCCESS) {
         out.problems.emplace_back(Errc::invalid_input,

@@ -28,6 +28,9 @@ namespace tokumei::ingest::fhir {
 // "LOINC", "SNOMED", "RxNorm", ...); other systems are returned as they are.
 std::string code_system_name(std::string_view uri);
 
+// Whether `bytes` (a file, or its beginning) is NDJSON: more than one JSON value, one a line.
+bool looks_like_ndjson(std::string_view bytes);
+
 // Reads FHIR files of one institution. Events refer to their patient by the hospital's patient
 // ID, found from the Patient resource their subject points at; when the Patient is in another
 // file (single resources, NDJSON exports), learn_patients() on that file first lets the reader
@@ -41,6 +44,11 @@ class Reader {
   void learn_patients(std::string_view bytes);
   // Reads one file's content.
   FileOutcome read(const std::string& path, std::string_view bytes);
+  // Reads part of an NDJSON file too large to hold whole: whole lines, after `lines_before` lines
+  // and `bytes_before` bytes of the file (so that locations are the file's). learn_patients()
+  // takes such parts as they are.
+  FileOutcome read_ndjson_part(const std::string& path, std::string_view lines, int lines_before,
+                               std::int64_t bytes_before);
 
   // References to patients learned so far ("Patient/<id>" and the entry's fullUrl each count).
   std::size_t known_references() const { return references_.size(); }
@@ -50,6 +58,9 @@ class Reader {
  private:
   friend class ResourceMapper;
   void remember_patient(simdjson::dom::element patient, std::string_view full_url);
+  // `lines_before` < 0: a JSON document; else NDJSON lines after that many of the file.
+  FileOutcome read_text(const std::string& path, std::string_view bytes, int lines_before,
+                        std::int64_t bytes_before);
   std::optional<std::string> patient_of(std::string_view reference);
 
   std::string institution_;
