@@ -233,13 +233,25 @@ Result<bool> BatchStore::record_parts(std::int64_t batch_id, const std::string& 
   const std::string key = clinical_key(institution);
   const Bytes hash(content.begin(), content.end());
   TKM_ASSIGN_OR_RETURN(Bytes path_sealed, keys_.seal(key, hash, as_bytes(path)));
+  // The file's row as its first part describes it (a file of one part, the usual case, needs no
+  // update afterwards).
+  TKM_ASSIGN_OR_RETURN(const FileOutcome* first, next());
+  const auto outcome_name = [](FileOutcome::Kind k) {
+    return std::string(k == FileOutcome::Kind::read       ? "read"
+                       : k == FileOutcome::Kind::not_read ? "not_read"
+                                                          : "quarantined");
+  };
+  const std::string first_outcome =
+      first ? outcome_name(first->kind) : outcome_name(FileOutcome::Kind::not_read);
+  const std::string first_type = first ? first->record_type.substr(0, 200) : std::string();
+  const auto first_events = static_cast<std::int64_t>(first ? first->extract.events() : 0);
   TKM_ASSIGN_OR_RETURN(
       store::Row file,
-      db_.query_one(
-          "INSERT INTO ingest_files (batch_id, institution, content_hash, outcome, "
-          "record_type, path_sealed, events, created_ms) VALUES (?, ?, ?, 'read', '', ?, 0, ?) "
-          "RETURNING id",
-          {batch_id, institution, hash, path_sealed, to_unix_ms(clock_.now())}));
+      db_.query_one("INSERT INTO ingest_files (batch_id, institution, content_hash, outcome, "
+                    "record_type, path_sealed, events, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                    "RETURNING id",
+                    {batch_id, institution, hash, first_outcome, first_type, path_sealed,
+                     first_events, to_unix_ms(clock_.now())}));
   const std::int64_t file_id = file.integer(0);
 
   auto quarantine = [&](const Error& e, const char* scope) -> Status {
@@ -265,9 +277,7 @@ Result<bool> BatchStore::record_parts(std::int64_t batch_id, const std::string& 
 
   TKM_ASSIGN_OR_RETURN(store::Transaction contents, db_.begin());
   std::string record;  // one buffer for every event's record
-  for (;;) {
-    TKM_ASSIGN_OR_RETURN(const FileOutcome* part, next());
-    if (part == nullptr) break;
+  for (const FileOutcome* part = first; part != nullptr;) {
     const FileOutcome& o = *part;
     ++parts;
     if (o.kind == FileOutcome::Kind::quarantined) {
@@ -340,6 +350,7 @@ Result<bool> BatchStore::record_parts(std::int64_t batch_id, const std::string& 
     events += x.events();
     count_events(x, file_totals.events);
     for (const auto& [id, person] : person_of) persons.add(person);
+    TKM_ASSIGN_OR_RETURN(part, next());
   }
   if (kind != FileOutcome::Kind::quarantined) TKM_RETURN_IF_ERROR(contents.commit());
   if (parts > 1 && kind != FileOutcome::Kind::quarantined) {

@@ -4,8 +4,13 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
+#include <deque>
 #include <fstream>
+#include <future>
+#include <mutex>
 #include <optional>
+#include <thread>
 
 #include "tokumei/base/files.h"
 #include "tokumei/crypto/hash.h"
@@ -180,6 +185,59 @@ Result<crypto::Digest> hash_file(const fs::path& file) {
   }
 }
 
+// A file as the reading thread hands it to the recording one.
+struct Item {
+  enum class Kind { file, streamed, end };
+  Kind kind = Kind::file;
+  Input input{};
+  crypto::Digest hash{};
+  bool readable = true;
+  std::size_t bytes = 0;
+  FileOutcome outcome{};
+  std::optional<Error> error{};  // end: why the walk stopped
+  std::promise<void> handled{};  // streamed: set when the recording thread is done with it
+};
+
+// The bounded queue between the two threads: at most 64 files or 32 MiB of input waiting (and
+// always one), so memory does not grow when reading runs ahead of recording.
+class Pipe {
+ public:
+  // False when the recording side gave up.
+  bool push(Item item) {
+    std::unique_lock lock(mutex_);
+    space_.wait(lock, [&] {
+      return cancelled_ || queue_.empty() || (queue_.size() < 64 && bytes_ < (32u << 20));
+    });
+    if (cancelled_) return false;
+    bytes_ += item.bytes;
+    queue_.push_back(std::move(item));
+    ready_.notify_one();
+    return true;
+  }
+  Item pop() {
+    std::unique_lock lock(mutex_);
+    ready_.wait(lock, [&] { return !queue_.empty(); });
+    Item item = std::move(queue_.front());
+    queue_.pop_front();
+    bytes_ -= item.bytes;
+    space_.notify_one();
+    return item;
+  }
+  void cancel() {
+    std::lock_guard lock(mutex_);
+    cancelled_ = true;
+    queue_.clear();
+    space_.notify_all();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable space_, ready_;
+  std::deque<Item> queue_;
+  std::size_t bytes_ = 0;
+  bool cancelled_ = false;
+};
+
 }  // namespace
 
 Result<IngestSummary> ingest_paths(BatchStore& store, const std::vector<fs::path>& inputs,
@@ -281,53 +339,99 @@ Result<IngestSummary> ingest_paths(BatchStore& store, const std::vector<fs::path
     return file_done(recorded);
   };
 
-  TKM_RETURN_IF_ERROR(for_each_input(inputs, [&](const Input& f) -> Status {
-    if (streamed(f)) return record_streamed(f);
-    FileOutcome outcome;
-    auto bytes = read_file(f.file);
-    crypto::Digest hash{};
-    if (!bytes) {
-      outcome = {.path = f.relative.generic_string(), .kind = FileOutcome::Kind::quarantined};
-      outcome.problems.push_back(bytes.error());
-      hash = crypto::sha256(as_bytes(f.file.string()));
-    } else {
-      hash = crypto::sha256(as_bytes(*bytes));
-      TKM_ASSIGN_OR_RETURN(bool taken, store.already_taken(institution, hash));
+  // One thread walks, reads, hashes and parses files; this one records them, in the same order.
+  // A bulk NDJSON file is read and recorded here while the walking thread waits (the FHIR reader
+  // is never used by both at once).
+  Pipe pipe;
+  std::thread reading([&] {
+    const Status walked = for_each_input(inputs, [&](const Input& f) -> Status {
+      Item item{.input = f};
+      if (streamed(f)) {
+        item.kind = Item::Kind::streamed;
+        std::future<void> handled = item.handled.get_future();
+        if (!pipe.push(std::move(item))) return fail(Errc::internal, {"中止", "stopped"});
+        handled.wait();
+        return ok();
+      }
+      const std::string path = f.relative.generic_string();
+      auto bytes = read_file(f.file);
+      if (!bytes) {
+        item.readable = false;
+        item.outcome = {.path = path, .kind = FileOutcome::Kind::quarantined};
+        item.outcome.problems.push_back(bytes.error());
+        item.hash = crypto::sha256(as_bytes(f.file.string()));
+      } else {
+        // Read before knowing whether the same content was taken in already (only the recording
+        // thread may ask the store); such a file is then just counted.
+        item.bytes = bytes->size();
+        item.hash = crypto::sha256(as_bytes(*bytes));
+        switch (f.form) {
+          case Form::ssmix2:
+            item.outcome = ssmix2::read_storage_bytes(f.relative, *bytes, institution);
+            break;
+          case Form::fhir:
+            item.outcome = fhir_reader.read(path, *bytes);
+            break;
+          case Form::uke:
+            item.outcome = receipt::read_uke(path, *bytes, institution);
+            break;
+          case Form::dpc_ef:
+            item.outcome = receipt::read_dpc_ef(path, *bytes, institution);
+            break;
+          case Form::unknown:
+            item.outcome = {.path = path, .kind = FileOutcome::Kind::not_read};
+            item.outcome.problems.emplace_back(
+                Errc::invalid_argument,
+                Text{"SS-MIX2、FHIR (.json, .ndjson)、レセプト (.UKE)、DPC EF (EFn_….txt) の"
+                     "どれでもありません",
+                     "neither SS-MIX2, FHIR (.json, .ndjson), claims (.UKE) nor DPC EF "
+                     "(EFn_….txt)"},
+                Location{.file = path});
+            break;
+        }
+      }
+      if (!pipe.push(std::move(item))) return fail(Errc::internal, {"中止", "stopped"});
+      return ok();
+    });
+    Item last{.kind = Item::Kind::end};
+    if (!walked) last.error = walked.error();
+    pipe.push(std::move(last));
+  });
+  struct Join {
+    Pipe& pipe;
+    std::thread& thread;
+    ~Join() {
+      pipe.cancel();
+      thread.join();
+    }
+  } join{pipe, reading};
+
+  for (;;) {
+    Item item = pipe.pop();
+    if (item.kind == Item::Kind::end) {
+      if (item.error) return std::unexpected(std::move(*item.error));
+      break;
+    }
+    if (item.kind == Item::Kind::streamed) {
+      const Status recorded = record_streamed(item.input);
+      item.handled.set_value();
+      TKM_RETURN_IF_ERROR(recorded);
+      continue;
+    }
+    if (item.readable) {
+      TKM_ASSIGN_OR_RETURN(bool taken, store.already_taken(institution, item.hash));
       if (taken) {
         ++summary.files_already_taken;
         ++done.files_done;
         if (progress) progress(done);
-        return ok();
-      }
-      switch (f.form) {
-        case Form::ssmix2:
-          outcome = ssmix2::read_storage_bytes(f.relative, *bytes, institution);
-          break;
-        case Form::fhir:
-          outcome = fhir_reader.read(f.relative.generic_string(), *bytes);
-          break;
-        case Form::uke:
-          outcome = receipt::read_uke(f.relative.generic_string(), *bytes, institution);
-          break;
-        case Form::dpc_ef:
-          outcome = receipt::read_dpc_ef(f.relative.generic_string(), *bytes, institution);
-          break;
-        case Form::unknown:
-          outcome = {.path = f.relative.generic_string(), .kind = FileOutcome::Kind::not_read};
-          outcome.problems.emplace_back(
-              Errc::invalid_argument,
-              Text{"SS-MIX2、FHIR (.json, .ndjson)、レセプト (.UKE)、DPC EF (EFn_….txt) の"
-                   "どれでもありません",
-                   "neither SS-MIX2, FHIR (.json, .ndjson), claims (.UKE) nor DPC EF (EFn_….txt)"},
-              Location{.file = f.relative.generic_string()});
-          break;
+        continue;
       }
     }
     TKM_RETURN_IF_ERROR(open_group());
-    TKM_ASSIGN_OR_RETURN(bool recorded,
-                         store.record(summary.batch_id, institution, hash, outcome, summary));
-    return file_done(recorded);
-  }));
+    TKM_ASSIGN_OR_RETURN(bool recorded, store.record(summary.batch_id, institution, item.hash,
+                                                     item.outcome, summary));
+    TKM_RETURN_IF_ERROR(file_done(recorded));
+  }
   if (group) TKM_RETURN_IF_ERROR(group->commit());
   if (summary.batch_id == 0) {
     // Nothing new, but an earlier run may have been stopped after its last file and before
