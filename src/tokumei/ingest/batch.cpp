@@ -74,7 +74,7 @@ json error_json(const Error& e) {
 }
 
 // Adds a "Type n, Type m" list (a FHIR file's resource counts) to `counts`; an entry without a
-// count counts once.
+// count ("UKE") is kept without one (0).
 void merge_counts(std::map<std::string, std::size_t>& counts, std::string_view list) {
   while (!list.empty()) {
     const std::size_t comma = list.find(", ");
@@ -85,8 +85,6 @@ void merge_counts(std::map<std::string, std::size_t>& counts, std::string_view l
     if (space != std::string_view::npos && all_digits(item.substr(space + 1))) {
       n = static_cast<std::size_t>(std::stoull(std::string(item.substr(space + 1))));
       item = item.substr(0, space);
-    } else {
-      n = 1;
     }
     if (!item.empty()) counts[std::string(item)] += n;
   }
@@ -363,7 +361,8 @@ Result<bool> BatchStore::record_parts(std::int64_t batch_id, const std::string& 
   if (parts > 1 && kind != FileOutcome::Kind::quarantined) {
     record_type.clear();
     for (const auto& [type, n] : resource_counts) {
-      record_type += fmt::format("{}{} {}", record_type.empty() ? "" : ", ", type, n);
+      if (!record_type.empty()) record_type += ", ";
+      record_type += n == 0 ? type : fmt::format("{} {}", type, n);
     }
   }
   const char* outcome = kind == FileOutcome::Kind::read       ? "read"

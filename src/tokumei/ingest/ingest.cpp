@@ -164,12 +164,13 @@ class FileParts {
   crypto::Sha256 hash_;
 };
 
-// Whether `f` is an NDJSON file too large to read whole.
+// Whether `f` is too large to read whole and of a form read in parts: FHIR NDJSON or claims.
 bool streamed(const Input& f) {
-  if (f.form != Form::fhir) return false;
+  if (f.form != Form::fhir && f.form != Form::uke) return false;
   std::error_code ec;
   const auto size = fs::file_size(f.file, ec);
   if (ec || size <= kPartBytes) return false;
+  if (f.form == Form::uke) return true;
   std::ifstream in(f.file, std::ios::binary);
   std::string head(65536, '\0');
   in.read(head.data(), static_cast<std::streamsize>(head.size()));
@@ -297,7 +298,7 @@ Result<IngestSummary> ingest_paths(BatchStore& store, const std::vector<fs::path
     if (progress) progress(done);
     return ok();
   };
-  // A bulk NDJSON file, part by part, in one transaction of its own.
+  // A bulk NDJSON or claims file, part by part, in one transaction of its own.
   auto record_streamed = [&](const Input& f) -> Status {
     TKM_ASSIGN_OR_RETURN(crypto::Digest hash, hash_file(f.file));
     TKM_ASSIGN_OR_RETURN(bool taken, store.already_taken(institution, hash));
@@ -315,26 +316,36 @@ Result<IngestSummary> ingest_paths(BatchStore& store, const std::vector<fs::path
     const std::string path = f.relative.generic_string();
     FileParts parts(f.file);
     FileOutcome outcome;
+    std::optional<receipt::UkeParts> claims;
+    if (f.form == Form::uke) claims.emplace(path, institution);
+    bool ended = false;
     TKM_ASSIGN_OR_RETURN(
-        bool recorded, store.record_parts(
-                           summary.batch_id, institution, hash, path,
-                           [&]() -> Result<const FileOutcome*> {
-                             TKM_ASSIGN_OR_RETURN(std::string_view part, parts.next());
-                             if (part.empty()) {
-                               if (parts.digest() != hash) {
-                                 return fail(
-                                     Errc::io,
-                                     {fmt::format("{} が読み込み中に変わりました", f.file.string()),
-                                      fmt::format("{} changed while it was read", f.file.string())},
-                                     Location{.file = f.file.string()});
-                               }
-                               return nullptr;
-                             }
-                             outcome = fhir_reader.read_ndjson_part(
-                                 path, part, parts.lines_before(), parts.bytes_before());
-                             return &outcome;
-                           },
-                           summary));
+        bool recorded,
+        store.record_parts(
+            summary.batch_id, institution, hash, path,
+            [&]() -> Result<const FileOutcome*> {
+              if (ended) return nullptr;
+              TKM_ASSIGN_OR_RETURN(std::string_view part, parts.next());
+              if (part.empty()) {
+                ended = true;
+                if (parts.digest() != hash) {
+                  return fail(Errc::io,
+                              {fmt::format("{} が読み込み中に変わりました", f.file.string()),
+                               fmt::format("{} changed while it was read", f.file.string())},
+                              Location{.file = f.file.string()});
+                }
+                if (!claims) return nullptr;
+                // The claim still open at the end of the file.
+                outcome = claims->read({}, parts.lines_before(), parts.bytes_before(), true);
+                return &outcome;
+              }
+              outcome = claims
+                            ? claims->read(part, parts.lines_before(), parts.bytes_before(), false)
+                            : fhir_reader.read_ndjson_part(path, part, parts.lines_before(),
+                                                           parts.bytes_before());
+              return &outcome;
+            },
+            summary));
     in_group = kGroupFiles;  // committed on its own
     return file_done(recorded);
   };

@@ -16,6 +16,7 @@
 #include "tokumei/ingest/event_record.h"
 #include "tokumei/ingest/fhir/reader.h"
 #include "tokumei/ingest/ingest.h"
+#include "tokumei/ingest/receipt/uke.h"
 #include "tokumei/store/key_ring_store.h"
 #include "tokumei/store/sqlite_database.h"
 
@@ -376,6 +377,69 @@ TEST_F(BatchStoreTest, ABulkNdjsonFileIsReadPartByPartLikeWhole) {
   ASSERT_TRUE(where);
   EXPECT_EQ(where->integer(0), lines + 1);
   EXPECT_EQ(where->text(1), "policy_violation");
+}
+
+// A claims file larger than one part is read part by part, a claim that spans two parts given
+// whole: the same events as a whole read, one record per file, and an Individual Number in a
+// late part keeps the whole file out.
+TEST_F(BatchStoreTest, ALargeClaimsFileIsReadPartByPartLikeWhole) {
+  const fs::path sample =
+      shared("receipt/yokenzan_receiptisan/spec/resource/input/RECEIPTC_GAIRAI_SAMPLE.UKE");
+  if (!fs::exists(sample)) GTEST_SKIP() << "no samples";
+  std::string bytes = tokumei::testing::read_file(sample);
+  while (!bytes.empty() && bytes.back() == '\x1a') bytes.pop_back();
+  // The IR line, then the claims (RE up to GO) again and again, then GO and the EOF byte.
+  const std::size_t claims_start = bytes.find("\r\nRE,") + 2;
+  const std::size_t go = bytes.rfind("GO,");
+  ASSERT_NE(go, std::string::npos);
+  const std::string claims = bytes.substr(claims_start, go - claims_start);
+  std::string large = bytes.substr(0, claims_start);
+  int copies = 0;
+  while (large.size() < (5u << 20)) {
+    large += claims;
+    ++copies;
+  }
+  large += bytes.substr(go);
+  large += '\x1a';
+  const fs::path in = dir_.path() / "claims";
+  fs::create_directories(in);
+  tokumei::testing::write_file(in / "RECEIPTC.UKE", large);
+
+  const FileOutcome whole = receipt::read_uke("RECEIPTC.UKE", large, "1311234567");
+  ASSERT_EQ(whole.kind, FileOutcome::Kind::read);
+  auto run = ingest_paths(*store_, {in}, "1311234567");
+  ASSERT_TRUE(run) << run.error().describe(Lang::en);
+  EXPECT_EQ(run->files_read, 1u);
+  EXPECT_GT(copies, 100);
+  EXPECT_EQ(run->events["claim_visit"], whole.extract.claim_visits.size());
+  EXPECT_EQ(run->events["diagnosis"], whole.extract.diagnoses.size());
+  EXPECT_EQ(run->events["procedure"], whole.extract.procedures.size());
+  EXPECT_EQ(run->events["prescription"] + run->events["injection"],
+            whole.extract.medications.size());
+  EXPECT_EQ(run->warnings, whole.warnings.size());
+  EXPECT_EQ(run->records_refused, whole.problems.size());
+  auto file = db_->query_one("SELECT record_type, events FROM ingest_files");
+  ASSERT_TRUE(file);
+  EXPECT_EQ(file->text(0), "UKE");
+  EXPECT_EQ(static_cast<std::size_t>(file->integer(1)), whole.extract.events());
+
+  // The same claims with an Individual Number in a late claim's record: nothing is kept.
+  std::string numbered = large;
+  const std::size_t late = numbered.find("\r\nRE,", 4u << 20) + 2;
+  numbered.insert(late, "CO,123456789018\r\n");
+  const fs::path second = dir_.path() / "claims2";
+  fs::create_directories(second);
+  tokumei::testing::write_file(second / "RECEIPTC.UKE", numbered);
+  const std::int64_t events_before = count("ingest_events");
+  auto refused = ingest_paths(*store_, {second}, "1311234567");
+  ASSERT_TRUE(refused) << refused.error().describe(Lang::en);
+  EXPECT_EQ(refused->files_quarantined, 1u);
+  EXPECT_EQ(count("ingest_events"), events_before);
+  auto where = db_->query_one("SELECT line FROM ingest_quarantine WHERE scope = 'file'");
+  ASSERT_TRUE(where);
+  EXPECT_EQ(where->integer(0),
+            1 + static_cast<std::int64_t>(std::count(
+                    numbered.begin(), numbered.begin() + static_cast<long>(late), '\n')));
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <memory>
 #include <optional>
 #include <set>
 #include <vector>
@@ -81,7 +82,10 @@ std::string outcome_name(std::string_view code) {
 class UkeReader {
  public:
   UkeReader(const std::string& path, const std::string& institution, FileOutcome& out)
-      : path_(path), institution_(institution), out_(out) {}
+      : path_(path), institution_(institution), out_(&out) {}
+  // Where what is read next goes (the next part of a file read part by part); a claim still open
+  // goes there when it ends.
+  void write_to(FileOutcome& out) { out_ = &out; }
 
   void record(std::string_view line, int number) {
     line_ = number;
@@ -138,10 +142,10 @@ class UkeReader {
                  .field = field.empty() ? std::string(type_) : fmt::format("{}-{}", type_, field)});
   }
   void warn(std::string field, std::string ja, std::string en) {
-    out_.warnings.push_back(located(std::move(field), std::move(ja), std::move(en)));
+    out_->warnings.push_back(located(std::move(field), std::move(ja), std::move(en)));
   }
   void problem(std::string field, std::string ja, std::string en) {
-    out_.problems.push_back(located(std::move(field), std::move(ja), std::move(en)));
+    out_->problems.push_back(located(std::move(field), std::move(ja), std::move(en)));
   }
   void refuse_file(std::string ja, std::string en) {
     refused_ = true;
@@ -287,7 +291,7 @@ class UkeReader {
     for (int day : c.days) {
       if (!c.month.empty()) c.visit.visit_dates.push_back(fmt::format("{}-{:02}", c.month, day));
     }
-    model::Extract& x = out_.extract;
+    model::Extract& x = out_->extract;
     x.persons.push_back(std::move(c.person));
     x.claim_visits.push_back(std::move(c.visit));
     for (auto& d : c.diagnoses) x.diagnoses.push_back(std::move(d));
@@ -298,7 +302,7 @@ class UkeReader {
 
   const std::string& path_;
   const std::string& institution_;
-  FileOutcome& out_;
+  FileOutcome* out_;
   std::optional<Claim> claim_;
   std::string claim_month_;
   std::string_view type_;
@@ -327,27 +331,49 @@ std::string claims_month(std::string_view text) {
   return fmt::format("{:04}-{:02}", year, month);
 }
 
-FileOutcome read_uke(const std::string& path, std::string_view bytes,
-                     const std::string& institution) {
+// One file's reading, whole or part by part.
+struct UkeParts::State {
+  State(const std::string& path, const std::string& institution)
+      : path(path), reader(path, institution, placeholder) {}
+  std::string path;
+  FileOutcome placeholder;
+  UkeReader reader;
+  int lines = 0;
+};
+
+UkeParts::UkeParts(const std::string& path, const std::string& institution)
+    : state_(std::make_unique<State>(path, institution)) {}
+UkeParts::~UkeParts() = default;
+
+FileOutcome UkeParts::read(std::string_view bytes, int lines_before, std::int64_t bytes_before,
+                           bool last) {
+  const std::string& path = state_->path;
   FileOutcome out{.path = path, .record_type = "UKE"};
-  // An EOF byte (0x1A) may end the file.
+  // An EOF byte (0x1A) may end the file (after the last line end, so at the end of a part).
   while (!bytes.empty() && (bytes.back() == '\x1a')) bytes.remove_suffix(1);
   auto text = decode_to_utf8(bytes, Charset::cp932, path);
   if (!text) {
     out.kind = FileOutcome::Kind::quarantined;
-    out.problems.push_back(text.error());
+    Error e = text.error();
+    out.problems.emplace_back(
+        e.code(), e.text(),
+        Location{.file = path,
+                 .line = e.where().line,
+                 .field = e.where().field,
+                 .offset = e.where().offset < 0 ? -1 : bytes_before + e.where().offset});
     return out;
   }
-  if (auto number = screen_for_individual_numbers(*text, path)) {  // INTAKE-07
+  if (auto number = screen_for_individual_numbers(*text, path, lines_before,
+                                                  bytes_before)) {  // INTAKE-07
     out.kind = FileOutcome::Kind::quarantined;
     out.problems.push_back(std::move(*number));
     return out;
   }
-  UkeReader reader(path, institution, out);
-  int lines = 0;
+  UkeReader& reader = state_->reader;
+  reader.write_to(out);
   for_each_line(*text, [&](std::string_view line, int number) {
-    lines = number;
-    if (!line.empty()) reader.record(line, number);
+    state_->lines = lines_before + number;
+    if (!line.empty()) reader.record(line, lines_before + number);
     return !reader.refused();
   });
   if (reader.refused()) {
@@ -355,13 +381,21 @@ FileOutcome read_uke(const std::string& path, std::string_view bytes,
     out.extract = {};
     return out;
   }
-  reader.finish();
-  if (lines == 0) {
-    out.kind = FileOutcome::Kind::quarantined;
-    out.problems.emplace_back(Errc::invalid_input, Text{"ファイルが空です", "the file is empty"},
-                              Location{.file = path});
+  if (last) {
+    reader.finish();
+    if (state_->lines == 0) {
+      out.kind = FileOutcome::Kind::quarantined;
+      out.problems.emplace_back(Errc::invalid_input, Text{"ファイルが空です", "the file is empty"},
+                                Location{.file = path});
+    }
   }
+  reader.write_to(state_->placeholder);
   return out;
+}
+
+FileOutcome read_uke(const std::string& path, std::string_view bytes,
+                     const std::string& institution) {
+  return UkeParts(path, institution).read(bytes, 0, 0, true);
 }
 
 }  // namespace tokumei::ingest::receipt

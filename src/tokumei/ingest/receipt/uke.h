@@ -16,6 +16,8 @@
 // alone, located by line and record type; a file that is not CP932 or does not start with IR is
 // quarantined.
 
+#include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -25,6 +27,22 @@ namespace tokumei::ingest::receipt {
 
 FileOutcome read_uke(const std::string& path, std::string_view bytes,
                      const std::string& institution);
+
+// A claims file too large to hold whole, read part by part: whole lines, after `lines_before`
+// lines and `bytes_before` bytes of the file; `last` for the final part. A claim that spans two
+// parts is given with the part where it ends. Locations are the file's.
+class UkeParts {
+ public:
+  UkeParts(const std::string& path, const std::string& institution);
+  ~UkeParts();
+  UkeParts(const UkeParts&) = delete;
+  UkeParts& operator=(const UkeParts&) = delete;
+  FileOutcome read(std::string_view bytes, int lines_before, std::int64_t bytes_before, bool last);
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
 
 // yyyyMMdd or GYYMMDD as "yyyy-MM-dd"; "" when it is neither.
 std::string claims_date(std::string_view text);
