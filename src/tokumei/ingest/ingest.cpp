@@ -164,13 +164,13 @@ class FileParts {
   crypto::Sha256 hash_;
 };
 
-// Whether `f` is too large to read whole and of a form read in parts: FHIR NDJSON or claims.
+// Whether `f` is too large to read whole and of a form read in parts: FHIR NDJSON, claims, EF.
 bool streamed(const Input& f) {
-  if (f.form != Form::fhir && f.form != Form::uke) return false;
+  if (f.form != Form::fhir && f.form != Form::uke && f.form != Form::dpc_ef) return false;
   std::error_code ec;
   const auto size = fs::file_size(f.file, ec);
   if (ec || size <= kPartBytes) return false;
-  if (f.form == Form::uke) return true;
+  if (f.form != Form::fhir) return true;
   std::ifstream in(f.file, std::ios::binary);
   std::string head(65536, '\0');
   in.read(head.data(), static_cast<std::streamsize>(head.size()));
@@ -298,7 +298,7 @@ Result<IngestSummary> ingest_paths(BatchStore& store, const std::vector<fs::path
     if (progress) progress(done);
     return ok();
   };
-  // A bulk NDJSON or claims file, part by part, in one transaction of its own.
+  // A bulk NDJSON, claims or EF file, part by part, in one transaction of its own.
   auto record_streamed = [&](const Input& f) -> Status {
     TKM_ASSIGN_OR_RETURN(crypto::Digest hash, hash_file(f.file));
     TKM_ASSIGN_OR_RETURN(bool taken, store.already_taken(institution, hash));
@@ -317,7 +317,9 @@ Result<IngestSummary> ingest_paths(BatchStore& store, const std::vector<fs::path
     FileParts parts(f.file);
     FileOutcome outcome;
     std::optional<receipt::UkeParts> claims;
+    std::optional<receipt::EfParts> ef;
     if (f.form == Form::uke) claims.emplace(path, institution);
+    if (f.form == Form::dpc_ef) ef.emplace(path, institution);
     bool ended = false;
     TKM_ASSIGN_OR_RETURN(
         bool recorded,

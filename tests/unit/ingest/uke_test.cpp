@@ -235,6 +235,26 @@ TEST(DpcEf, LayoutDatesAndBadLines) {
   EXPECT_EQ(o.problems[1].where().field, "columns");
   auto other = read_dpc_ef("EFn_x.txt", "a\tb\r\n", "1312345670");
   EXPECT_EQ(other.kind, FileOutcome::Kind::not_read);
+
+  // Read in two parts (as a large file is): one admission although both parts name it, and
+  // lines located in the file.
+  const std::size_t cut = file.find("\r\n", file.find("620006625")) + 2;
+  EfParts parts("EFn_131234567_2407.txt", "1312345670");
+  auto first = parts.read(std::string_view(file).substr(0, cut), 0, 0, false);
+  auto second =
+      parts.read(std::string_view(file).substr(cut), 4, static_cast<std::int64_t>(cut), false);
+  auto end = parts.read({}, 7, static_cast<std::int64_t>(file.size()), true);
+  EXPECT_EQ(first.extract.encounters.size() + second.extract.encounters.size(), 1u);
+  EXPECT_EQ(first.extract.procedures.size() + second.extract.procedures.size(), 1u);
+  EXPECT_EQ(first.extract.medications.size() + second.extract.medications.size(), 1u);
+  ASSERT_EQ(second.problems.size(), 2u);
+  EXPECT_EQ(second.problems[0].where().line, 6);
+  EXPECT_EQ(second.problems[1].where().line, 7);
+  EXPECT_EQ(end.kind, FileOutcome::Kind::read);
+  EXPECT_TRUE(end.problems.empty());
+  EfParts unknown("EFn_x.txt", "1312345670");
+  EXPECT_EQ(unknown.read("a\tb\r\n", 0, 0, false).kind, FileOutcome::Kind::not_read);
+  EXPECT_EQ(unknown.read("c\td\r\n", 1, 5, true).kind, FileOutcome::Kind::not_read);
 }
 
 }  // namespace

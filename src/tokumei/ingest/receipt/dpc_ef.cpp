@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <memory>
 #include <set>
 #include <vector>
 
@@ -24,27 +25,53 @@ std::optional<std::string> ef_date(std::string_view s) {
 
 }  // namespace
 
-FileOutcome read_dpc_ef(const std::string& path, std::string_view bytes,
-                        const std::string& institution) {
+struct EfParts::State {
+  std::string path, institution;
+  std::set<std::pair<std::string, std::string>> admissions{}, persons{};
+  bool title = true;
+  bool layout_unknown = false;
+};
+
+EfParts::EfParts(const std::string& path, const std::string& institution)
+    : state_(std::make_unique<State>(State{.path = path, .institution = institution})) {}
+EfParts::~EfParts() = default;
+
+FileOutcome EfParts::read(std::string_view bytes, int lines_before, std::int64_t bytes_before,
+                          bool last) {
+  const std::string& path = state_->path;
+  const std::string& institution = state_->institution;
   FileOutcome out{.path = path, .record_type = "DPC EF"};
+  if (state_->layout_unknown) {
+    out.kind = FileOutcome::Kind::not_read;
+    return out;
+  }
   // Shift_JIS as the specification says; UTF-8 when that is what it is.
   auto text = decode_to_utf8(bytes, Charset::utf8, path);
   if (!text) text = decode_to_utf8(bytes, Charset::cp932, path);
   if (!text) {
     out.kind = FileOutcome::Kind::quarantined;
-    out.problems.push_back(text.error());
+    const Error& e = text.error();
+    out.problems.emplace_back(
+        e.code(), e.text(),
+        Location{.file = path,
+                 .line = e.where().line,
+                 .field = e.where().field,
+                 .offset = e.where().offset < 0 ? -1 : bytes_before + e.where().offset});
     return out;
   }
-  if (text->starts_with("\xEF\xBB\xBF")) text->erase(0, 3);
-  if (auto number = screen_for_individual_numbers(*text, path)) {  // INTAKE-07
+  if (bytes_before == 0 && text->starts_with("\xEF\xBB\xBF")) text->erase(0, 3);
+  if (auto number = screen_for_individual_numbers(*text, path, lines_before,
+                                                  bytes_before)) {  // INTAKE-07
     out.kind = FileOutcome::Kind::quarantined;
     out.problems.push_back(std::move(*number));
     return out;
   }
-  std::set<std::pair<std::string, std::string>> admissions, persons;
-  bool title = true;
-  bool layout_unknown = false;
-  for_each_line(*text, [&](std::string_view line, int line_number) {
+  auto& admissions = state_->admissions;
+  auto& persons = state_->persons;
+  bool& title = state_->title;
+  bool& layout_unknown = state_->layout_unknown;
+  for_each_line(*text, [&](std::string_view line, int line_in_part) {
+    const int line_number = lines_before + line_in_part;
     if (line.empty()) return true;
     auto f = split(line, '\t');
     auto refuse = [&](std::string field, std::string ja, std::string en) {
@@ -122,13 +149,18 @@ FileOutcome read_dpc_ef(const std::string& path, std::string_view bytes,
     }
     return true;
   });
-  if (layout_unknown) return out;
+  if (layout_unknown || !last) return out;
   if (title) {
     out.kind = FileOutcome::Kind::quarantined;
     out.problems.emplace_back(Errc::invalid_input, Text{"ファイルが空です", "the file is empty"},
                               Location{.file = path});
   }
   return out;
+}
+
+FileOutcome read_dpc_ef(const std::string& path, std::string_view bytes,
+                        const std::string& institution) {
+  return EfParts(path, institution).read(bytes, 0, 0, true);
 }
 
 }  // namespace tokumei::ingest::receipt

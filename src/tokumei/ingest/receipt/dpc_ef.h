@@ -11,6 +11,8 @@
 // A line with the wrong number of columns or a malformed date is refused alone, located by
 // line; a file whose title row is not the EF layout's is not read.
 
+#include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -20,5 +22,20 @@ namespace tokumei::ingest::receipt {
 
 FileOutcome read_dpc_ef(const std::string& path, std::string_view bytes,
                         const std::string& institution);
+
+// An EF file too large to hold whole, read part by part: whole lines, after `lines_before` lines
+// and `bytes_before` bytes of the file; `last` for the final part. Locations are the file's.
+class EfParts {
+ public:
+  EfParts(const std::string& path, const std::string& institution);
+  ~EfParts();
+  EfParts(const EfParts&) = delete;
+  EfParts& operator=(const EfParts&) = delete;
+  FileOutcome read(std::string_view bytes, int lines_before, std::int64_t bytes_before, bool last);
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
 
 }  // namespace tokumei::ingest::receipt
