@@ -140,7 +140,7 @@ void add_ingest(CLI::App& app, const Globals& g, int* exit_code) {
           store, paths, args->institution,
           [&](const auto& p) {
             line.show(tr(g, "取り込み中 ", "taking in ") + std::to_string(p.files_done) + "/" +
-                      std::to_string(p.files_total));
+                      (p.files_total > 0 ? std::to_string(p.files_total) : std::string("?")));
           },
           [&](const ingest::IngestSummary& s) -> Status {
             TKM_RETURN_IF_ERROR(audit(summary_json(s), audit::Outcome::success));

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -245,28 +246,26 @@ Result<IngestSummary> ingest_paths(BatchStore& store, const std::vector<fs::path
                                    const std::string& institution,
                                    const std::function<void(const IngestProgress&)>& progress,
                                    const std::function<Status(const IngestSummary&)>& on_finish) {
-  // A first pass counts the files and learns the FHIR Patients, so that references resolve
-  // whichever file holds the Patient.
+  // Every input must be there before anything is taken in.
+  for (const auto& input : inputs) {
+    std::error_code ec;
+    if (!fs::is_directory(input, ec) && !fs::is_regular_file(input, ec)) {
+      return fail(Errc::not_found,
+                  {fmt::format("{} がありません", input.string()),
+                   fmt::format("{} does not exist", input.string())},
+                  Location{.file = input.string()});
+    }
+  }
   IngestSummary summary;  // the batch is opened when the first new file arrives
   fhir::Reader fhir_reader(institution);
-  std::size_t total = 0;
-  TKM_RETURN_IF_ERROR(for_each_input(inputs, [&](const Input& f) -> Status {
-    ++total;
-    if (f.form != Form::fhir) return ok();
-    if (streamed(f)) {
-      FileParts parts(f.file);
-      for (;;) {
-        auto part = parts.next();
-        if (!part || part->empty()) break;  // unreadable: reported by the second pass
-        fhir_reader.learn_patients(*part);
-      }
-    } else if (auto bytes = read_file(f.file)) {
-      fhir_reader.learn_patients(*bytes);
-    }
-    return ok();
-  }));
+  std::atomic<std::size_t> counted{0};  // files found by the first walk, once it is over
 
-  IngestProgress done{.files_total = total};
+  IngestProgress done;
+  auto advance = [&] {
+    ++done.files_done;
+    done.files_total = counted;
+    if (progress) progress(done);
+  };
   // Files are committed in groups (each still whole or absent after a crash; a group cut short
   // is read again on the next run).
   constexpr std::size_t kGroupFiles = 500;
@@ -294,8 +293,7 @@ Result<IngestSummary> ingest_paths(BatchStore& store, const std::vector<fs::path
       TKM_RETURN_IF_ERROR(group->commit());
       group.reset();
     }
-    ++done.files_done;
-    if (progress) progress(done);
+    advance();
     return ok();
   };
   // A bulk NDJSON, claims or EF file, part by part, in one transaction of its own.
@@ -304,8 +302,7 @@ Result<IngestSummary> ingest_paths(BatchStore& store, const std::vector<fs::path
     TKM_ASSIGN_OR_RETURN(bool taken, store.already_taken(institution, hash));
     if (taken) {
       ++summary.files_already_taken;
-      ++done.files_done;
-      if (progress) progress(done);
+      advance();
       return ok();
     }
     if (group) {
@@ -352,12 +349,14 @@ Result<IngestSummary> ingest_paths(BatchStore& store, const std::vector<fs::path
     return file_done(recorded);
   };
 
-  // One thread walks, reads, hashes and parses files; this one records them, in the same order.
-  // A bulk NDJSON file is read and recorded here while the walking thread waits (the FHIR reader
-  // is never used by both at once).
+  // One thread walks, reads, hashes and parses files; this one records them, in the order given.
+  // The first walk hands over every file but the FHIR ones, whose Patients it learns; a second
+  // walk, only when there were FHIR files, hands those over, so that a reference resolves
+  // whichever file holds its Patient. A bulk file read in parts is read and recorded here while
+  // the walking thread waits (the FHIR reader is never used by both at once).
   Pipe pipe;
   std::thread reading([&] {
-    const Status walked = for_each_input(inputs, [&](const Input& f) -> Status {
+    auto hand_over = [&](const Input& f) -> Status {
       Item item{.input = f};
       if (streamed(f)) {
         item.kind = Item::Kind::streamed;
@@ -405,7 +404,31 @@ Result<IngestSummary> ingest_paths(BatchStore& store, const std::vector<fs::path
       }
       if (!pipe.push(std::move(item))) return fail(Errc::internal, {"中止", "stopped"});
       return ok();
+    };
+    std::size_t files = 0;
+    bool fhir_files = false;
+    Status walked = for_each_input(inputs, [&](const Input& f) -> Status {
+      ++files;
+      if (f.form != Form::fhir) return hand_over(f);
+      fhir_files = true;
+      if (streamed(f)) {
+        FileParts parts(f.file);
+        for (;;) {
+          auto part = parts.next();
+          if (!part || part->empty()) break;  // unreadable: reported when handed over
+          fhir_reader.learn_patients(*part);
+        }
+      } else if (auto bytes = read_file(f.file)) {
+        fhir_reader.learn_patients(*bytes);
+      }
+      return ok();
     });
+    counted = files;
+    if (walked && fhir_files) {
+      walked = for_each_input(inputs, [&](const Input& f) -> Status {
+        return f.form == Form::fhir ? hand_over(f) : ok();
+      });
+    }
     Item last{.kind = Item::Kind::end};
     if (!walked) last.error = walked.error();
     pipe.push(std::move(last));
@@ -435,8 +458,7 @@ Result<IngestSummary> ingest_paths(BatchStore& store, const std::vector<fs::path
       TKM_ASSIGN_OR_RETURN(bool taken, store.already_taken(institution, item.hash));
       if (taken) {
         ++summary.files_already_taken;
-        ++done.files_done;
-        if (progress) progress(done);
+        advance();
         continue;
       }
     }

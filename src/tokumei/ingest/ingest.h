@@ -5,7 +5,8 @@
 // the last six parts of the path are its place in the storage), FHIR (.json, .ndjson), claims
 // (.UKE), DPC EF files (EFn_….txt) — and
 // recorded by the BatchStore; anything else is recorded as not read. Files are handled one at a
-// time, so memory does not grow with the input.
+// time (large NDJSON, claims and EF files in parts), so memory does not grow with the input; a
+// second thread reads and parses while the calling thread records.
 
 #include <filesystem>
 #include <functional>
@@ -18,7 +19,7 @@ namespace tokumei::ingest {
 
 struct IngestProgress {
   std::size_t files_done = 0;
-  std::size_t files_total = 0;
+  std::size_t files_total = 0;  // 0 until the inputs have all been walked once
 };
 
 // Ingests `inputs` (folders or files) for `institution` into the institution's open batch and
