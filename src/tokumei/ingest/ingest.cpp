@@ -268,8 +268,8 @@ Result<IngestSummary> ingest_paths(BatchStore& store, const std::vector<fs::path
   };
   // Files are committed in groups (each still whole or absent after a crash; a group cut short
   // is read again on the next run).
-  constexpr std::size_t kGroupFiles = 500;
-  constexpr auto kGroupTime = std::chrono::milliseconds(500);
+  constexpr std::size_t kGroupFiles = 2000;
+  constexpr auto kGroupTime = std::chrono::milliseconds(1000);
   std::optional<store::Transaction> group;
   auto group_started = std::chrono::steady_clock::now();
   std::size_t in_group = 0;
@@ -454,7 +454,9 @@ Result<IngestSummary> ingest_paths(BatchStore& store, const std::vector<fs::path
       TKM_RETURN_IF_ERROR(recorded);
       continue;
     }
-    if (item.readable) {
+    // Until a batch is open, a file taken in before must not open one; after, record() finds out
+    // itself (and writes nothing).
+    if (item.readable && summary.batch_id == 0) {
       TKM_ASSIGN_OR_RETURN(bool taken, store.already_taken(institution, item.hash));
       if (taken) {
         ++summary.files_already_taken;
