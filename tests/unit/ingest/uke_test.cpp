@@ -199,6 +199,29 @@ TEST(DpcEfSample, InpatientEfFilesGiveTheirCounts) {
   }
 }
 
+// Fuzzing found it: the part readers kept references to the path and institution they were
+// given, which may be temporaries; they keep their own copies.
+TEST(UkeParts, OutliveTheStringsTheyWereMadeWith) {
+  auto make = [] {
+    const std::string path = std::string("claims/2024/") + "RECEIPTC-long-name.UKE";
+    const std::string institution = std::string("13") + "10000001";
+    return std::make_unique<UkeParts>(path, institution);
+  };
+  auto parts = make();
+  std::vector<std::string> reuse(64, std::string(40, 'x'));  // what was freed is written over
+  const std::string file = cp932(
+      "IR,1,13,1,0000001,,テスト病院,50606,00,0300000000\r\n"
+      "RE,1,1112,50606,試験　花子,2,3550229,,,,,,,C-001,,,,,,,,,,,,,,,,,,,,,,,,,,,\r\n"
+      "SY,8830417,5050520,1,,,,\r\n");
+  auto o = parts->read(file, 0, 0, true);
+  for (const auto& p : o.problems) ADD_FAILURE() << p.describe(Lang::en);
+  for (const auto& w : o.warnings) ADD_FAILURE() << w.describe(Lang::en);
+  ASSERT_EQ(o.extract.diagnoses.size(), 1u);
+  EXPECT_EQ(o.extract.diagnoses[0].source.file, "claims/2024/RECEIPTC-long-name.UKE");
+  ASSERT_EQ(o.extract.persons.size(), 1u);
+  EXPECT_EQ(o.extract.persons[0].institution, "1310000001");
+}
+
 TEST(DpcEf, LayoutDatesAndBadLines) {
   const std::string title =
       "施設コード\tデータ識別番号\t退院年月日\t入院年月日\tデータ区分\t順序番号\t行為明細番号\t病院"

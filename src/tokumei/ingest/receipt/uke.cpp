@@ -333,9 +333,13 @@ std::string claims_month(std::string_view text) {
 
 // One file's reading, whole or part by part.
 struct UkeParts::State {
-  State(const std::string& path, const std::string& institution)
-      : path(path), reader(path, institution, placeholder) {}
+  // The reader refers to `path` and `institution`: these copies, which live as long as it does.
+  State(std::string file, std::string code)
+      : path(std::move(file)),
+        institution(std::move(code)),
+        reader(path, institution, placeholder) {}
   std::string path;
+  std::string institution;
   FileOutcome placeholder;
   UkeReader reader;
   int lines = 0;
