@@ -272,8 +272,8 @@ Result<bool> BatchStore::record_parts(std::int64_t batch_id, const std::string& 
   };
 
   // What the parts add up to; into the summary only once everything is committed.
-  IngestSummary file_totals;
-  KeyCounter persons;  // person keys met in the file
+  std::map<std::string, std::size_t> event_counts;  // per type
+  KeyCounter persons;                               // person keys met in the file
   std::size_t events = 0, parts = 0, records_refused = 0, warnings = 0;
   FileOutcome::Kind kind = FileOutcome::Kind::not_read;
   std::string record_type;
@@ -295,7 +295,7 @@ Result<bool> BatchStore::record_parts(std::int64_t batch_id, const std::string& 
       if (!o.problems.empty()) refused = o.problems[0];
       events = records_refused = 0;
       warnings = o.warnings.size();
-      file_totals.events.clear();
+      event_counts.clear();
       persons = KeyCounter();
       break;
     }
@@ -353,7 +353,7 @@ Result<bool> BatchStore::record_parts(std::int64_t batch_id, const std::string& 
     for (const auto& p : x.procedures) TKM_RETURN_IF_ERROR(put(p));
     for (const auto& v : x.claim_visits) TKM_RETURN_IF_ERROR(put(v));
     events += x.events();
-    count_events(x, file_totals.events);
+    count_events(x, event_counts);
     for (const auto& [id, person] : person_of) persons.add(person);
     TKM_ASSIGN_OR_RETURN(part, next());
   }
@@ -389,7 +389,7 @@ Result<bool> BatchStore::record_parts(std::int64_t batch_id, const std::string& 
       break;
   }
   summary.warnings += warnings;
-  for (const auto& [type, n] : file_totals.events) summary.events[type] += n;
+  for (const auto& [type, n] : event_counts) summary.events[type] += n;
   summary.person_keys.absorb(persons);
   summary.persons = summary.person_keys.size();
   return true;
