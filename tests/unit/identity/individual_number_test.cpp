@@ -70,4 +70,27 @@ TEST(IndividualNumber, OtherNumbersAreLeftAlone) {
 }
 
 }  // namespace
+// The scan skips sixteen bytes at a time: a number is found wherever it starts and ends relative
+// to those blocks, written in ASCII or full-width digits, and a lone digit or 0xEF lead byte near
+// a block's end is not mistaken for anything.
+TEST(IndividualNumber, FoundAtEveryPlaceOfALongText) {
+  const std::string fullwidth = "１２３４５６７８９０１８";
+  for (const std::string& number : {std::string("123456789018"), fullwidth}) {
+    for (std::size_t at = 0; at < 40; ++at) {
+      std::string text(at, 'x');
+      text += " " + number + " ";
+      text += std::string(at % 17, 'y');
+      auto found = find_individual_number(text);
+      ASSERT_TRUE(found) << at;
+      EXPECT_EQ(found->offset, at + 1) << at;
+    }
+  }
+  for (std::size_t at = 0; at < 40; ++at) {
+    std::string text(64, 'z');
+    text[at] = '7';
+    text[at + 20] = static_cast<char>(0xEF);
+    EXPECT_FALSE(find_individual_number(text)) << at;
+  }
+}
+
 }  // namespace tokumei::identity
