@@ -333,15 +333,25 @@ Result<IngestSummary> ingest_paths(BatchStore& store, const std::vector<fs::path
                                fmt::format("{} changed while it was read", f.file.string())},
                               Location{.file = f.file.string()});
                 }
-                if (!claims) return nullptr;
-                // The claim still open at the end of the file.
-                outcome = claims->read({}, parts.lines_before(), parts.bytes_before(), true);
+                // What the end of the file completes: the claim still open, an empty file.
+                if (claims) {
+                  outcome = claims->read({}, parts.lines_before(), parts.bytes_before(), true);
+                } else if (ef) {
+                  outcome = ef->read({}, parts.lines_before(), parts.bytes_before(), true);
+                } else {
+                  return nullptr;
+                }
                 return &outcome;
               }
-              outcome = claims
-                            ? claims->read(part, parts.lines_before(), parts.bytes_before(), false)
-                            : fhir_reader.read_ndjson_part(path, part, parts.lines_before(),
-                                                           parts.bytes_before());
+              const int lines = parts.lines_before();
+              const std::int64_t before = parts.bytes_before();
+              if (claims) {
+                outcome = claims->read(part, lines, before, false);
+              } else if (ef) {
+                outcome = ef->read(part, lines, before, false);
+              } else {
+                outcome = fhir_reader.read_ndjson_part(path, part, lines, before);
+              }
               return &outcome;
             },
             summary));

@@ -4,6 +4,7 @@
 
 #include "tokumei/ingest/batch.h"
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -16,6 +17,7 @@
 #include "tokumei/ingest/event_record.h"
 #include "tokumei/ingest/fhir/reader.h"
 #include "tokumei/ingest/ingest.h"
+#include "tokumei/ingest/receipt/dpc_ef.h"
 #include "tokumei/ingest/receipt/uke.h"
 #include "tokumei/store/key_ring_store.h"
 #include "tokumei/store/sqlite_database.h"
@@ -440,6 +442,40 @@ TEST_F(BatchStoreTest, ALargeClaimsFileIsReadPartByPartLikeWhole) {
   EXPECT_EQ(where->integer(0),
             1 + static_cast<std::int64_t>(std::count(
                     numbered.begin(), numbered.begin() + static_cast<long>(late), '\n')));
+}
+
+// A DPC EF file larger than one part goes through the EF reader part by part too.
+TEST_F(BatchStoreTest, ALargeEfFileIsReadPartByPartLikeWhole) {
+  std::string ef =
+      "施設コード\tデータ識別番号\t退院年月日\t入院年月日\tデータ区分\t順序番号\t行為明細番号\t"
+      "病院点数マスタコード\tレセプト電算コード\t解釈番号\t診療明細名称\t使用量\t基準単位\t"
+      "明細点数・金額\t円点区分\t出来高実績点数\t行為明細区分情報\t行為点数\t行為薬剤料\t"
+      "行為材料料\t行為回数\t保険者番号\tレセプト種別コード\t実施年月日\tレセプト科区分\t"
+      "診療科区分\t医師コード\t病棟コード\t病棟区分\t入外区分\t施設タイプ\r\n";
+  for (int i = 0; ef.size() < (5u << 20); ++i) {
+    const std::string patient = "P" + std::to_string(i / 40);  // 40 lines a patient
+    const std::string detail = i % 40 == 0 ? "000" : fmt::format("{:03}", i % 40);
+    const std::string code = i % 2 ? "160098110" : "620006625";
+    ef += "131234567\t" + patient + "\t00000000\t20240704\t33\t0001\t" + detail + "\t1\t" + code +
+          "\t\t名称\t0000002.500\t000\t0\t0\t0\t\t0\t0\t0\t001\t\t1119\t20240705\t20\t310\t1\t31"
+          "\t0\t0\t\r\n";
+  }
+  const fs::path in = dir_.path() / "ef";
+  fs::create_directories(in);
+  tokumei::testing::write_file(in / "EFn_131234567_2407.txt", ef);
+  const FileOutcome whole = receipt::read_dpc_ef("EFn_131234567_2407.txt", ef, "1311234567");
+  ASSERT_EQ(whole.kind, FileOutcome::Kind::read);
+  auto run = ingest_paths(*store_, {in}, "1311234567");
+  ASSERT_TRUE(run) << run.error().describe(Lang::en);
+  EXPECT_EQ(run->files_read, 1u);
+  EXPECT_EQ(run->events["encounter"], whole.extract.encounters.size());
+  EXPECT_EQ(run->events["procedure"], whole.extract.procedures.size());
+  EXPECT_EQ(run->events["injection"], whole.extract.medications.size());
+  EXPECT_EQ(run->records_refused, 0u);
+  auto file = db_->query_one("SELECT record_type, events FROM ingest_files");
+  ASSERT_TRUE(file);
+  EXPECT_EQ(file->text(0), "DPC EF");
+  EXPECT_EQ(static_cast<std::size_t>(file->integer(1)), whole.extract.events());
 }
 
 }  // namespace
