@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 #include <nlohmann/json.hpp>
 
 #include "tokumei/ingest/event_record.h"
@@ -82,9 +83,14 @@ void merge_counts(std::map<std::string, std::size_t>& counts, std::string_view l
     list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 2);
     const std::size_t space = item.rfind(' ');
     std::size_t n = 0;
-    if (space != std::string_view::npos && all_digits(item.substr(space + 1))) {
-      n = static_cast<std::size_t>(std::stoull(std::string(item.substr(space + 1))));
-      item = item.substr(0, space);
+    if (space != std::string_view::npos) {
+      const std::string_view count = item.substr(space + 1);
+      const auto [end, error] = std::from_chars(count.data(), count.data() + count.size(), n);
+      if (error == std::errc() && end == count.data() + count.size() && !count.empty()) {
+        item = item.substr(0, space);
+      } else {
+        n = 0;  // not a count (or too large for one): part of the name
+      }
     }
     if (!item.empty()) counts[std::string(item)] += n;
   }

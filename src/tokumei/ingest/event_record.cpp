@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include <charconv>
+#include <cmath>
 #include <cstdint>
 #include <optional>
 
@@ -33,10 +34,16 @@ class Writer {
     auto r = std::to_chars(buf, buf + sizeof buf, v);
     out_.append(buf, r.ptr);
   }
+  // Shortest text that reads back exactly, in exponent form where plain digits would be long
+  // (simdjson refuses integers of 2^64 and more); JSON has no NaN or infinity: those are null.
   void real(std::string_view k, double v) {
     key(k);
+    if (!std::isfinite(v)) {
+      out_ += "null";
+      return;
+    }
     char buf[32];
-    auto r = std::to_chars(buf, buf + sizeof buf, v);
+    auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::general);
     out_.append(buf, r.ptr);
   }
   void boolean(std::string_view k, bool v) {
@@ -275,7 +282,7 @@ class Reader {
   std::optional<double> optional_real(const char* k) {
     double v = 0;
     auto field = root_[k];
-    if (field.error() == simdjson::NO_SUCH_FIELD) return std::nullopt;
+    if (field.error() == simdjson::NO_SUCH_FIELD || field.is_null()) return std::nullopt;
     if (!take(field.get(v), k)) return std::nullopt;
     return v;
   }

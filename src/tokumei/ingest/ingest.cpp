@@ -151,7 +151,8 @@ class FileParts {
 
  private:
   std::unexpected<Error> io_error() const {
-    return fail(Errc::io,
+    std::error_code ec;
+    return fail(fs::exists(file_, ec) ? Errc::io : Errc::not_found,
                 {fmt::format("{} を読めません", file_.string()),
                  fmt::format("cannot read {}", file_.string())},
                 Location{.file = file_.string(), .offset = bytes_before_});
@@ -298,7 +299,19 @@ Result<IngestSummary> ingest_paths(BatchStore& store, const std::vector<fs::path
   };
   // A bulk NDJSON, claims or EF file, part by part, in one transaction of its own.
   auto record_streamed = [&](const Input& f) -> Status {
-    TKM_ASSIGN_OR_RETURN(crypto::Digest hash, hash_file(f.file));
+    auto hashed = hash_file(f.file);
+    if (!hashed) {
+      // Unreadable (gone since the walk found it): quarantined, as a small file would be.
+      FileOutcome outcome{.path = f.relative.generic_string(),
+                          .kind = FileOutcome::Kind::quarantined};
+      outcome.problems.push_back(hashed.error());
+      TKM_RETURN_IF_ERROR(open_group());
+      TKM_ASSIGN_OR_RETURN(
+          bool recorded, store.record(summary.batch_id, institution,
+                                      crypto::sha256(as_bytes(f.file.string())), outcome, summary));
+      return file_done(recorded);
+    }
+    const crypto::Digest hash = *hashed;
     TKM_ASSIGN_OR_RETURN(bool taken, store.already_taken(institution, hash));
     if (taken) {
       ++summary.files_already_taken;

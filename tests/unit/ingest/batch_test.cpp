@@ -478,5 +478,41 @@ TEST_F(BatchStoreTest, ALargeEfFileIsReadPartByPartLikeWhole) {
   EXPECT_EQ(static_cast<std::size_t>(file->integer(1)), whole.extract.events());
 }
 
+// Review finding: a record type with a count too large for a number (a crafted resourceType)
+// threw out of the merging of a file's parts.
+TEST_F(BatchStoreTest, PartsWithAbsurdCountsAreMergedWithoutThrowing) {
+  ASSERT_TRUE(store_->open_batch("1311234567"));
+  FileOutcome part{.path = "x.ndjson", .record_type = "X 99999999999999999999999, Y 1"};
+  int given = 0;
+  IngestSummary summary;
+  auto recorded = store_->record_parts(
+      1, "1311234567", crypto::sha256(as_bytes("absurd")), "x.ndjson",
+      [&]() -> Result<const FileOutcome*> { return given++ < 2 ? &part : nullptr; }, summary);
+  ASSERT_TRUE(recorded) << recorded.error().describe(Lang::en);
+  auto row = db_->query_one("SELECT record_type FROM ingest_files");
+  ASSERT_TRUE(row);
+  EXPECT_EQ(row->text(0), "X 99999999999999999999999, Y 2");  // kept as a name
+}
+
+// Review finding: a large file that could not be read when its turn came (removed after the
+// walk found it) failed the whole run; like a small one, it is quarantined and the run goes on.
+TEST_F(BatchStoreTest, ALargeFileGoneBeforeItsTurnIsQuarantined) {
+  const fs::path sample =
+      shared("receipt/yokenzan_receiptisan/spec/resource/input/RECEIPTC_GAIRAI_SAMPLE.UKE");
+  if (!fs::exists(sample)) GTEST_SKIP() << "no samples";
+  const fs::path in = dir_.path() / "claims";
+  fs::create_directories(in);
+  const std::string bytes = tokumei::testing::read_file(sample);
+  tokumei::testing::write_file(in / "a.UKE", bytes);
+  tokumei::testing::write_file(in / "b.UKE", std::string(3u << 20, '\n'));  // large
+  auto run = ingest_paths(*store_, {in}, "1311234567", [&](const IngestProgress& p) {
+    if (p.files_done == 1) fs::remove(in / "b.UKE");  // after a.UKE, before b.UKE
+  });
+  ASSERT_TRUE(run) << run.error().describe(Lang::en);
+  EXPECT_EQ(run->files_read, 1u);
+  EXPECT_EQ(run->files_quarantined, 1u);
+  EXPECT_EQ(run->quarantined_by_reason["not_found"], 1u);
+}
+
 }  // namespace
 }  // namespace tokumei::ingest

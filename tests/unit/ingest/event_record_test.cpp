@@ -6,6 +6,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <nlohmann/json.hpp>
 
 namespace tokumei::ingest {
@@ -121,6 +122,21 @@ TEST(EventRecord, BytesThatAreNotUtf8BecomeReplacementCharacters) {
   EXPECT_EQ(back.code.display, "ab\uFFFD\uFFFD\uFFFD\uFFFD\uFFFD\uFFFD\uFFFD\uFFFDz");
   EXPECT_EQ(back.code.code, "ok");  // the rest of the record is kept as it was
   EXPECT_EQ(back.performed, "2024-06-02");
+}
+
+// Review finding: numbers JSON cannot hold (NaN, infinities) or that simdjson reads as too large
+// an integer (a value of 2^64 written out in full) made records that never read back.
+TEST(EventRecord, EveryNumberReadsBack) {
+  for (double v : {18446744073709551616.0, 1e300, -1e-300, 123456.0, 0.5, -0.0}) {
+    const model::LabResult lab{.patient_id = "P", .value = "x", .numeric = v};
+    EXPECT_EQ(round_trip(lab).numeric, v) << v;
+  }
+  for (double v :
+       {std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::infinity(),
+        -std::numeric_limits<double>::infinity()}) {
+    const model::Medication m{.patient_id = "P", .dose = v};
+    EXPECT_FALSE(round_trip(m).dose.has_value()) << v;  // kept as "no number"
+  }
 }
 
 TEST(EventRecord, DamagedRecordsAreRefusedNamingTheField) {
