@@ -2,7 +2,8 @@
 // The sealed form of one clinical event in the store: a compact JSON object holding every field
 // of the model type except the patient ID (the store keeps the person key beside it instead).
 // Written directly, without building a document, because ingest writes one per event; read back
-// with simdjson by the checks and builds that open them.
+// with simdjson by the checks and builds that open them. Numbers read back exactly, except NaN
+// and infinities, which JSON cannot hold: they are kept as "no number".
 
 #include <string>
 #include <string_view>
