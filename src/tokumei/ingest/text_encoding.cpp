@@ -35,7 +35,7 @@ struct ConverterCloser {
 }  // namespace
 
 Result<std::string> decode_to_utf8(std::string_view bytes, Charset charset,
-                                   const std::string& source) {
+                                   const std::string& source, std::int64_t bytes_before) {
   UErrorCode status = U_ZERO_ERROR;
   std::unique_ptr<UConverter, ConverterCloser> converter(
       ucnv_open(converter_name(charset), &status));
@@ -76,7 +76,7 @@ Result<std::string> decode_to_utf8(std::string_view bytes, Charset charset,
       return fail(Errc::invalid_input,
                   {fmt::format("{} として正しくないバイト列 {} があります", label, hex),
                    fmt::format("byte sequence {} is not valid {}", hex, label)},
-                  Location{.file = source, .offset = offset});
+                  Location{.file = source, .offset = bytes_before + offset});
     }
     // UTF-16 → UTF-8 for what this round produced.
     const int32_t units = static_cast<int32_t>(target - utf16);

@@ -3,6 +3,7 @@
 // SS-MIX2 messages are ISO-2022-JP (JIS X 0208 behind escape sequences, so a kanji's bytes may
 // look like HL7 delimiters until decoded), claims files Shift_JIS/CP932, FHIR UTF-8.
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -18,9 +19,10 @@ enum class Charset {
 
 // `bytes` in `charset`, as UTF-8. A byte sequence the charset does not allow (a CP932-only kanji
 // in an ISO-2022-JP message, a stray 8-bit byte, a truncated sequence) is refused with the byte
-// offset where it starts, located in `source`; nothing is replaced silently.
+// offset where it starts, located in `source` (`bytes_before` added, for part of a file);
+// nothing is replaced silently.
 Result<std::string> decode_to_utf8(std::string_view bytes, Charset charset,
-                                   const std::string& source);
+                                   const std::string& source, std::int64_t bytes_before = 0);
 
 // UTF-8 `text` in `charset` (for writing test and synthetic data as hospitals would). A character
 // the charset cannot hold is refused (Errc::invalid_input, with its byte offset in `text`).

@@ -46,6 +46,10 @@ TEST(TextEncoding, TruncatedCp932AtTheEndIsRefused) {
   auto text = decode_to_utf8("IR,1\r\n\x8A", Charset::cp932, "c.UKE");
   ASSERT_FALSE(text);
   EXPECT_EQ(text.error().where().offset, 6);
+  // The same bytes as a part that starts 2 MiB into the file: the offset is the file's.
+  auto part = decode_to_utf8("IR,1\r\n\x8A", Charset::cp932, "c.UKE", 2 << 20);
+  ASSERT_FALSE(part);
+  EXPECT_EQ(part.error().where().offset, (2 << 20) + 6);
 }
 
 TEST(TextEncoding, InvalidUtf8IsRefusedAtItsOffset) {

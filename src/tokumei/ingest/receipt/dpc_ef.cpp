@@ -46,17 +46,11 @@ FileOutcome EfParts::read(std::string_view bytes, int lines_before, std::int64_t
     return out;
   }
   // Shift_JIS as the specification says; UTF-8 when that is what it is.
-  auto text = decode_to_utf8(bytes, Charset::utf8, path);
-  if (!text) text = decode_to_utf8(bytes, Charset::cp932, path);
+  auto text = decode_to_utf8(bytes, Charset::utf8, path, bytes_before);
+  if (!text) text = decode_to_utf8(bytes, Charset::cp932, path, bytes_before);
   if (!text) {
     out.kind = FileOutcome::Kind::quarantined;
-    const Error& e = text.error();
-    out.problems.emplace_back(
-        e.code(), e.text(),
-        Location{.file = path,
-                 .line = e.where().line,
-                 .field = e.where().field,
-                 .offset = e.where().offset < 0 ? -1 : bytes_before + e.where().offset});
+    out.problems.push_back(text.error());
     return out;
   }
   if (bytes_before == 0 && text->starts_with("\xEF\xBB\xBF")) text->erase(0, 3);

@@ -355,16 +355,10 @@ FileOutcome UkeParts::read(std::string_view bytes, int lines_before, std::int64_
   FileOutcome out{.path = path, .record_type = "UKE"};
   // An EOF byte (0x1A) may end the file (after the last line end, so at the end of a part).
   while (!bytes.empty() && (bytes.back() == '\x1a')) bytes.remove_suffix(1);
-  auto text = decode_to_utf8(bytes, Charset::cp932, path);
+  auto text = decode_to_utf8(bytes, Charset::cp932, path, bytes_before);
   if (!text) {
     out.kind = FileOutcome::Kind::quarantined;
-    Error e = text.error();
-    out.problems.emplace_back(
-        e.code(), e.text(),
-        Location{.file = path,
-                 .line = e.where().line,
-                 .field = e.where().field,
-                 .offset = e.where().offset < 0 ? -1 : bytes_before + e.where().offset});
+    out.problems.push_back(text.error());
     return out;
   }
   if (auto number = screen_for_individual_numbers(*text, path, lines_before,
