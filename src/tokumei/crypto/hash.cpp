@@ -17,7 +17,6 @@ namespace {
 
 using detail::FreeWith;
 using Md = std::unique_ptr<EVP_MD, FreeWith<&EVP_MD_free>>;
-using MdCtx = std::unique_ptr<EVP_MD_CTX, FreeWith<&EVP_MD_CTX_free>>;
 using Mac = std::unique_ptr<EVP_MAC, FreeWith<&EVP_MAC_free>>;
 using MacCtx = std::unique_ptr<EVP_MAC_CTX, FreeWith<&EVP_MAC_CTX_free>>;
 using Kdf = std::unique_ptr<EVP_KDF, FreeWith<&EVP_KDF_free>>;
@@ -57,20 +56,9 @@ using detail::non_null;
 Digest sha256(ByteView data) { return sha256({data}); }
 
 Digest sha256(std::initializer_list<ByteView> parts) {
-  MdCtx ctx(EVP_MD_CTX_new());
-  if (!ctx) die("EVP_MD_CTX_new");
-  if (EVP_DigestInit_ex2(ctx.get(), sha256_md(), nullptr) != 1) die("EVP_DigestInit_ex2");
-  for (ByteView part : parts) {
-    if (!part.empty() && EVP_DigestUpdate(ctx.get(), part.data(), part.size()) != 1) {
-      die("EVP_DigestUpdate");
-    }
-  }
-  Digest out{};
-  unsigned int len = 0;
-  if (EVP_DigestFinal_ex(ctx.get(), out.data(), &len) != 1 || len != out.size()) {
-    die("EVP_DigestFinal_ex");
-  }
-  return out;
+  Sha256 h;
+  for (ByteView part : parts) h.update(part);
+  return h.finish();
 }
 
 Sha256::Sha256() : ctx_(EVP_MD_CTX_new()) {

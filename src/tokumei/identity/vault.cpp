@@ -131,11 +131,16 @@ Result<std::optional<std::string>> IdentityVault::find(const std::string& instit
                                                        const std::string& patient_id) {
   if (const Recent* r = recent(institution, patient_id)) return r->person_key;
   TKM_ASSIGN_OR_RETURN(Bytes index, patient_index(institution, patient_id));
+  TKM_ASSIGN_OR_RETURN(std::optional<std::string> key, find_by_index(index));
+  if (key) remember(institution, patient_id, *key, std::nullopt);
+  return key;
+}
+
+Result<std::optional<std::string>> IdentityVault::find_by_index(const Bytes& index) {
   TKM_ASSIGN_OR_RETURN(
       store::Rows rows,
       db_.query("SELECT person_key FROM identity_persons WHERE patient_index = ?", {index}));
   if (rows.empty()) return std::optional<std::string>();
-  remember(institution, patient_id, rows[0].text(0), std::nullopt);
   return std::optional<std::string>(rows[0].text(0));
 }
 
@@ -149,22 +154,24 @@ Result<std::string> IdentityVault::admit(const model::PersonIdentity& identity,
   // The same identity sent again (its source aside) is the same version.
   model::PersonIdentity content = identity;
   content.source = {};
-  if (const Recent* r = recent(identity.institution, identity.patient_id);
-      r != nullptr && r->identity == content) {
-    return r->person_key;
-  }
+  const Recent* known = recent(identity.institution, identity.patient_id);
+  if (known != nullptr && known->identity == content) return known->person_key;
 
   TKM_ASSIGN_OR_RETURN(store::Transaction tx, db_.begin());
-  TKM_ASSIGN_OR_RETURN(auto existing, find(identity.institution, identity.patient_id));
   std::string person_key;
-  if (existing) {
-    person_key = *existing;
+  if (known != nullptr) {
+    person_key = known->person_key;
   } else {
-    person_key = new_id(clock_, random_);
     TKM_ASSIGN_OR_RETURN(Bytes index, patient_index(identity.institution, identity.patient_id));
-    TKM_RETURN_IF_ERROR(db_.execute(
-        "INSERT INTO identity_persons (person_key, patient_index, created_ms) VALUES (?, ?, ?)",
-        {person_key, index, to_unix_ms(clock_.now())}));
+    TKM_ASSIGN_OR_RETURN(std::optional<std::string> existing, find_by_index(index));
+    if (existing) {
+      person_key = std::move(*existing);
+    } else {
+      person_key = new_id(clock_, random_);
+      TKM_RETURN_IF_ERROR(db_.execute(
+          "INSERT INTO identity_persons (person_key, patient_index, created_ms) VALUES (?, ?, ?)",
+          {person_key, index, to_unix_ms(clock_.now())}));
+    }
   }
   const std::string text = identity_to_json(content);
   TKM_ASSIGN_OR_RETURN(crypto::Digest content_digest,

@@ -56,6 +56,8 @@ class IdentityVault {
 
  private:
   Result<Bytes> patient_index(const std::string& institution, const std::string& patient_id);
+  // The person key stored under a patient index, if any.
+  Result<std::optional<std::string>> find_by_index(const Bytes& index);
 
   store::Database& db_;
   crypto::KeyRing& keys_;

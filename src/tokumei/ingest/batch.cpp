@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <algorithm>
 #include <charconv>
 #include <nlohmann/json.hpp>
 
@@ -27,28 +26,23 @@ struct ClearColumns {
 };
 
 ClearColumns clear_columns(const model::Encounter& e) {
-  return {"encounter", "encounter-kind", model::encounter_kind_name(e.kind), e.start, e.end, ""};
+  return {event_type(e), "encounter-kind", model::encounter_kind_name(e.kind), e.start, e.end, ""};
 }
 ClearColumns clear_columns(const model::Diagnosis& d) {
   const model::Code& main = d.code.empty() ? d.disease : d.code;
-  return {"diagnosis", main.system, main.code, d.onset, d.suspected ? "suspected" : "", ""};
+  return {event_type(d), main.system, main.code, d.onset, d.suspected ? "suspected" : "", ""};
 }
 ClearColumns clear_columns(const model::Medication& m) {
-  return {m.kind == model::MedicationKind::injection ? "injection" : "prescription",
-          m.drug.system,
-          m.drug.code,
-          m.start,
-          optional_number(m.dose),
-          m.dose_unit};
+  return {event_type(m), m.drug.system, m.drug.code, m.start, optional_number(m.dose), m.dose_unit};
 }
 ClearColumns clear_columns(const model::LabResult& l) {
-  return {"lab_result", l.test.system, l.test.code, l.observed, l.value, l.unit};
+  return {event_type(l), l.test.system, l.test.code, l.observed, l.value, l.unit};
 }
 ClearColumns clear_columns(const model::Procedure& p) {
-  return {"procedure", p.code.system, p.code.code, p.performed, "", ""};
+  return {event_type(p), p.code.system, p.code.code, p.performed, "", ""};
 }
 ClearColumns clear_columns(const model::ClaimVisit& v) {
-  return {"claim_visit", "", "", v.claim_month, std::to_string(v.visit_dates.size()), "days"};
+  return {event_type(v), "", "", v.claim_month, std::to_string(v.visit_dates.size()), "days"};
 }
 
 // A location's field name, when it names a place in a format ("PID-3", "Bundle.entry[2].subject",
@@ -98,18 +92,15 @@ void merge_counts(std::map<std::string, std::size_t>& counts, std::string_view l
 
 // Events per type, as the summary counts them.
 void count_events(const model::Extract& x, std::map<std::string, std::size_t>& events) {
-  auto count = [&](const char* type, std::size_t n) {
-    if (n > 0) events[type] += n;
+  auto count = [&](const auto& list) {
+    if (!list.empty()) events[std::string(event_type(list.front()))] += list.size();
   };
-  count("encounter", x.encounters.size());
-  count("diagnosis", x.diagnoses.size());
-  const auto injections = static_cast<std::size_t>(std::ranges::count(
-      x.medications, model::MedicationKind::injection, &model::Medication::kind));
-  count("injection", injections);
-  count("prescription", x.medications.size() - injections);
-  count("lab_result", x.lab_results.size());
-  count("procedure", x.procedures.size());
-  count("claim_visit", x.claim_visits.size());
+  count(x.encounters);
+  count(x.diagnoses);
+  for (const auto& m : x.medications) ++events[std::string(event_type(m))];  // two types
+  count(x.lab_results);
+  count(x.procedures);
+  count(x.claim_visits);
 }
 
 }  // namespace

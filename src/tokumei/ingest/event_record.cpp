@@ -187,18 +187,16 @@ void medication(Writer& w, const model::Medication& m) {
 
 }  // namespace
 
+std::string_view event_type(const model::Encounter&) { return "encounter"; }
+std::string_view event_type(const model::Diagnosis&) { return "diagnosis"; }
+std::string_view event_type(const model::Medication& m) {
+  return m.kind == model::MedicationKind::injection ? "injection" : "prescription";
+}
+std::string_view event_type(const model::LabResult&) { return "lab_result"; }
+std::string_view event_type(const model::Procedure&) { return "procedure"; }
+std::string_view event_type(const model::ClaimVisit&) { return "claim_visit"; }
 std::string_view event_type(const Event& event) {
-  struct {
-    std::string_view operator()(const model::Encounter&) const { return "encounter"; }
-    std::string_view operator()(const model::Diagnosis&) const { return "diagnosis"; }
-    std::string_view operator()(const model::Medication& m) const {
-      return m.kind == model::MedicationKind::injection ? "injection" : "prescription";
-    }
-    std::string_view operator()(const model::LabResult&) const { return "lab_result"; }
-    std::string_view operator()(const model::Procedure&) const { return "procedure"; }
-    std::string_view operator()(const model::ClaimVisit&) const { return "claim_visit"; }
-  } name;
-  return std::visit(name, event);
+  return std::visit([](const auto& e) { return event_type(e); }, event);
 }
 
 void encode_event(const model::Encounter& e, std::string& out) {

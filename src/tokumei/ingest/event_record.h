@@ -19,6 +19,12 @@ using Event = std::variant<model::Encounter, model::Diagnosis, model::Medication
 
 // The store's name of an event's type: encounter, diagnosis, prescription, injection,
 // lab_result, procedure, claim_visit.
+std::string_view event_type(const model::Encounter&);
+std::string_view event_type(const model::Diagnosis&);
+std::string_view event_type(const model::Medication& m);  // prescription or injection
+std::string_view event_type(const model::LabResult&);
+std::string_view event_type(const model::Procedure&);
+std::string_view event_type(const model::ClaimVisit&);
 std::string_view event_type(const Event& event);
 
 // Appends the event's record to `out` (which is cleared first, so one buffer serves every event).

@@ -66,6 +66,13 @@ fs::path storage_relative(const fs::path& relative) {
   return out;
 }
 
+std::unexpected<Error> missing(const fs::path& input) {
+  return fail(Errc::not_found,
+              {fmt::format("{} がありません", input.string()),
+               fmt::format("{} does not exist", input.string())},
+              Location{.file = input.string()});
+}
+
 // Calls visit(input) for every file under the inputs, in path order, holding one folder's
 // entries at a time (not the whole tree: an SS-MIX2 storage may hold millions of files).
 Status for_each_input(const std::vector<fs::path>& inputs,
@@ -104,10 +111,7 @@ Status for_each_input(const std::vector<fs::path>& inputs,
     } else if (fs::is_regular_file(input, ec)) {
       TKM_RETURN_IF_ERROR(visit({input, input.filename(), form_of(input, input.filename())}));
     } else {
-      return fail(Errc::not_found,
-                  {fmt::format("{} がありません", input.string()),
-                   fmt::format("{} does not exist", input.string())},
-                  Location{.file = input.string()});
+      return missing(input);
     }
   }
   return ok();
@@ -250,12 +254,7 @@ Result<IngestSummary> ingest_paths(BatchStore& store, const std::vector<fs::path
   // Every input must be there before anything is taken in.
   for (const auto& input : inputs) {
     std::error_code ec;
-    if (!fs::is_directory(input, ec) && !fs::is_regular_file(input, ec)) {
-      return fail(Errc::not_found,
-                  {fmt::format("{} がありません", input.string()),
-                   fmt::format("{} does not exist", input.string())},
-                  Location{.file = input.string()});
-    }
+    if (!fs::is_directory(input, ec) && !fs::is_regular_file(input, ec)) return missing(input);
   }
   IngestSummary summary;  // the batch is opened when the first new file arrives
   fhir::Reader fhir_reader(institution);
@@ -297,6 +296,13 @@ Result<IngestSummary> ingest_paths(BatchStore& store, const std::vector<fs::path
     advance();
     return ok();
   };
+  // A file read whole, into the current group.
+  auto record_whole = [&](const crypto::Digest& hash, const FileOutcome& outcome) -> Status {
+    TKM_RETURN_IF_ERROR(open_group());
+    TKM_ASSIGN_OR_RETURN(bool recorded,
+                         store.record(summary.batch_id, institution, hash, outcome, summary));
+    return file_done(recorded);
+  };
   // A bulk NDJSON, claims or EF file, part by part, in one transaction of its own.
   auto record_streamed = [&](const Input& f) -> Status {
     auto hashed = hash_file(f.file);
@@ -305,11 +311,7 @@ Result<IngestSummary> ingest_paths(BatchStore& store, const std::vector<fs::path
       FileOutcome outcome{.path = f.relative.generic_string(),
                           .kind = FileOutcome::Kind::quarantined};
       outcome.problems.push_back(hashed.error());
-      TKM_RETURN_IF_ERROR(open_group());
-      TKM_ASSIGN_OR_RETURN(
-          bool recorded, store.record(summary.batch_id, institution,
-                                      crypto::sha256(as_bytes(f.file.string())), outcome, summary));
-      return file_done(recorded);
+      return record_whole(crypto::sha256(as_bytes(f.file.string())), outcome);
     }
     const crypto::Digest hash = *hashed;
     TKM_ASSIGN_OR_RETURN(bool taken, store.already_taken(institution, hash));
@@ -330,44 +332,37 @@ Result<IngestSummary> ingest_paths(BatchStore& store, const std::vector<fs::path
     std::optional<receipt::EfParts> ef;
     if (f.form == Form::uke) claims.emplace(path, institution);
     if (f.form == Form::dpc_ef) ef.emplace(path, institution);
+    // The next part through the reader of the file's form; `last` completes what the end of
+    // the file completes (the claim still open, an empty file).
+    auto read_part = [&](std::string_view part, bool last) {
+      const int lines = parts.lines_before();
+      const std::int64_t before = parts.bytes_before();
+      if (claims) return claims->read(part, lines, before, last);
+      if (ef) return ef->read(part, lines, before, last);
+      return fhir_reader.read_ndjson_part(path, part, lines, before);
+    };
     bool ended = false;
     TKM_ASSIGN_OR_RETURN(
-        bool recorded,
-        store.record_parts(
-            summary.batch_id, institution, hash, path,
-            [&]() -> Result<const FileOutcome*> {
-              if (ended) return nullptr;
-              TKM_ASSIGN_OR_RETURN(std::string_view part, parts.next());
-              if (part.empty()) {
-                ended = true;
-                if (parts.digest() != hash) {
-                  return fail(Errc::io,
-                              {fmt::format("{} が読み込み中に変わりました", f.file.string()),
-                               fmt::format("{} changed while it was read", f.file.string())},
-                              Location{.file = f.file.string()});
-                }
-                // What the end of the file completes: the claim still open, an empty file.
-                if (claims) {
-                  outcome = claims->read({}, parts.lines_before(), parts.bytes_before(), true);
-                } else if (ef) {
-                  outcome = ef->read({}, parts.lines_before(), parts.bytes_before(), true);
-                } else {
-                  return nullptr;
-                }
-                return &outcome;
-              }
-              const int lines = parts.lines_before();
-              const std::int64_t before = parts.bytes_before();
-              if (claims) {
-                outcome = claims->read(part, lines, before, false);
-              } else if (ef) {
-                outcome = ef->read(part, lines, before, false);
-              } else {
-                outcome = fhir_reader.read_ndjson_part(path, part, lines, before);
-              }
-              return &outcome;
-            },
-            summary));
+        bool recorded, store.record_parts(
+                           summary.batch_id, institution, hash, path,
+                           [&]() -> Result<const FileOutcome*> {
+                             if (ended) return nullptr;
+                             TKM_ASSIGN_OR_RETURN(std::string_view part, parts.next());
+                             if (part.empty()) {
+                               ended = true;
+                               if (parts.digest() != hash) {
+                                 return fail(
+                                     Errc::io,
+                                     {fmt::format("{} が読み込み中に変わりました", f.file.string()),
+                                      fmt::format("{} changed while it was read", f.file.string())},
+                                     Location{.file = f.file.string()});
+                               }
+                               if (!claims && !ef) return nullptr;  // NDJSON lines need no ending
+                             }
+                             outcome = read_part(part, ended);
+                             return &outcome;
+                           },
+                           summary));
     in_group = kGroupFiles;  // committed on its own
     return file_done(recorded);
   };
@@ -487,10 +482,7 @@ Result<IngestSummary> ingest_paths(BatchStore& store, const std::vector<fs::path
         continue;
       }
     }
-    TKM_RETURN_IF_ERROR(open_group());
-    TKM_ASSIGN_OR_RETURN(bool recorded, store.record(summary.batch_id, institution, item.hash,
-                                                     item.outcome, summary));
-    TKM_RETURN_IF_ERROR(file_done(recorded));
+    TKM_RETURN_IF_ERROR(record_whole(item.hash, item.outcome));
   }
   if (group) TKM_RETURN_IF_ERROR(group->commit());
   if (summary.batch_id == 0) {
