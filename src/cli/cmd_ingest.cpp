@@ -27,7 +27,7 @@ nlohmann::json summary_json(const ingest::IngestSummary& s) {
             {"not_read", s.files_not_read},
             {"quarantined", s.files_quarantined},
             {"already_taken_in", s.files_already_taken}}},
-          {"persons", s.persons},
+          {"persons", s.persons()},
           {"events", s.events},
           {"records_refused", s.records_refused},
           {"warnings", s.warnings},
@@ -51,14 +51,14 @@ void print_summary(const Globals& g, const ingest::IngestSummary& s,
     std::cout << "  ファイル " << s.files << " (読込 " << s.files_read << "、対象外 "
               << s.files_not_read << "、保留 " << s.files_quarantined << ")、既に取り込み済み "
               << s.files_already_taken << "\n";
-    std::cout << "  患者 " << s.persons << "、記録 " << events << "\n";
+    std::cout << "  患者 " << s.persons() << "、記録 " << events << "\n";
   } else {
     std::cout << "Taken into batch " << s.batch_id << " of institution " << institution
               << " (state: pending)\n";
     std::cout << "  files " << s.files << " (read " << s.files_read << ", not read "
               << s.files_not_read << ", quarantined " << s.files_quarantined
               << "), already taken in " << s.files_already_taken << "\n";
-    std::cout << "  persons " << s.persons << ", records " << events << "\n";
+    std::cout << "  persons " << s.persons() << ", records " << events << "\n";
   }
   for (const auto& [type, n] : s.events) std::cout << "    " << type << " " << n << "\n";
   if (s.records_refused > 0 || s.warnings > 0) {

@@ -388,7 +388,6 @@ Result<bool> BatchStore::record_parts(std::int64_t batch_id, const std::string& 
   summary.warnings += warnings;
   for (const auto& [type, n] : event_counts) summary.events[type] += n;
   summary.person_keys.absorb(persons);
-  summary.persons = summary.person_keys.size();
   return true;
 }
 

@@ -39,13 +39,15 @@ struct IngestSummary {
   std::size_t files_read = 0;
   std::size_t files_not_read = 0;
   std::size_t files_quarantined = 0;
-  std::size_t files_already_taken = 0;          // same content as a file taken in before: skipped
-  std::size_t persons = 0;                      // distinct persons the files spoke of
-  KeyCounter person_keys{};                     // their vault keys (for counting; not shown)
+  std::size_t files_already_taken = 0;  // same content as a file taken in before: skipped
+  KeyCounter person_keys{};  // the vault keys of the persons the files spoke of (not shown)
   std::map<std::string, std::size_t> events{};  // per type: encounter, diagnosis, ...
   std::size_t records_refused = 0;              // single records refused inside read files
   std::size_t warnings = 0;
   std::map<std::string, std::size_t> quarantined_by_reason{};  // errc name → files
+
+  // Distinct persons the files spoke of.
+  std::size_t persons() const { return person_keys.size(); }
 };
 
 class BatchStore {

@@ -86,7 +86,7 @@ TEST_F(BatchStoreTest, SamplesAreTakenInOnceAndNothingIdentifyingIsInClear) {
   EXPECT_EQ(first->files, 22u + 49u);
   EXPECT_EQ(first->files_read, 7u + 13u);
   EXPECT_EQ(first->files_quarantined, 3u);
-  EXPECT_EQ(first->persons, 2u);  // distinct: 9999013 in seven files, 00000010 in thirteen
+  EXPECT_EQ(first->persons(), 2u);  // distinct: 9999013 in seven files, 00000010 in thirteen
   EXPECT_EQ(first->files_not_read, 12u + 36u);
   EXPECT_EQ(first->events["prescription"], 3u + 2u);  // SS-MIX2 OMP-01, JP Core oral
   EXPECT_EQ(first->events["injection"], 6u + 3u);     // SS-MIX2 OMP-02, JP Core contained
@@ -331,7 +331,7 @@ TEST_F(BatchStoreTest, ABulkNdjsonFileIsReadPartByPartLikeWhole) {
   EXPECT_EQ(run->files_read, 2u);
   EXPECT_EQ(run->events["lab_result"], static_cast<std::size_t>(kLines - 1));
   EXPECT_EQ(run->records_refused, 1u);
-  EXPECT_EQ(run->persons, 3u);
+  EXPECT_EQ(run->persons(), 3u);
   // The Observations name patients known from Patient.ndjson: no identity versions of bare IDs.
   EXPECT_EQ(count("identity_persons"), 3);
   EXPECT_EQ(count("identity_versions"), 3);
