@@ -58,6 +58,11 @@ class Database {
   virtual Result<std::int64_t> execute(std::string_view sql,
                                        const std::vector<Value>& params = {}) = 0;
 
+  // Runs one INSERT of a single row; returns the new row's id, or none when no row was inserted
+  // (an `ON CONFLICT ... DO NOTHING` that met its conflict). Cheaper than `RETURNING id`.
+  virtual Result<std::optional<std::int64_t>> insert(std::string_view sql,
+                                                     const std::vector<Value>& params) = 0;
+
   // Runs one statement and returns all its rows.
   virtual Result<Rows> query(std::string_view sql, const std::vector<Value>& params = {}) = 0;
 

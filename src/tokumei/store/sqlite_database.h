@@ -31,6 +31,8 @@ class SqliteDatabase final : public Database {
   std::string_view backend() const override { return "sqlite"; }
   Result<std::int64_t> execute(std::string_view sql,
                                const std::vector<Value>& params = {}) override;
+  Result<std::optional<std::int64_t>> insert(std::string_view sql,
+                                             const std::vector<Value>& params) override;
   Result<Rows> query(std::string_view sql, const std::vector<Value>& params = {}) override;
   Status execute_script(std::string_view sql) override;
   Status scrub() override;

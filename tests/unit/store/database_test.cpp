@@ -192,6 +192,22 @@ TEST_F(DatabaseTest, ExecuteReturnsChangedRowCount) {
   EXPECT_EQ(*none, 0);
 }
 
+TEST_F(DatabaseTest, InsertGivesTheNewRowIdOrNoneWhenNothingWasInserted) {
+  ASSERT_TRUE(db_->execute("INSERT INTO t (id, name) VALUES (41, 'first')"));
+  const char* sql = "INSERT INTO t (name) VALUES (?) ON CONFLICT (name) DO NOTHING";
+  auto id = db_->insert(sql, {std::string("second")});
+  ASSERT_TRUE(id) << id.error().describe(Lang::en);
+  EXPECT_EQ(*id, std::optional<std::int64_t>(42));
+  // A conflict inserts nothing, and says so even right after a statement that did insert.
+  auto again = db_->insert(sql, {std::string("first")});
+  ASSERT_TRUE(again) << again.error().describe(Lang::en);
+  EXPECT_EQ(*again, std::nullopt);
+  EXPECT_EQ(count_rows(*db_, "t"), 2);
+  auto refused = db_->insert("INSERT INTO t (name) VALUES (?)", {std::string("first")});
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code(), Errc::already_exists);
+}
+
 TEST_F(DatabaseTest, ParameterCountMismatchIsAnError) {
   auto too_few = db_->execute("INSERT INTO t (id, name) VALUES (?, ?)", {std::int64_t{1}});
   ASSERT_FALSE(too_few.has_value());
