@@ -1,7 +1,9 @@
 #include "tokumei/base/random.h"
 
+#include <pthread.h>
 #include <sys/random.h>
 
+#include <array>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -18,16 +20,49 @@ std::uint64_t Random::uniform(std::uint64_t bound) {
   }
 }
 
-void SystemRandom::fill(std::span<std::uint8_t> out) {
+namespace {
+
+void kernel_random(std::uint8_t* out, std::size_t size) {
   std::size_t done = 0;
-  while (done < out.size()) {
-    ssize_t n = getrandom(out.data() + done, out.size() - done, 0);
+  while (done < size) {
+    ssize_t n = getrandom(out + done, size - done, 0);
     if (n < 0) {
       if (errno == EINTR) continue;
       std::abort();  // No entropy means no safe keys: stopping is the only correct answer.
     }
     done += static_cast<std::size_t>(n);
   }
+}
+
+// Bytes drawn from the kernel ahead, per thread, so that small requests (a nonce for every record
+// sealed) do not each cost a system call. Bytes handed out are wiped from the pool; a forked child
+// drops its copy of the pool, so parent and child never hand out the same bytes.
+struct Pool {
+  std::array<std::uint8_t, 4096> bytes;
+  std::size_t used = bytes.size();
+  void drop() {
+    secure_wipe(bytes.data(), bytes.size());
+    used = bytes.size();
+  }
+};
+thread_local Pool pool;
+
+}  // namespace
+
+void SystemRandom::fill(std::span<std::uint8_t> out) {
+  static const bool dropped_in_children =
+      pthread_atfork(nullptr, nullptr, [] { pool.drop(); }) == 0;
+  if (!dropped_in_children || out.size() > pool.bytes.size() / 16) {
+    kernel_random(out.data(), out.size());
+    return;
+  }
+  if (pool.used + out.size() > pool.bytes.size()) {
+    kernel_random(pool.bytes.data(), pool.bytes.size());
+    pool.used = 0;
+  }
+  std::memcpy(out.data(), pool.bytes.data() + pool.used, out.size());
+  secure_wipe(pool.bytes.data() + pool.used, out.size());
+  pool.used += out.size();
 }
 
 void SeededRandom::fill(std::span<std::uint8_t> out) {

@@ -24,7 +24,7 @@ class Random {
   std::uint64_t uniform(std::uint64_t bound);
 };
 
-// getrandom(2). Thread-safe.
+// getrandom(2), drawn ahead in small per-thread pools. Thread-safe and fork-safe.
 class SystemRandom final : public Random {
  public:
   void fill(std::span<std::uint8_t> out) override;

@@ -32,13 +32,17 @@ std::unexpected<Error> openssl_failure(const std::string& step) {
                "OpenSSL AES-256-GCM failed (" + step + "): " + detail});
 }
 
-Status check_key_and_nonce(ByteView key, ByteView nonce) {
+Status check_key(ByteView key) {
   if (key.size() != kAeadKeySize) {
     return fail(Errc::invalid_argument,
                 {"AES-256-GCM の鍵は 32 バイトでなければなりません（" + std::to_string(key.size()) +
                      " バイトが渡されました）",
                  "an AES-256-GCM key must be 32 bytes (got " + std::to_string(key.size()) + ")"});
   }
+  return ok();
+}
+
+Status check_nonce(ByteView nonce) {
   if (nonce.size() != kAeadNonceSize) {
     return fail(
         Errc::invalid_argument,
@@ -49,14 +53,22 @@ Status check_key_and_nonce(ByteView key, ByteView nonce) {
   return ok();
 }
 
+Status check_key_and_nonce(ByteView key, ByteView nonce) {
+  TKM_RETURN_IF_ERROR(check_key(key));
+  return check_nonce(nonce);
+}
+
 // EVP_*Update take int lengths.
-Status check_length(ByteView data, const char* what_ja, const char* what_en) {
-  if (data.size() > static_cast<std::size_t>(INT_MAX) - kAeadTagSize) {
+Status check_length(std::size_t size, const char* what_ja, const char* what_en) {
+  if (size > static_cast<std::size_t>(INT_MAX) - kAeadTagSize) {
     return fail(Errc::invalid_argument,
                 {std::string(what_ja) + "が大きすぎます（2 GiB 未満にしてください）",
                  std::string(what_en) + " is too large (must be under 2 GiB)"});
   }
   return ok();
+}
+Status check_length(ByteView data, const char* what_ja, const char* what_en) {
+  return check_length(data.size(), what_ja, what_en);
 }
 
 std::unexpected<Error> integrity_failure() {
@@ -66,42 +78,83 @@ std::unexpected<Error> integrity_failure() {
 
 }  // namespace
 
-Result<Bytes> aes256gcm_seal(ByteView key, ByteView nonce, ByteView aad, ByteView plaintext) {
-  TKM_RETURN_IF_ERROR(check_key_and_nonce(key, nonce));
-  TKM_RETURN_IF_ERROR(check_length(aad, "関連データ", "associated data"));
-  TKM_RETURN_IF_ERROR(check_length(plaintext, "平文", "plaintext"));
+Result<Aes256GcmSealer> Aes256GcmSealer::create(ByteView key) {
+  TKM_RETURN_IF_ERROR(check_key(key));
   if (aes256gcm() == nullptr) return openssl_failure("fetch");
-
   CipherCtx ctx(EVP_CIPHER_CTX_new());
   if (!ctx) return openssl_failure("EVP_CIPHER_CTX_new");
-  // The default GCM IV length is 12 bytes, so key and nonce go in with the cipher.
-  if (EVP_EncryptInit_ex2(ctx.get(), aes256gcm(), key.data(), nonce.data(), nullptr) != 1) {
+  if (EVP_EncryptInit_ex2(ctx.get(), aes256gcm(), key.data(), nullptr, nullptr) != 1) {
+    return openssl_failure("EVP_EncryptInit_ex2");
+  }
+  return Aes256GcmSealer(ctx.release());
+}
+
+Aes256GcmSealer::~Aes256GcmSealer() {
+  // Frees the key schedule with OPENSSL_clear_free: the key does not outlive the sealer.
+  EVP_CIPHER_CTX_free(static_cast<EVP_CIPHER_CTX*>(ctx_));
+}
+
+Aes256GcmSealer& Aes256GcmSealer::operator=(Aes256GcmSealer&& o) noexcept {
+  if (this != &o) {
+    EVP_CIPHER_CTX_free(static_cast<EVP_CIPHER_CTX*>(ctx_));
+    ctx_ = o.ctx_;
+    o.ctx_ = nullptr;
+  }
+  return *this;
+}
+
+Status Aes256GcmSealer::seal_append(ByteView nonce, std::initializer_list<ByteView> aad,
+                                    ByteView plaintext, Bytes& out) {
+  TKM_RETURN_IF_ERROR(check_nonce(nonce));
+  std::size_t aad_size = 0;
+  for (ByteView part : aad) aad_size += part.size();
+  TKM_RETURN_IF_ERROR(check_length(aad_size, "関連データ", "associated data"));
+  TKM_RETURN_IF_ERROR(check_length(plaintext, "平文", "plaintext"));
+  auto* ctx = static_cast<EVP_CIPHER_CTX*>(ctx_);
+  if (ctx == nullptr) return openssl_failure("moved-from sealer");
+  // A new nonce restarts the cipher under the key already set.
+  if (EVP_EncryptInit_ex2(ctx, nullptr, nullptr, nonce.data(), nullptr) != 1) {
     return openssl_failure("EVP_EncryptInit_ex2");
   }
   int len = 0;
-  if (!aad.empty() &&
-      EVP_EncryptUpdate(ctx.get(), nullptr, &len, aad.data(), static_cast<int>(aad.size())) != 1) {
-    return openssl_failure("EVP_EncryptUpdate (aad)");
+  for (ByteView part : aad) {
+    if (!part.empty() &&
+        EVP_EncryptUpdate(ctx, nullptr, &len, part.data(), static_cast<int>(part.size())) != 1) {
+      return openssl_failure("EVP_EncryptUpdate (aad)");
+    }
   }
-
-  Bytes out(plaintext.size() + kAeadTagSize);
+  const std::size_t start = out.size();
+  out.resize(start + plaintext.size() + kAeadTagSize);
+  std::uint8_t* ct = out.data() + start;
   std::size_t written = 0;
   if (!plaintext.empty()) {
-    if (EVP_EncryptUpdate(ctx.get(), out.data(), &len, plaintext.data(),
-                          static_cast<int>(plaintext.size())) != 1) {
+    if (EVP_EncryptUpdate(ctx, ct, &len, plaintext.data(), static_cast<int>(plaintext.size())) !=
+        1) {
+      out.resize(start);
       return openssl_failure("EVP_EncryptUpdate");
     }
     written = static_cast<std::size_t>(len);
   }
-  if (EVP_EncryptFinal_ex(ctx.get(), out.data() + written, &len) != 1) {
+  if (EVP_EncryptFinal_ex(ctx, ct + written, &len) != 1) {
+    out.resize(start);
     return openssl_failure("EVP_EncryptFinal_ex");
   }
   written += static_cast<std::size_t>(len);
-  if (written != plaintext.size()) return openssl_failure("unexpected ciphertext length");
-  if (EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, static_cast<int>(kAeadTagSize),
-                          out.data() + written) != 1) {
+  if (written != plaintext.size() ||
+      EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, static_cast<int>(kAeadTagSize),
+                          ct + written) != 1) {
+    out.resize(start);
     return openssl_failure("EVP_CTRL_GCM_GET_TAG");
   }
+  return ok();
+}
+
+Result<Bytes> aes256gcm_seal(ByteView key, ByteView nonce, ByteView aad, ByteView plaintext) {
+  TKM_RETURN_IF_ERROR(check_key_and_nonce(key, nonce));
+  TKM_RETURN_IF_ERROR(check_length(aad, "関連データ", "associated data"));
+  TKM_ASSIGN_OR_RETURN(Aes256GcmSealer sealer, Aes256GcmSealer::create(key));
+  Bytes out;
+  TKM_RETURN_IF_ERROR(sealer.seal_append(nonce, {aad}, plaintext, out));
   return out;
 }
 

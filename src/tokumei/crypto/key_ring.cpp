@@ -1,6 +1,7 @@
 #include "tokumei/crypto/key_ring.h"
 
 #include <algorithm>
+#include <array>
 
 #include "tokumei/crypto/aead.h"
 
@@ -96,7 +97,7 @@ Result<int> MemoryKeyRingStorage::destroy(const std::string& purpose, std::int64
 }
 
 KeyRing::Entry KeyRing::make_entry(WrappedKey record, SecretBytes key) {
-  Entry e{std::move(record), std::move(key), {}, {}, {}};
+  Entry e{std::move(record), std::move(key), {}, {}, {}, {}};
   if (!e.key.empty()) {
     auto derive = [&](std::string_view use) {
       return hkdf_sha256(e.key.view(), {}, as_bytes("tokumei-subkey-v1|" + std::string(use)),
@@ -253,15 +254,22 @@ Status KeyRing::destroy_data_key(const std::string& purpose) {
 
 Result<Bytes> KeyRing::seal(const std::string& purpose, ByteView aad, ByteView plaintext) {
   TKM_ASSIGN_OR_RETURN(const Entry* e, newest_live(purpose));
-  Bytes out{kSealFormat, static_cast<std::uint8_t>(e->record.id >> 24),
-            static_cast<std::uint8_t>(e->record.id >> 16),
-            static_cast<std::uint8_t>(e->record.id >> 8), static_cast<std::uint8_t>(e->record.id)};
-  Bytes full_aad(out);
-  full_aad.insert(full_aad.end(), aad.begin(), aad.end());
-  Bytes nonce = random_->bytes(kAeadNonceSize);
-  TKM_ASSIGN_OR_RETURN(Bytes ct, aes256gcm_seal(e->aead_key.view(), nonce, full_aad, plaintext));
-  out.insert(out.end(), nonce.begin(), nonce.end());
-  out.insert(out.end(), ct.begin(), ct.end());
+  if (!e->sealer) {
+    TKM_ASSIGN_OR_RETURN(Aes256GcmSealer sealer, Aes256GcmSealer::create(e->aead_key.view()));
+    e->sealer.emplace(std::move(sealer));
+  }
+  // Format byte and key id (authenticated with `aad`), nonce, ciphertext and tag.
+  const std::array<std::uint8_t, kSealHeader> header{
+      kSealFormat, static_cast<std::uint8_t>(e->record.id >> 24),
+      static_cast<std::uint8_t>(e->record.id >> 16), static_cast<std::uint8_t>(e->record.id >> 8),
+      static_cast<std::uint8_t>(e->record.id)};
+  std::array<std::uint8_t, kAeadNonceSize> nonce;
+  random_->fill(nonce);
+  Bytes out(header.size() + nonce.size());
+  std::ranges::copy(header, out.begin());
+  std::ranges::copy(nonce, out.begin() + header.size());
+  out.reserve(out.size() + plaintext.size() + kAeadTagSize);
+  TKM_RETURN_IF_ERROR(e->sealer->seal_append(nonce, {header, aad}, plaintext, out));
   return out;
 }
 

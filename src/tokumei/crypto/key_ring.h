@@ -22,6 +22,7 @@
 #include "tokumei/base/clock.h"
 #include "tokumei/base/error.h"
 #include "tokumei/base/random.h"
+#include "tokumei/crypto/aead.h"
 #include "tokumei/crypto/hash.h"
 #include "tokumei/crypto/master_key.h"
 #include "tokumei/crypto/signature.h"
@@ -145,7 +146,8 @@ class KeyRing {
   struct Entry {
     WrappedKey record;
     SecretBytes key;  // the data key itself, kept for re-wrapping; empty once destroyed
-    SecretBytes aead_key, mac_key, signing_seed;  // what the algorithms actually use
+    SecretBytes aead_key, mac_key, signing_seed;    // what the algorithms actually use
+    mutable std::optional<Aes256GcmSealer> sealer;  // aead_key made ready, on first seal
   };
   static Entry make_entry(WrappedKey record, SecretBytes key);
   KeyRing(KeyRingStorage& storage, const Clock& clock, Random& random)

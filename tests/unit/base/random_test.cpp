@@ -1,9 +1,12 @@
 #include "tokumei/base/random.h"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstring>
 #include <set>
+#include <thread>
 
 namespace tokumei {
 namespace {
@@ -59,6 +62,46 @@ TEST(SystemRandom, FillsTheWholeBuffer) {
   r.fill(big);
   EXPECT_NE(std::memcmp(big.data() + big.size() - 64, Bytes(64, 0).data(), 64), 0);
   EXPECT_TRUE(r.bytes(0).empty());
+}
+
+TEST(SystemRandom, SmallDrawsNeverRepeat) {
+  SystemRandom r;
+  std::set<Bytes> seen;
+  for (int i = 0; i < 5000; ++i) EXPECT_TRUE(seen.insert(r.bytes(12)).second) << i;  // nonces
+}
+
+TEST(SystemRandom, ThreadsDrawDifferentBytes) {
+  SystemRandom r;
+  Bytes a, b;
+  std::thread other([&] { b = r.bytes(12); });
+  a = r.bytes(12);
+  other.join();
+  EXPECT_NE(a, b);
+}
+
+// A forked child must not hand out the bytes its parent hands out next (a reused nonce would
+// break AES-GCM).
+TEST(SystemRandom, AForkedChildDrawsOtherBytesThanItsParent) {
+  SystemRandom r;
+  (void)r.bytes(12);  // bytes are drawn ahead from now on
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    const Bytes mine = r.bytes(12);
+    const bool written = write(fds[1], mine.data(), mine.size()) == 12;
+    _exit(written ? 0 : 1);
+  }
+  close(fds[1]);
+  const Bytes mine = r.bytes(12);
+  Bytes childs(12);
+  ASSERT_EQ(read(fds[0], childs.data(), childs.size()), 12);
+  close(fds[0]);
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_NE(mine, childs);
 }
 
 }  // namespace

@@ -81,6 +81,25 @@ TEST_P(AeadKnownAnswer, OpenRecoversPlaintext) {
   EXPECT_EQ(hex_encode(*opened), v.plaintext);
 }
 
+// One sealer (key schedule computed once) sealing every vector's messages in turn, with its
+// associated data split in two: each result is the known answer.
+TEST_P(AeadKnownAnswer, OneSealerForManyMessagesGivesTheSameAnswers) {
+  const GcmVector& v = GetParam();
+  auto sealer = Aes256GcmSealer::create(unhex(v.key));
+  ASSERT_TRUE(sealer.has_value()) << sealer.error().message(Lang::en);
+  const Bytes aad = unhex(v.aad);
+  const std::size_t cut = aad.size() / 3;
+  for (int round = 0; round < 3; ++round) {
+    Bytes out = {0xAB};  // appended to, not replaced
+    ASSERT_TRUE(sealer->seal_append(unhex(v.nonce),
+                                    {ByteView(aad).first(cut), ByteView(aad).subspan(cut)},
+                                    unhex(v.plaintext), out));
+    EXPECT_EQ(hex_encode(out), "ab" + std::string(v.ciphertext) + v.tag) << round;
+    Bytes other;  // another message in between must not disturb the next
+    ASSERT_TRUE(sealer->seal_append(Bytes(kAeadNonceSize, 0x01), {}, as_bytes("other"), other));
+  }
+}
+
 TEST_P(AeadKnownAnswer, OpenRefusesEveryFlippedBitOfTheTag) {
   const GcmVector& v = GetParam();
   Bytes sealed = unhex(std::string(v.ciphertext) + v.tag);
@@ -187,6 +206,9 @@ TEST(AeadSizes, KeyMustBe32Bytes) {
   Bytes nonce(kAeadNonceSize, 0);
   for (std::size_t size : {0, 16, 31, 33, 64}) {
     Bytes key(size, 0x11);
+    auto sealer = Aes256GcmSealer::create(key);
+    ASSERT_FALSE(sealer.has_value()) << size;
+    EXPECT_EQ(sealer.error().code(), Errc::invalid_argument);
     auto sealed = aes256gcm_seal(key, nonce, {}, as_bytes("x"));
     ASSERT_FALSE(sealed.has_value()) << size;
     EXPECT_EQ(sealed.error().code(), Errc::invalid_argument);
@@ -199,8 +221,15 @@ TEST(AeadSizes, KeyMustBe32Bytes) {
 
 TEST(AeadSizes, NonceMustBe12Bytes) {
   Bytes key(kAeadKeySize, 0x11);
+  auto sealer = Aes256GcmSealer::create(key);
+  ASSERT_TRUE(sealer.has_value());
   for (std::size_t size : {0, 8, 11, 13, 16}) {
     Bytes nonce(size, 0);
+    Bytes out;
+    auto refused = sealer->seal_append(nonce, {}, as_bytes("x"), out);
+    ASSERT_FALSE(refused.has_value()) << size;
+    EXPECT_EQ(refused.error().code(), Errc::invalid_argument);
+    EXPECT_TRUE(out.empty());
     auto sealed = aes256gcm_seal(key, nonce, {}, as_bytes("x"));
     ASSERT_FALSE(sealed.has_value()) << size;
     EXPECT_EQ(sealed.error().code(), Errc::invalid_argument);
