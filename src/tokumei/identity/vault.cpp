@@ -2,9 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "tokumei/base/id.h"
+#include "tokumei/base/json_text.h"
+#include "tokumei/crypto/hash.h"
 
 namespace tokumei::identity {
 namespace {
@@ -18,31 +21,66 @@ model::Sex sex_from(std::string_view name) {
   return model::Sex::unknown;
 }
 
+// A digest of every field of an identity but its source, each with its length before it, for
+// telling identities apart without keeping them in memory.
+crypto::Digest content_digest(const model::PersonIdentity& p) {
+  crypto::Sha256 h;
+  auto field = [&](std::string_view s) {
+    const std::uint64_t n = s.size();
+    h.update(ByteView(reinterpret_cast<const std::uint8_t*>(&n), sizeof n));
+    h.update(as_bytes(s));
+  };
+  for (const auto* s : {&p.institution, &p.patient_id, &p.name_kanji, &p.name_kana, &p.birth_date,
+                        &p.postal_code, &p.address, &p.death_date}) {
+    field(*s);
+  }
+  field(model::sex_name(p.sex));
+  field(std::to_string(p.phones.size()));
+  for (const auto& phone : p.phones) field(phone);
+  field(std::to_string(p.insurance.size()));
+  for (const auto& i : p.insurance) {
+    for (const auto* s : {&i.insurer_number, &i.symbol, &i.number, &i.branch}) field(*s);
+  }
+  return h.finish();
+}
+
 }  // namespace
 
 std::string identity_to_json(const model::PersonIdentity& p) {
-  nlohmann::json insurance = nlohmann::json::array();
-  for (const auto& i : p.insurance) {
-    insurance.push_back({{"insurer", i.insurer_number},
-                         {"symbol", i.symbol},
-                         {"number", i.number},
-                         {"branch", i.branch}});
+  // Keys in byte order, no spaces: the text nlohmann's dump() gives, which content indexes of
+  // versions already recorded were computed over.
+  std::string out;
+  out.reserve(512);
+  auto field = [&](std::string_view key, std::string_view value) {
+    out += key;
+    append_json_string(out, value);
+  };
+  field("{\"address\":", p.address);
+  field(",\"birth_date\":", p.birth_date);
+  field(",\"death_date\":", p.death_date);
+  field(",\"institution\":", p.institution);
+  out += ",\"insurance\":[";
+  for (std::size_t i = 0; i < p.insurance.size(); ++i) {
+    const model::Insurance& n = p.insurance[i];
+    field(i == 0 ? "{\"branch\":" : ",{\"branch\":", n.branch);
+    field(",\"insurer\":", n.insurer_number);
+    field(",\"number\":", n.number);
+    field(",\"symbol\":", n.symbol);
+    out += '}';
   }
-  nlohmann::json j = {
-      {"institution", p.institution},
-      {"patient_id", p.patient_id},
-      {"name_kanji", p.name_kanji},
-      {"name_kana", p.name_kana},
-      {"birth_date", p.birth_date},
-      {"sex", model::sex_name(p.sex)},
-      {"postal_code", p.postal_code},
-      {"address", p.address},
-      {"phones", p.phones},
-      {"insurance", insurance},
-      {"death_date", p.death_date},
-      {"source",
-       {{"file", p.source.file}, {"line", p.source.line}, {"element", p.source.element}}}};
-  return j.dump();
+  field("],\"name_kana\":", p.name_kana);
+  field(",\"name_kanji\":", p.name_kanji);
+  field(",\"patient_id\":", p.patient_id);
+  out += ",\"phones\":[";
+  for (std::size_t i = 0; i < p.phones.size(); ++i) field(i == 0 ? "" : ",", p.phones[i]);
+  field("],\"postal_code\":", p.postal_code);
+  field(",\"sex\":", model::sex_name(p.sex));
+  field(",\"source\":{\"element\":", p.source.element);
+  field(",\"file\":", p.source.file);
+  out += ",\"line\":";
+  out += std::to_string(p.source.line);
+  out += "}}";
+  return out;
 }
 
 Result<model::PersonIdentity> identity_from_json(std::string_view text) {
@@ -119,12 +157,13 @@ IdentityVault::Recent* IdentityVault::recent(const std::string& institution,
   return it == recent_.end() ? nullptr : &it->second;
 }
 
-void IdentityVault::remember(const std::string& institution, const std::string& patient_id,
-                             const std::string& person_key,
-                             std::optional<model::PersonIdentity> identity) {
+IdentityVault::Recent& IdentityVault::remember(const std::string& institution,
+                                               const std::string& patient_id,
+                                               const std::string& person_key) {
   if (recent_.size() >= kRecentLimit) recent_.clear();
-  recent_.insert_or_assign(institution + '\x1f' + patient_id,
-                           Recent{person_key, std::move(identity)});
+  Recent& r = recent_[institution + '\x1f' + patient_id];
+  if (r.person_key != person_key) r = Recent{person_key, {}};
+  return r;
 }
 
 Result<std::optional<std::string>> IdentityVault::find(const std::string& institution,
@@ -132,7 +171,7 @@ Result<std::optional<std::string>> IdentityVault::find(const std::string& instit
   if (const Recent* r = recent(institution, patient_id)) return r->person_key;
   TKM_ASSIGN_OR_RETURN(Bytes index, patient_index(institution, patient_id));
   TKM_ASSIGN_OR_RETURN(std::optional<std::string> key, find_by_index(index));
-  if (key) remember(institution, patient_id, *key, std::nullopt);
+  if (key) remember(institution, patient_id, *key);
   return key;
 }
 
@@ -152,10 +191,11 @@ Result<std::string> IdentityVault::admit(const model::PersonIdentity& identity,
                  "an identity without institution and patient ID cannot be kept"});
   }
   // The same identity sent again (its source aside) is the same version.
-  model::PersonIdentity content = identity;
-  content.source = {};
+  const crypto::Digest digest = content_digest(identity);
   const Recent* known = recent(identity.institution, identity.patient_id);
-  if (known != nullptr && known->identity == content) return known->person_key;
+  if (known != nullptr && std::ranges::find(known->versions, digest) != known->versions.end()) {
+    return known->person_key;
+  }
 
   TKM_ASSIGN_OR_RETURN(store::Transaction tx, db_.begin());
   std::string person_key;
@@ -173,10 +213,12 @@ Result<std::string> IdentityVault::admit(const model::PersonIdentity& identity,
           {person_key, index, to_unix_ms(clock_.now())}));
     }
   }
-  const std::string text = identity_to_json(content);
-  TKM_ASSIGN_OR_RETURN(crypto::Digest content_digest,
-                       keys_.blind_index(kVaultIndexKey, as_bytes("identity\x1f" + text)));
-  const Bytes content_index = digest_bytes(content_digest);
+  model::PersonIdentity content = identity;
+  content.source = {};
+  TKM_ASSIGN_OR_RETURN(
+      crypto::Digest index_digest,
+      keys_.blind_index(kVaultIndexKey, as_bytes("identity\x1f" + identity_to_json(content))));
+  const Bytes content_index = digest_bytes(index_digest);
   TKM_ASSIGN_OR_RETURN(
       store::Rows seen,
       db_.query("SELECT 1 FROM identity_versions WHERE person_key = ? AND content_index = ?",
@@ -190,7 +232,9 @@ Result<std::string> IdentityVault::admit(const model::PersonIdentity& identity,
         {person_key, batch_id, content_index, sealed, to_unix_ms(clock_.now())}));
   }
   TKM_RETURN_IF_ERROR(tx.commit());
-  remember(identity.institution, identity.patient_id, person_key, std::move(content));
+  Recent& r = remember(identity.institution, identity.patient_id, person_key);
+  if (r.versions.size() >= kRecentVersions) r.versions.erase(r.versions.begin());
+  r.versions.push_back(digest);
   return person_key;
 }
 

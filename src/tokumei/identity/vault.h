@@ -64,22 +64,25 @@ class IdentityVault {
   const Clock& clock_;
   Random& random_;
 
-  // Identities admitted lately (institution \x1f patient ID → person key and the identity as
-  // recorded), so that a run meeting the same person in file after file (an SS-MIX2 tree holds a
-  // folder per patient) neither looks them up nor indexes them again. Bounded; forgotten whenever
-  // the connection rolls anything back, since what it remembers may have been undone.
+  // Persons met lately (institution \x1f patient ID → person key and the digests of the identity
+  // versions known to be recorded), so that a run meeting the same person in file after file (an
+  // SS-MIX2 tree holds a folder per patient; a month of claims names each patient again) neither
+  // looks them up nor indexes them again, also when their files alternate between versions (an
+  // admission message carries insurance, an order does not). Bounded; forgotten whenever the
+  // connection rolls anything back, since what it remembers may have been undone.
   struct Recent {
     std::string person_key;
-    std::optional<model::PersonIdentity> identity;  // as admitted, without its source
+    std::vector<crypto::Digest> versions;  // newest last, at most kRecentVersions
   };
   // The recent entry of (institution, patient ID), after forgetting everything if the connection
   // rolled anything back since it was filled.
   Recent* recent(const std::string& institution, const std::string& patient_id);
-  void remember(const std::string& institution, const std::string& patient_id,
-                const std::string& person_key, std::optional<model::PersonIdentity> identity);
+  Recent& remember(const std::string& institution, const std::string& patient_id,
+                   const std::string& person_key);
   std::unordered_map<std::string, Recent> recent_;
   std::uint64_t recent_rollbacks_ = 0;
-  static constexpr std::size_t kRecentLimit = 4096;
+  static constexpr std::size_t kRecentLimit = 65536;  // ~150 bytes each
+  static constexpr std::size_t kRecentVersions = 4;
 };
 
 // The identity as JSON text (every field), and back; the vault seals this text.

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <optional>
 
+#include "tokumei/base/json_text.h"
+
 namespace tokumei::ingest {
 
 namespace {
@@ -91,73 +93,7 @@ class Writer {
     out_ += k;
     out_ += "\":";
   }
-  void quoted(std::string_view v) {
-    out_ += '"';
-    std::size_t plain = 0;  // start of the run not yet copied
-    for (std::size_t i = 0; i < v.size(); ++i) {
-      const auto c = static_cast<unsigned char>(v[i]);
-      if (c >= 0x20 && c != '"' && c != '\\' && (c < 0x80 || !sanitize_)) continue;
-      out_.append(v.data() + plain, i - plain);
-      if (c >= 0x80) {
-        const std::size_t n = utf8_length(v.substr(i));
-        if (n == 0) {
-          out_ += "\xEF\xBF\xBD";
-          plain = i + 1;
-        } else {
-          out_.append(v.data() + i, n);
-          plain = i + n;
-          i += n - 1;
-        }
-        continue;
-      }
-      switch (c) {
-        case '"':
-          out_ += "\\\"";
-          break;
-        case '\\':
-          out_ += "\\\\";
-          break;
-        case '\n':
-          out_ += "\\n";
-          break;
-        case '\r':
-          out_ += "\\r";
-          break;
-        case '\t':
-          out_ += "\\t";
-          break;
-        default: {
-          static constexpr char kHex[] = "0123456789abcdef";
-          out_ += "\\u00";
-          out_ += kHex[c >> 4];
-          out_ += kHex[c & 0xF];
-        }
-      }
-      plain = i + 1;
-    }
-    out_.append(v.data() + plain, v.size() - plain);
-    out_ += '"';
-  }
-  // Length of the well-formed UTF-8 sequence `s` starts with, or 0.
-  static std::size_t utf8_length(std::string_view s) {
-    const auto b = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
-    const auto cont = [&](std::size_t i) { return i < s.size() && (b(i) & 0xC0) == 0x80; };
-    const unsigned char c = b(0);
-    if (c >= 0xC2 && c <= 0xDF) return cont(1) ? 2 : 0;
-    if (c >= 0xE0 && c <= 0xEF) {
-      if (!cont(1) || !cont(2)) return 0;
-      if (c == 0xE0 && b(1) < 0xA0) return 0;   // overlong
-      if (c == 0xED && b(1) >= 0xA0) return 0;  // surrogate
-      return 3;
-    }
-    if (c >= 0xF0 && c <= 0xF4) {
-      if (!cont(1) || !cont(2) || !cont(3)) return 0;
-      if (c == 0xF0 && b(1) < 0x90) return 0;
-      if (c == 0xF4 && b(1) >= 0x90) return 0;
-      return 4;
-    }
-    return 0;
-  }
+  void quoted(std::string_view v) { append_json_string(out_, v, sanitize_); }
 
   std::string& out_;
   bool sanitize_;
