@@ -229,33 +229,28 @@ Result<bool> BatchStore::record_parts(std::int64_t batch_id, const std::string& 
                                       const crypto::Digest& content, const std::string& path,
                                       const std::function<Result<const FileOutcome*>()>& next,
                                       IngestSummary& summary) {
-  TKM_ASSIGN_OR_RETURN(store::Transaction tx, db_.begin());
-  TKM_ASSIGN_OR_RETURN(bool taken, already_taken(institution, content));
-  if (taken) return false;
   const std::string key = clinical_key(institution);
   const Bytes hash(content.begin(), content.end());
   TKM_ASSIGN_OR_RETURN(Bytes path_sealed, keys_.seal(key, hash, as_bytes(path)));
-  // The file's row as its first part describes it (a file of one part, the usual case, needs no
-  // update afterwards).
-  TKM_ASSIGN_OR_RETURN(const FileOutcome* first, next());
   const auto outcome_name = [](FileOutcome::Kind k) {
     return std::string(k == FileOutcome::Kind::read       ? "read"
                        : k == FileOutcome::Kind::not_read ? "not_read"
                                                           : "quarantined");
   };
-  const std::string first_outcome =
-      first ? outcome_name(first->kind) : outcome_name(FileOutcome::Kind::not_read);
-  const std::string first_type = first ? first->record_type.substr(0, 200) : std::string();
-  const auto first_events = static_cast<std::int64_t>(first ? first->extract.events() : 0);
-  TKM_ASSIGN_OR_RETURN(
-      store::Row file,
-      db_.query_one("INSERT INTO ingest_files (batch_id, institution, content_hash, outcome, "
-                    "record_type, path_sealed, events, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
-                    "RETURNING id",
-                    {batch_id, institution, hash, first_outcome, first_type, path_sealed,
-                     first_events, to_unix_ms(clock_.now())}));
-  const std::int64_t file_id = file.integer(0);
-
+  // The file's row; false when a file of the same content was taken in before.
+  std::int64_t file_id = 0;
+  auto insert_file = [&](FileOutcome::Kind kind, const std::string& type,
+                         std::int64_t events) -> Result<bool> {
+    TKM_ASSIGN_OR_RETURN(
+        std::optional<std::int64_t> id,
+        db_.insert("INSERT INTO ingest_files (batch_id, institution, content_hash, outcome, "
+                   "record_type, path_sealed, events, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                   "ON CONFLICT (institution, content_hash) DO NOTHING",
+                   {batch_id, institution, hash, outcome_name(kind), type.substr(0, 200),
+                    path_sealed, events, to_unix_ms(clock_.now())}));
+    file_id = id.value_or(0);
+    return id.has_value();
+  };
   auto quarantine = [&](const Error& e, const char* scope) -> Status {
     TKM_ASSIGN_OR_RETURN(Bytes sealed, keys_.seal(key, hash, as_bytes(error_json(e).dump())));
     // The field name is kept in clear only when it names a place in a format ("PID-3",
@@ -268,6 +263,22 @@ Result<bool> BatchStore::record_parts(std::int64_t batch_id, const std::string& 
     return ok();
   };
 
+  // The file's row as its first part describes it (a file of one part, the usual case, needs no
+  // update afterwards).
+  std::optional<store::Transaction> tx;
+  auto begin = [&]() -> Status {
+    TKM_ASSIGN_OR_RETURN(store::Transaction t, db_.begin());
+    tx.emplace(std::move(t));
+    return ok();
+  };
+  TKM_RETURN_IF_ERROR(begin());
+  TKM_ASSIGN_OR_RETURN(const FileOutcome* first, next());
+  const FileOutcome::Kind first_kind = first ? first->kind : FileOutcome::Kind::not_read;
+  const std::string first_type = first ? first->record_type : std::string();
+  const auto first_events = static_cast<std::int64_t>(first ? first->extract.events() : 0);
+  TKM_ASSIGN_OR_RETURN(bool inserted, insert_file(first_kind, first_type, first_events));
+  if (!inserted) return false;
+
   // What the parts add up to; into the summary only once everything is committed.
   std::map<std::string, std::size_t> event_counts;  // per type
   KeyCounter persons;                               // person keys met in the file
@@ -277,14 +288,20 @@ Result<bool> BatchStore::record_parts(std::int64_t batch_id, const std::string& 
   std::map<std::string, std::size_t> resource_counts;  // several parts: "Type n" lists merged
   std::optional<Error> refused;                        // why the whole file is quarantined
 
-  TKM_ASSIGN_OR_RETURN(store::Transaction contents, db_.begin());
   std::string record;  // one buffer for every event's record
   for (const FileOutcome* part = first; part != nullptr;) {
     const FileOutcome& o = *part;
     ++parts;
     if (o.kind == FileOutcome::Kind::quarantined) {
-      // The whole file is refused, whatever earlier parts held.
-      TKM_RETURN_IF_ERROR(contents.rollback());
+      // The whole file is refused, whatever earlier parts held: they are undone, and the file
+      // is written again as refused.
+      if (parts > 1) {
+        TKM_RETURN_IF_ERROR(tx->rollback());
+        tx.reset();
+        TKM_RETURN_IF_ERROR(begin());
+        TKM_ASSIGN_OR_RETURN(inserted, insert_file(o.kind, o.record_type, 0));
+        if (!inserted) return false;
+      }
       kind = FileOutcome::Kind::quarantined;
       record_type = o.record_type;
       for (const auto& e : o.problems) TKM_RETURN_IF_ERROR(quarantine(e, "file"));
@@ -354,7 +371,6 @@ Result<bool> BatchStore::record_parts(std::int64_t batch_id, const std::string& 
     for (const auto& [id, person] : person_of) persons.add(person);
     TKM_ASSIGN_OR_RETURN(part, next());
   }
-  if (kind != FileOutcome::Kind::quarantined) TKM_RETURN_IF_ERROR(contents.commit());
   if (parts > 1 && kind != FileOutcome::Kind::quarantined) {
     record_type.clear();
     for (const auto& [type, n] : resource_counts) {
@@ -362,14 +378,14 @@ Result<bool> BatchStore::record_parts(std::int64_t batch_id, const std::string& 
       record_type += n == 0 ? type : fmt::format("{} {}", type, n);
     }
   }
-  const char* outcome = kind == FileOutcome::Kind::read       ? "read"
-                        : kind == FileOutcome::Kind::not_read ? "not_read"
-                                                              : "quarantined";
-  TKM_RETURN_IF_ERROR(
-      db_.execute("UPDATE ingest_files SET outcome = ?, record_type = ?, events = ? WHERE id = ?",
-                  {std::string(outcome), record_type.substr(0, 200),
-                   static_cast<std::int64_t>(events), file_id}));
-  TKM_RETURN_IF_ERROR(tx.commit());
+  if (kind != first_kind || record_type != first_type ||
+      static_cast<std::int64_t>(events) != first_events) {
+    TKM_RETURN_IF_ERROR(
+        db_.execute("UPDATE ingest_files SET outcome = ?, record_type = ?, events = ? WHERE id = ?",
+                    {outcome_name(kind), record_type.substr(0, 200),
+                     static_cast<std::int64_t>(events), file_id}));
+  }
+  TKM_RETURN_IF_ERROR(tx->commit());
 
   ++summary.files;
   switch (kind) {

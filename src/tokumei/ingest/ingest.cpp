@@ -206,11 +206,14 @@ struct Item {
 };
 
 // The bounded queue between the two threads: at most 64 files or 32 MiB of input waiting (and
-// always one), so memory does not grow when reading runs ahead of recording.
+// always one), so memory does not grow when reading runs ahead of recording. Items the recording
+// thread is done with come back to be freed by the reading thread, which has time to spare and
+// allocated them (freeing in another thread costs the allocator a lock).
 class Pipe {
  public:
   // False when the recording side gave up.
   bool push(Item item) {
+    std::vector<Item> done;
     std::unique_lock lock(mutex_);
     space_.wait(lock, [&] {
       return cancelled_ || queue_.empty() || (queue_.size() < 64 && bytes_ < (32u << 20));
@@ -218,8 +221,14 @@ class Pipe {
     if (cancelled_) return false;
     bytes_ += item.bytes;
     queue_.push_back(std::move(item));
+    done.swap(done_);
     ready_.notify_one();
-    return true;
+    lock.unlock();
+    return true;  // `done` freed here, outside the lock
+  }
+  void give_back(Item item) {
+    std::lock_guard lock(mutex_);
+    done_.push_back(std::move(item));
   }
   Item pop() {
     std::unique_lock lock(mutex_);
@@ -241,6 +250,7 @@ class Pipe {
   std::mutex mutex_;
   std::condition_variable space_, ready_;
   std::deque<Item> queue_;
+  std::vector<Item> done_;
   std::size_t bytes_ = 0;
   bool cancelled_ = false;
 };
@@ -483,6 +493,7 @@ Result<IngestSummary> ingest_paths(BatchStore& store, const std::vector<fs::path
       }
     }
     TKM_RETURN_IF_ERROR(record_whole(item.hash, item.outcome));
+    pipe.give_back(std::move(item));
   }
   if (group) TKM_RETURN_IF_ERROR(group->commit());
   if (summary.batch_id == 0) {
