@@ -39,15 +39,20 @@ Result<std::unique_ptr<SqliteDatabase>> SqliteDatabase::open(const std::filesyst
   sqlite3_busy_timeout(raw, options.busy_timeout_ms);
   sqlite3_extended_result_codes(raw, 1);
   std::string pragmas = "PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;";
-  // A writer gets 32 MiB of page cache (the default is 2 MiB): bulk ingest updates indexes all
-  // over a large database. Not on read-only connections, where the pragma would read the schema
-  // and a damaged file would fail to open instead of failing its integrity check. The WAL is
-  // copied back into the database every 32 MiB instead of 4 MiB, so an index page changed by
-  // many transactions is copied once: synthetic SS-MIX2 ingest 8.1 → 7.6 s.
+  // For writers (not on read-only connections, where these would read the schema and a damaged
+  // file would fail to open instead of failing its integrity check):
+  // - a new database gets 16 KiB pages (the page size is fixed when the first table is made):
+  //   bulk ingest writes a fourth as many WAL frames and its B-trees are shallower (synthetic
+  //   SS-MIX2 ingest 6.1 → 5.7 s);
+  // - 32 MiB of page cache (the default is 2 MiB): bulk ingest updates indexes all over a large
+  //   database;
+  // - the WAL is copied back into the database every 8 192 pages (128 MiB) instead of 1 000, so
+  //   an index page changed by many transactions is copied once (8.1 → 7.6 s with 4 KiB pages,
+  //   5.7 → 5.3 s with 16 KiB pages).
   if (!options.read_only) {
     pragmas +=
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA cache_size = -32768; "
-        "PRAGMA wal_autocheckpoint = 8192;";
+        "PRAGMA page_size = 16384; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; "
+        "PRAGMA cache_size = -32768; PRAGMA wal_autocheckpoint = 8192;";
   }
   TKM_RETURN_IF_ERROR(db->execute_script(pragmas));
   return db;

@@ -90,6 +90,12 @@ TEST(SqliteOpen, PragmasInForceOnAFileDatabase) {
   auto sync = db->query_one("PRAGMA synchronous");
   ASSERT_TRUE(sync.has_value());
   EXPECT_EQ(sync->integer(0), 2);  // FULL
+  auto page = db->query_one("PRAGMA page_size");
+  ASSERT_TRUE(page.has_value());
+  EXPECT_EQ(page->integer(0), 16384);
+  auto checkpoint = db->query_one("PRAGMA wal_autocheckpoint");
+  ASSERT_TRUE(checkpoint.has_value());
+  EXPECT_EQ(checkpoint->integer(0), 8192);
 }
 
 TEST(SqliteOpen, InMemoryDatabaseWorks) {
