@@ -40,8 +40,10 @@ class BatchStoreTest : public ::testing::Test {
     auto db = store::SqliteDatabase::open(dir_ / "core.db", {.create = true});
     ASSERT_TRUE(db) << db.error().describe(Lang::en);
     db_ = std::move(*db);
-    for (const auto& module : {store::DatabaseKeyRingStorage::schema(),
-                               identity::IdentityVault::schema(), BatchStore::schema()}) {
+    store::SchemaModule ingest = BatchStore::schema();
+    if (ingest_versions_ > 0) ingest.migrations.resize(ingest_versions_);
+    for (const auto& module :
+         {store::DatabaseKeyRingStorage::schema(), identity::IdentityVault::schema(), ingest}) {
       auto applied = store::migrate(*db_, module, clock_);
       ASSERT_TRUE(applied) << applied.error().describe(Lang::en);
     }
@@ -70,6 +72,7 @@ class BatchStoreTest : public ::testing::Test {
   std::optional<crypto::KeyRing> keys_;
   std::optional<BatchStore> store_;
   bool created_ = false;
+  std::size_t ingest_versions_ = 0;  // the ingest schema's first migrations only; 0: all
 };
 
 fs::path shared(const char* relative) { return tokumei::testing::shared_data_dir() / relative; }
@@ -172,6 +175,67 @@ TEST_F(BatchStoreTest, AnInterruptedBatchIsContinuedNotDoubled) {
   EXPECT_EQ(run->files, 48u);
   EXPECT_EQ(count("ingest_batches"), 1);
   EXPECT_EQ(count("ingest_events"), 1 + 1 + 5 + 8 + 1);
+}
+
+// Version 3 of the schema makes the file, event and quarantine tables anew (their checks without
+// a temporary index): what was taken in under version 2 is all there afterwards, still linked,
+// and the checks still refuse what they refused.
+TEST_F(BatchStoreTest, SchemaVersionThreeKeepsWhatWasTakenInBefore) {
+  const fs::path jpcore = shared("jpcore/jp-core.r4-1.1.2_package_examples");
+  if (!fs::exists(jpcore)) GTEST_SKIP() << "no samples";
+  // A database made by a program that knew only versions 1 and 2.
+  store_.reset();
+  keys_.reset();
+  key_storage_.reset();
+  db_.reset();
+  for (const char* file : {"core.db", "core.db-wal", "core.db-shm"}) fs::remove(dir_ / file);
+  created_ = false;
+  ingest_versions_ = 2;
+  open();
+  auto run = ingest_paths(*store_, {jpcore}, "1311234567");
+  ASSERT_TRUE(run) << run.error().describe(Lang::en);
+  auto batch = store_->open_batch("1311234567");
+  ASSERT_TRUE(batch);
+  FileOutcome refused{.path = "refused.json", .kind = FileOutcome::Kind::quarantined};
+  refused.problems.emplace_back(Errc::invalid_argument, Text{"拒否", "refused"},
+                                Location{.file = "refused.json", .line = 3});
+  IngestSummary summary;
+  ASSERT_TRUE(
+      store_->record(*batch, "1311234567", crypto::sha256(as_bytes("refused")), refused, summary));
+  auto dump = [&](const char* table) {
+    auto rows = db_->query(std::string("SELECT * FROM ") + table + " ORDER BY id");
+    EXPECT_TRUE(rows) << rows.error().describe(Lang::en);
+    std::vector<std::vector<store::Value>> values;
+    for (const auto& row : rows.value_or(store::Rows{})) {
+      std::vector<store::Value> v;
+      for (std::size_t i = 0; i < row.size(); ++i) v.push_back(row[i]);
+      values.push_back(std::move(v));
+    }
+    return values;
+  };
+  const auto files = dump("ingest_files"), events = dump("ingest_events"),
+             quarantine = dump("ingest_quarantine");
+  ASSERT_EQ(files.size(), 49u + 1);  // the samples, and the refused file
+  ASSERT_EQ(events.size(), 16u);
+  ASSERT_EQ(quarantine.size(), 1u + 1);  // the samples' one, and the refused file
+
+  ingest_versions_ = 0;
+  open();
+  EXPECT_EQ(dump("ingest_files"), files);
+  EXPECT_EQ(dump("ingest_events"), events);
+  EXPECT_EQ(dump("ingest_quarantine"), quarantine);
+  auto orphans = db_->query("PRAGMA foreign_key_check");
+  ASSERT_TRUE(orphans);
+  EXPECT_TRUE(orphans->empty());
+  EXPECT_TRUE(db_->check_integrity());
+  auto bad = db_->execute("UPDATE ingest_files SET outcome = 'lost' WHERE id = 1");
+  ASSERT_FALSE(bad);
+  auto orphan = db_->execute("UPDATE ingest_events SET file_id = 9999 WHERE id = 1");
+  ASSERT_FALSE(orphan);
+  // And taking in goes on: the same files are known, by content.
+  auto again = ingest_paths(*store_, {jpcore}, "1311234567");
+  ASSERT_TRUE(again) << again.error().describe(Lang::en);
+  EXPECT_EQ(again->files_already_taken, 49u);
 }
 
 // A run killed after its last file was recorded but before the batch was finished: the next
