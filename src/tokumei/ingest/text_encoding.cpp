@@ -1,10 +1,13 @@
 #include "tokumei/ingest/text_encoding.h"
 
 #include <fmt/format.h>
+#include <simdjson.h>
 #include <unicode/ucnv.h>
 #include <unicode/ustring.h>
 
+#include <array>
 #include <memory>
+#include <optional>
 
 namespace tokumei::ingest {
 namespace {
@@ -32,10 +35,186 @@ struct ConverterCloser {
   void operator()(UConverter* c) const { ucnv_close(c); }
 };
 
+// One character's UTF-8 (at most 3 bytes: the Japanese charsets map into the BMP); size 0 where
+// the code is not a character.
+struct Utf8Char {
+  char bytes[3];
+  std::uint8_t size;
+};
+
+// What ICU makes of `bytes` in `charset` as one character, or size 0 if anything else.
+Utf8Char icu_char(UConverter* converter, std::string_view bytes) {
+  ucnv_reset(converter);
+  UChar out[4];
+  UErrorCode status = U_ZERO_ERROR;
+  const std::int32_t units = ucnv_toUChars(converter, out, 4, bytes.data(),
+                                           static_cast<std::int32_t>(bytes.size()), &status);
+  Utf8Char c{};
+  if (U_FAILURE(status) || units != 1 || U16_IS_SURROGATE(out[0])) return c;
+  const auto u = static_cast<std::uint32_t>(out[0]);
+  if (u < 0x80) {
+    c.bytes[0] = static_cast<char>(u);
+    c.size = 1;
+  } else if (u < 0x800) {
+    c.bytes[0] = static_cast<char>(0xC0 | (u >> 6));
+    c.bytes[1] = static_cast<char>(0x80 | (u & 0x3F));
+    c.size = 2;
+  } else {
+    c.bytes[0] = static_cast<char>(0xE0 | (u >> 12));
+    c.bytes[1] = static_cast<char>(0x80 | ((u >> 6) & 0x3F));
+    c.bytes[2] = static_cast<char>(0x80 | (u & 0x3F));
+    c.size = 3;
+  }
+  return c;
+}
+
+// Tables of what ICU maps each code to, made once on first use (some 40 ms), so that the common
+// inputs are decoded by table look-up with exactly ICU's mapping; anything the tables do not cover
+// (another escape sequence, a byte outside the charset, a truncated character) is left to ICU,
+// which also words the error.
+struct Tables {
+  std::array<Utf8Char, 94 * 94> jis_x0208{};    // ISO-2022-JP after ESC $ B: rows, cells 0x21..0x7E
+  std::array<bool, 128> jis_ascii_same{};       // ISO-2022-JP bytes ICU gives back as they are
+  std::array<bool, 128> cp932_ascii_same{};     // the same in CP932
+  std::array<Utf8Char, 128> jis_x0201_roman{};  // after ESC ( J
+  std::array<Utf8Char, 256> cp932_single{};     // CP932 bytes that are characters alone
+  std::array<Utf8Char, 256 * 256> cp932_double{};  // CP932 lead byte × trail byte
+  Tables() {
+    UErrorCode status = U_ZERO_ERROR;
+    std::unique_ptr<UConverter, ConverterCloser> jis(ucnv_open("ISO-2022-JP", &status));
+    std::unique_ptr<UConverter, ConverterCloser> cp932(ucnv_open("windows-31j", &status));
+    if (U_FAILURE(status)) return;  // empty tables: everything goes to ICU, which says why
+    ucnv_setToUCallBack(jis.get(), UCNV_TO_U_CALLBACK_STOP, nullptr, nullptr, nullptr, &status);
+    ucnv_setToUCallBack(cp932.get(), UCNV_TO_U_CALLBACK_STOP, nullptr, nullptr, nullptr, &status);
+    if (U_FAILURE(status)) return;
+    for (int row = 0x21; row <= 0x7E; ++row) {
+      for (int cell = 0x21; cell <= 0x7E; ++cell) {
+        const char code[] = {'\x1B', '$', 'B', static_cast<char>(row), static_cast<char>(cell)};
+        jis_x0208[(row - 0x21) * 94 + (cell - 0x21)] =
+            icu_char(jis.get(), std::string_view(code, sizeof code));
+      }
+    }
+    for (int c = 0; c < 0x80; ++c) {
+      const char b = static_cast<char>(c);
+      const Utf8Char same = icu_char(jis.get(), std::string_view(&b, 1));
+      jis_ascii_same[c] = c != 0x1B && same.size == 1 && same.bytes[0] == b;
+    }
+    for (int c = 0x21; c <= 0x7E; ++c) {
+      const char code[] = {'\x1B', '(', 'J', static_cast<char>(c)};
+      jis_x0201_roman[c] = icu_char(jis.get(), std::string_view(code, sizeof code));
+    }
+    for (int b = 0; b < 256; ++b) {
+      const char single = static_cast<char>(b);
+      if (!cp932_lead(b)) cp932_single[b] = icu_char(cp932.get(), std::string_view(&single, 1));
+      if (b < 0x80) {
+        cp932_ascii_same[b] = cp932_single[b].size == 1 && cp932_single[b].bytes[0] == single;
+      }
+    }
+    for (int lead = 0x81; lead <= 0xFC; ++lead) {
+      if (!cp932_lead(lead)) continue;
+      for (int trail = 0x40; trail <= 0xFC; ++trail) {
+        const char code[] = {static_cast<char>(lead), static_cast<char>(trail)};
+        cp932_double[lead * 256 + trail] = icu_char(cp932.get(), std::string_view(code, 2));
+      }
+    }
+  }
+  static bool cp932_lead(int b) { return (b >= 0x81 && b <= 0x9F) || (b >= 0xE0 && b <= 0xFC); }
+};
+
+const Tables& tables() {
+  static const Tables t;
+  return t;
+}
+
+void append(std::string& out, const Utf8Char& c) { out.append(c.bytes, c.size); }
+
+// ISO-2022-JP in ASCII, JIS X 0201 Roman and JIS X 0208 (ESC ( B, ESC ( J, ESC $ B), as ICU
+// decodes it; nullopt for anything else.
+std::optional<std::string> iso_2022_jp_by_table(std::string_view in) {
+  const Tables& t = tables();
+  enum class Mode { ascii, roman, kanji } mode = Mode::ascii;
+  std::string out;
+  out.reserve(in.size() + in.size() / 2);
+  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(in[i]); };
+  bool after_escape = false;  // ICU refuses an escape sequence right after another
+  for (std::size_t i = 0; i < in.size();) {
+    const unsigned char c = byte(i);
+    if (c == 0x1B) {
+      if (after_escape || i + 2 >= in.size()) return std::nullopt;
+      const std::string_view escape = in.substr(i + 1, 2);
+      if (escape == "(B") {
+        mode = Mode::ascii;
+      } else if (escape == "(J") {
+        mode = Mode::roman;
+      } else if (escape == "$B") {
+        mode = Mode::kanji;
+      } else {
+        return std::nullopt;
+      }
+      i += 3;
+      after_escape = true;
+      continue;
+    }
+    after_escape = false;
+    if (c >= 0x80) return std::nullopt;
+    if (mode == Mode::ascii) {
+      // Runs of plain bytes at once: most of an HL7 message.
+      if (!t.jis_ascii_same[c]) return std::nullopt;
+      std::size_t end = i + 1;
+      while (end < in.size() && byte(end) < 0x80 && t.jis_ascii_same[byte(end)]) ++end;
+      out.append(in.data() + i, end - i);
+      i = end;
+    } else if (mode == Mode::roman) {
+      if (c < 0x21 || c > 0x7E || t.jis_x0201_roman[c].size == 0) return std::nullopt;
+      append(out, t.jis_x0201_roman[c]);
+      ++i;
+    } else {
+      if (i + 1 >= in.size()) return std::nullopt;
+      const unsigned char d = byte(i + 1);
+      if (c < 0x21 || c > 0x7E || d < 0x21 || d > 0x7E) return std::nullopt;
+      const Utf8Char& k = t.jis_x0208[(c - 0x21) * 94 + (d - 0x21)];
+      if (k.size == 0) return std::nullopt;
+      append(out, k);
+      i += 2;
+    }
+  }
+  return out;
+}
+
+// CP932 (Shift_JIS with the Windows extensions) as ICU decodes it; nullopt where a byte or pair
+// is not a character.
+std::optional<std::string> cp932_by_table(std::string_view in) {
+  const Tables& t = tables();
+  std::string out;
+  out.reserve(in.size() + in.size() / 2);
+  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(in[i]); };
+  for (std::size_t i = 0; i < in.size();) {
+    const unsigned char c = byte(i);
+    if (c < 0x80) {
+      if (!t.cp932_ascii_same[c]) return std::nullopt;
+      std::size_t end = i + 1;
+      while (end < in.size() && byte(end) < 0x80 && t.cp932_ascii_same[byte(end)]) ++end;
+      out.append(in.data() + i, end - i);
+      i = end;
+    } else if (Tables::cp932_lead(c)) {
+      if (i + 1 >= in.size()) return std::nullopt;
+      const Utf8Char& k = t.cp932_double[c * 256 + byte(i + 1)];
+      if (k.size == 0) return std::nullopt;
+      append(out, k);
+      i += 2;
+    } else {
+      if (t.cp932_single[c].size == 0) return std::nullopt;
+      append(out, t.cp932_single[c]);
+      ++i;
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
-Result<std::string> decode_to_utf8(std::string_view bytes, Charset charset,
-                                   const std::string& source, std::int64_t bytes_before) {
+Result<std::string> decode_to_utf8_with_icu(std::string_view bytes, Charset charset,
+                                            const std::string& source, std::int64_t bytes_before) {
   UErrorCode status = U_ZERO_ERROR;
   std::unique_ptr<UConverter, ConverterCloser> converter(
       ucnv_open(converter_name(charset), &status));
@@ -97,6 +276,24 @@ Result<std::string> decode_to_utf8(std::string_view bytes, Charset charset,
     flushed = !more;
   }
   return out;
+}
+
+Result<std::string> decode_to_utf8(std::string_view bytes, Charset charset,
+                                   const std::string& source, std::int64_t bytes_before) {
+  std::optional<std::string> fast;
+  switch (charset) {
+    case Charset::utf8:
+      if (simdjson::validate_utf8(bytes.data(), bytes.size())) fast.emplace(bytes);
+      break;
+    case Charset::iso_2022_jp:
+      fast = iso_2022_jp_by_table(bytes);
+      break;
+    case Charset::cp932:
+      fast = cp932_by_table(bytes);
+      break;
+  }
+  if (fast) return std::move(*fast);
+  return decode_to_utf8_with_icu(bytes, charset, source, bytes_before);
 }
 
 Result<std::string> encode_from_utf8(std::string_view text, Charset charset) {

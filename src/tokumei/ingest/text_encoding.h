@@ -24,6 +24,12 @@ enum class Charset {
 Result<std::string> decode_to_utf8(std::string_view bytes, Charset charset,
                                    const std::string& source, std::int64_t bytes_before = 0);
 
+// The same with ICU alone: decode_to_utf8 decodes the usual inputs by tables made from ICU's own
+// mapping and leaves the rest to this. Public so that tests can hold the two to the same answers.
+Result<std::string> decode_to_utf8_with_icu(std::string_view bytes, Charset charset,
+                                            const std::string& source,
+                                            std::int64_t bytes_before = 0);
+
 // UTF-8 `text` in `charset` (for writing test and synthetic data as hospitals would). A character
 // the charset cannot hold is refused (Errc::invalid_input, with its byte offset in `text`).
 Result<std::string> encode_from_utf8(std::string_view text, Charset charset);

@@ -7,6 +7,9 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
+
+#include "tokumei/base/random.h"
 
 namespace tokumei::ingest {
 namespace {
@@ -78,6 +81,65 @@ TEST(TextEncoding, EmptyInputIsEmptyText) {
   auto text = decode_to_utf8("", Charset::cp932, "empty");
   ASSERT_TRUE(text);
   EXPECT_EQ(*text, "");
+}
+
+// decode_to_utf8 decodes by tables made from ICU and leaves the rest to ICU: whatever the input,
+// it must answer exactly as ICU alone does (the same text, or the same error at the same offset).
+void expect_same_as_icu(const std::string& bytes, Charset charset) {
+  auto fast = decode_to_utf8(bytes, charset, "f", 100);
+  auto icu = decode_to_utf8_with_icu(bytes, charset, "f", 100);
+  ASSERT_EQ(fast.has_value(), icu.has_value()) << ::testing::PrintToString(bytes);
+  if (fast) {
+    EXPECT_EQ(*fast, *icu) << ::testing::PrintToString(bytes);
+  } else {
+    EXPECT_EQ(fast.error().describe(Lang::en), icu.error().describe(Lang::en));
+    EXPECT_EQ(fast.error().where().offset, icu.error().where().offset);
+  }
+}
+
+TEST(TextEncoding, EveryCodeDecodesAsIcuDecodesIt) {
+  std::string jis = "\x1b$B", roman = "\x1b(J", cp932, single;
+  for (int row = 0x21; row <= 0x7E; ++row) {
+    for (int cell = 0x21; cell <= 0x7E; ++cell) {
+      const std::string code{static_cast<char>(row), static_cast<char>(cell)};
+      expect_same_as_icu("\x1b$B" + code, Charset::iso_2022_jp);
+    }
+  }
+  for (int c = 0; c < 0x80; ++c) {
+    expect_same_as_icu(std::string(1, static_cast<char>(c)), Charset::iso_2022_jp);
+    expect_same_as_icu("\x1b(J" + std::string(1, static_cast<char>(c)), Charset::iso_2022_jp);
+  }
+  for (int lead = 0; lead < 256; ++lead) {
+    expect_same_as_icu(std::string(1, static_cast<char>(lead)), Charset::cp932);
+    for (int trail = 0; trail < 256; ++trail) {
+      expect_same_as_icu(std::string{static_cast<char>(lead), static_cast<char>(trail)},
+                         Charset::cp932);
+    }
+  }
+}
+
+TEST(TextEncoding, RandomInputsDecodeAsIcuDecodesThem) {
+  SeededRandom random(2026);
+  const std::vector<std::string> pieces = {
+      "\x1b$B",   "\x1b(B",       "\x1b(J",       "\x1b$@",      "\x1b(I", "\x1b$(D",
+      "\x1b",     "\x1b$",        "\r",           "\n",          "|",      "^",
+      "45<T",     "%?%m",         "\x8a\xb3",     "\x82\xa0",    "\xb1",   "\xfb\xfc",
+      "\x87\x40", "\xef\xbf\xbd", "\xe6\x82\xa3", "\xed\xa0\x80"};
+  for (int round = 0; round < 20000; ++round) {
+    std::string bytes;
+    const auto n = random.uniform(12);
+    for (std::uint64_t i = 0; i < n; ++i) {
+      if (random.uniform(4) == 0) {
+        bytes += static_cast<char>(random.uniform(256));
+      } else {
+        bytes += pieces[random.uniform(pieces.size())];
+      }
+    }
+    for (Charset charset : {Charset::iso_2022_jp, Charset::cp932, Charset::utf8}) {
+      expect_same_as_icu(bytes, charset);
+      if (::testing::Test::HasFailure()) return;
+    }
+  }
 }
 
 }  // namespace
