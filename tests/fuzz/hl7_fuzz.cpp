@@ -1,14 +1,16 @@
 // libFuzzer target: SS-MIX2 files (ISO-2022-JP decoding, HL7 v2 parsing and mapping by data
-// type) and HL7 text straight into the parser. Any crash, leak or undefined behaviour is a bug;
-// refusals are the expected outcome for almost every input.
+// type), HL7 text straight into the parser, and the table decoders against ICU. Any crash, leak
+// or undefined behaviour is a bug; refusals are the expected outcome for almost every input.
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <string>
 #include <string_view>
 
 #include "tokumei/ingest/ssmix2/hl7.h"
 #include "tokumei/ingest/ssmix2/reader.h"
+#include "tokumei/ingest/text_encoding.h"
 
 namespace {
 
@@ -50,6 +52,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       }
     }
     seen += message->message_type().size();
+  }
+
+  // The table decoders answer exactly as ICU alone does, whatever the bytes.
+  using tokumei::ingest::Charset;
+  for (Charset charset : {Charset::iso_2022_jp, Charset::cp932, Charset::utf8}) {
+    auto fast = tokumei::ingest::decode_to_utf8(bytes, charset, "fuzz");
+    auto icu = tokumei::ingest::decode_to_utf8_with_icu(bytes, charset, "fuzz");
+    if (fast.has_value() != icu.has_value()) std::abort();
+    if (fast ? *fast != *icu : fast.error().where().offset != icu.error().where().offset) {
+      std::abort();
+    }
   }
   return seen == static_cast<std::size_t>(-1) ? 1 : 0;
 }
