@@ -396,6 +396,9 @@ Result<bool> BatchStore::record_parts(std::int64_t batch_id, const std::string& 
       TKM_ASSIGN_OR_RETURN(std::string person, vault_.admit(p, batch_id));
       person_of[p.patient_id] = person;
     }
+    // Each event's record as the reading thread made it ahead, or made here.
+    const bool encoded = o.records.ends.size() == o.extract.events();
+    std::size_t index = 0;
     auto put = [&](const auto& event) -> Status {
       auto it = person_of.find(event.patient_id);
       if (it == person_of.end()) {
@@ -412,8 +415,14 @@ Result<bool> BatchStore::record_parts(std::int64_t batch_id, const std::string& 
       }
       const std::string& person = it->second;
       const ClearColumns c = clear_columns(event);
-      encode_event(event, record);
-      TKM_ASSIGN_OR_RETURN(Bytes sealed, keys_.seal(key, as_bytes(person), as_bytes(record)));
+      std::string_view text;
+      if (encoded) {
+        text = o.records.record(index++);
+      } else {
+        encode_event(event, record);
+        text = record;
+      }
+      TKM_ASSIGN_OR_RETURN(Bytes sealed, keys_.seal(key, as_bytes(person), as_bytes(text)));
       TKM_RETURN_IF_ERROR(db_.execute(
           "INSERT INTO ingest_events (batch_id, file_id, person_key, type, code_system, code, "
           "date, value, unit, withdrawn, sealed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -423,12 +432,7 @@ Result<bool> BatchStore::record_parts(std::int64_t batch_id, const std::string& 
       return ok();
     };
     const model::Extract& x = o.extract;
-    for (const auto& e : x.encounters) TKM_RETURN_IF_ERROR(put(e));
-    for (const auto& d : x.diagnoses) TKM_RETURN_IF_ERROR(put(d));
-    for (const auto& m : x.medications) TKM_RETURN_IF_ERROR(put(m));
-    for (const auto& l : x.lab_results) TKM_RETURN_IF_ERROR(put(l));
-    for (const auto& p : x.procedures) TKM_RETURN_IF_ERROR(put(p));
-    for (const auto& v : x.claim_visits) TKM_RETURN_IF_ERROR(put(v));
+    TKM_RETURN_IF_ERROR(for_each_event(x, put));
     events += x.events();
     count_events(x, event_counts);
     for (const auto& [id, person] : person_of) persons.add(person);

@@ -87,6 +87,9 @@ class BatchStore {
   // it): committing small files in groups instead of one by one saves a disk sync per file.
   Result<store::Transaction> begin_group() { return db_.begin(); }
 
+  // Whether group commits wait for the disk (store::Database::set_commit_waits_for_disk).
+  Status set_commit_waits_for_disk(bool wait) { return db_.set_commit_waits_for_disk(wait); }
+
   // received → pending: everything of the run is in. Returns how many files the batch holds.
   Result<std::size_t> finish_batch(std::int64_t batch_id);
 

@@ -287,6 +287,19 @@ std::optional<model::EncounterKind> encounter_kind(std::string_view name) {
 
 }  // namespace
 
+EncodedEvents encode_events(const model::Extract& x) {
+  EncodedEvents out;
+  out.ends.reserve(x.events());
+  std::string record;
+  (void)for_each_event(x, [&](const auto& event) -> Status {
+    encode_event(event, record);
+    out.text += record;
+    out.ends.push_back(static_cast<std::uint32_t>(out.text.size()));
+    return ok();
+  });
+  return out;
+}
+
 Result<Event> decode_event(std::string_view type, std::string_view record) {
   thread_local simdjson::dom::parser parser;
   element root;

@@ -199,16 +199,17 @@ struct Item {
   Input input{};
   crypto::Digest hash{};
   bool readable = true;
-  std::size_t bytes = 0;
+  std::size_t bytes = 0;  // about what it holds in memory: its input, and its events twice
   FileOutcome outcome{};
   std::optional<Error> error{};  // end: why the walk stopped
   std::promise<void> handled{};  // streamed: set when the recording thread is done with it
 };
 
-// The bounded queue between the two threads: at most 64 files or 32 MiB of input waiting (and
-// always one), so memory does not grow when reading runs ahead of recording. Items the recording
-// thread is done with come back to be freed by the reading thread, which has time to spare and
-// allocated them (freeing in another thread costs the allocator a lock).
+// The bounded queue between the two threads: at most 512 files or 32 MiB of input and what was
+// made of it waiting (and always one), so memory does not grow when reading runs ahead of
+// recording, while reading goes on when recording stops for a moment (a commit). Items the
+// recording thread is done with come back to be freed by the reading thread, which has time to
+// spare and allocated them (freeing in another thread costs the allocator a lock).
 class Pipe {
  public:
   // False when the recording side gave up.
@@ -216,7 +217,7 @@ class Pipe {
     std::vector<Item> done;
     std::unique_lock lock(mutex_);
     space_.wait(lock, [&] {
-      return cancelled_ || queue_.empty() || (queue_.size() < 64 && bytes_ < (32u << 20));
+      return cancelled_ || queue_.empty() || (queue_.size() < 512 && bytes_ < (32u << 20));
     });
     if (cancelled_) return false;
     bytes_ += item.bytes;
@@ -266,6 +267,19 @@ Result<IngestSummary> ingest_paths(BatchStore& store, const std::vector<fs::path
     std::error_code ec;
     if (!fs::is_directory(input, ec) && !fs::is_regular_file(input, ec)) return missing(input);
   }
+  // Groups are committed without waiting for the disk: killing the process loses nothing
+  // committed, and a power cut may lose the last groups, whose files the next run reads again
+  // (a file is known by its content only once committed). The batch is closed by a commit that
+  // waits, which makes everything before it durable before the run reports it. (Not when called
+  // inside the caller's transaction, which commits as it chooses.)
+  const bool relaxed = store.set_commit_waits_for_disk(false).has_value();
+  struct WaitAgain {
+    BatchStore& store;
+    bool relaxed;
+    ~WaitAgain() {
+      if (relaxed) (void)store.set_commit_waits_for_disk(true);
+    }
+  } wait_again{store, relaxed};
   IngestSummary summary;  // the batch is opened when the first new file arrives
   fhir::Reader fhir_reader(institution);
   std::atomic<std::size_t> counted{0};  // files found by the first walk, once it is over
@@ -429,6 +443,12 @@ Result<IngestSummary> ingest_paths(BatchStore& store, const std::vector<fs::path
                 Location{.file = path});
             break;
         }
+        // The records the store seals, made here while the recording thread stores.
+        if (item.outcome.kind == FileOutcome::Kind::read) {
+          item.outcome.records = encode_events(item.outcome.extract);
+          // What the item holds: its bytes, and its events twice (records, model).
+          item.bytes += 2 * item.outcome.records.text.size();
+        }
       }
       if (!pipe.push(std::move(item))) return fail(Errc::internal, {"中止", "stopped"});
       return ok();
@@ -502,6 +522,10 @@ Result<IngestSummary> ingest_paths(BatchStore& store, const std::vector<fs::path
     TKM_ASSIGN_OR_RETURN(std::optional<std::int64_t> unfinished,
                          store.unfinished_batch(institution));
     summary.batch_id = unfinished.value_or(0);
+  }
+  if (relaxed) {
+    TKM_RETURN_IF_ERROR(store.set_commit_waits_for_disk(true));
+    wait_again.relaxed = false;
   }
   if (summary.batch_id != 0) {
     TKM_ASSIGN_OR_RETURN(store::Transaction finish, store.begin_group());

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "tokumei/base/error.h"
+#include "tokumei/ingest/event_record.h"
 #include "tokumei/model/clinical.h"
 
 namespace tokumei::ingest {
@@ -25,6 +26,8 @@ struct FileOutcome {
   // claims record), each located; the rest of the file was read.
   std::vector<Error> problems{};
   std::vector<Error> warnings{};  // read, but worth telling the hospital
+  // The events' records, when the reading thread made them ahead (else made as they are stored).
+  EncodedEvents records{};
 };
 
 }  // namespace tokumei::ingest

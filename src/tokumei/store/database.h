@@ -75,6 +75,12 @@ class Database {
   // connection is reading (it cannot move pages under a reader).
   virtual Status scrub() = 0;
 
+  // Whether a commit waits until the disk holds it (the default). Without, a commit still
+  // survives the process being killed, but may be lost with the machine (a power cut): for bulk
+  // work that ends with a commit that does wait, which makes everything before it durable too, and
+  // that can be done again from its input. Errc::internal inside a transaction.
+  virtual Status set_commit_waits_for_disk(bool wait) = 0;
+
   // Starts a transaction; nested calls open savepoints inside the outer one. The outer
   // transaction takes the write lock at once, so concurrent writers wait (busy timeout) rather
   // than fail half-way.

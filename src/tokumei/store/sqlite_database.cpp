@@ -203,6 +203,16 @@ Status SqliteDatabase::scrub() {
   return execute_script("PRAGMA wal_checkpoint(TRUNCATE)");
 }
 
+Status SqliteDatabase::set_commit_waits_for_disk(bool wait) {
+  if (depth_ > 0) {
+    return fail(Errc::internal, {"トランザクション中は同期の設定を変えられません",
+                                 "cannot change commit syncing inside a transaction"});
+  }
+  // WAL mode: FULL syncs the WAL at every commit; NORMAL only at checkpoints (which also sync the
+  // database file), and a later FULL commit syncs every frame before it.
+  return execute_script(wait ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
+}
+
 Status SqliteDatabase::begin_outer() { return status_of(execute("BEGIN IMMEDIATE")); }
 Status SqliteDatabase::commit_outer() { return status_of(execute("COMMIT")); }
 Status SqliteDatabase::rollback_outer() {

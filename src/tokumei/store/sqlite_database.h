@@ -35,6 +35,7 @@ class SqliteDatabase final : public Database {
                                              const std::vector<Value>& params) override;
   Result<Rows> query(std::string_view sql, const std::vector<Value>& params = {}) override;
   Status execute_script(std::string_view sql) override;
+  Status set_commit_waits_for_disk(bool wait) override;
   Status scrub() override;
 
   // PRAGMA integrity_check; Errc::integrity with SQLite's findings when the file is damaged.

@@ -172,6 +172,8 @@ TEST_F(BatchStoreTest, AnInterruptedBatchIsContinuedNotDoubled) {
   ASSERT_TRUE(run) << run.error().describe(Lang::en);
   EXPECT_EQ(run->batch_id, *batch);         // the unfinished batch, continued
   EXPECT_EQ(run->files_already_taken, 1u);  // the file taken in before the stop
+  // Groups were committed without waiting for the disk; the connection waits again afterwards.
+  EXPECT_EQ(db_->query_one("PRAGMA synchronous").value().integer(0), 2);
   EXPECT_EQ(run->files, 48u);
   EXPECT_EQ(count("ingest_batches"), 1);
   EXPECT_EQ(count("ingest_events"), 1 + 1 + 5 + 8 + 1);

@@ -98,6 +98,25 @@ TEST(SqliteOpen, PragmasInForceOnAFileDatabase) {
   EXPECT_EQ(checkpoint->integer(0), 8192);
 }
 
+TEST(SqliteOpen, CommitsWaitForTheDiskUnlessToldOtherwiseOutsideTransactions) {
+  TempDir dir;
+  auto db = open_db(dir / "s.db");
+  ASSERT_NE(db, nullptr);
+  auto synchronous = [&] { return db->query_one("PRAGMA synchronous").value().integer(0); };
+  EXPECT_EQ(synchronous(), 2);  // FULL
+  ASSERT_TRUE(db->set_commit_waits_for_disk(false));
+  EXPECT_EQ(synchronous(), 1);  // NORMAL
+  {
+    auto tx = db->begin();
+    ASSERT_TRUE(tx);
+    auto refused = db->set_commit_waits_for_disk(true);
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code(), Errc::internal);
+  }
+  ASSERT_TRUE(db->set_commit_waits_for_disk(true));
+  EXPECT_EQ(synchronous(), 2);
+}
+
 TEST(SqliteOpen, InMemoryDatabaseWorks) {
   auto db = SqliteDatabase::open(":memory:", SqliteOptions{.create = true});
   ASSERT_TRUE(db.has_value()) << db.error().describe(Lang::en);
