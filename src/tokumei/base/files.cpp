@@ -45,7 +45,11 @@ std::filesystem::path parent_of(const std::filesystem::path& path) {
 }  // namespace
 
 Result<std::string> read_file(const std::filesystem::path& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  return read_file_at(AT_FDCWD, path.c_str(), path);
+}
+
+Result<std::string> read_file_at(int folder, const char* name, const std::filesystem::path& path) {
+  int fd = ::openat(folder, name, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return os_error(path, "ファイルを読むことが", "read file", errno);
   // Read straight into a string of the file's size (no second copy); what is not a regular
   // file, or grows meanwhile, is read on to its end.

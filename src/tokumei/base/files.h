@@ -15,6 +15,10 @@ namespace tokumei {
 // Reads a whole file. Errc::not_found if it does not exist, Errc::io otherwise.
 Result<std::string> read_file(const std::filesystem::path& path);
 
+// The same for the file `name` in the open folder `folder` (openat(2): no look-up of the folders
+// above it); `path` names it in errors.
+Result<std::string> read_file_at(int folder, const char* name, const std::filesystem::path& path);
+
 // Creates `path` with `mode` (e.g. 0600) and writes `data`, failing with Errc::already_exists if
 // anything is there. The data and the directory entry are fsync'ed before returning.
 Status create_file_exclusive(const std::filesystem::path& path, ByteView data, mode_t mode);

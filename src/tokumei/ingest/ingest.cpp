@@ -1,6 +1,10 @@
 #include "tokumei/ingest/ingest.h"
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -30,40 +34,55 @@ struct Input {
   fs::path file;      // to read
   fs::path relative;  // SS-MIX2: relative to the storage root; else the file's name
   Form form = Form::unknown;
+  // During the walk: the open folder holding the file, and its name there (AT_FDCWD: use `file`).
+  int folder = AT_FDCWD;
+  std::string name{};
+
+  Result<std::string> read() const {
+    return folder == AT_FDCWD ? read_file(file) : read_file_at(folder, name.c_str(), file);
+  }
 };
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
+std::string lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  return out;
 }
 
-Form form_of(const fs::path& file, const fs::path& relative) {
-  const std::string ext = lower(file.extension().string());
+// A file name's extension as std::filesystem has it: from its last dot, none for ".name".
+std::string_view extension_of(std::string_view name) {
+  const std::size_t dot = name.rfind('.');
+  return dot == std::string_view::npos || dot == 0 ? std::string_view() : name.substr(dot);
+}
+
+// The form of the file `name`, `depth` folders below where the walk started (counting itself).
+Form form_of(std::string_view name, std::size_t depth) {
+  const std::string ext = lower(extension_of(name));
   if (ext == ".json" || ext == ".ndjson") return Form::fhir;
   if (ext == ".uke") return Form::uke;
   // DPC EF files: EFn_<facility>_<yymm>.txt and the like.
   if (ext == ".txt") {
-    const std::string name = lower(file.filename().string());
-    if (name.find("efn_") != std::string::npos || name.find("efg_") != std::string::npos ||
-        name.starts_with("ef")) {
+    const std::string low = lower(name);
+    if (low.find("efn_") != std::string::npos || low.find("efg_") != std::string::npos ||
+        low.starts_with("ef")) {
       return Form::dpc_ef;
     }
   }
-  const std::string name = file.filename().string();
-  if (ext.empty() && std::distance(relative.begin(), relative.end()) >= 6 &&
-      std::count(name.begin(), name.end(), '_') == 6) {
+  if (ext.empty() && depth >= 6 && std::count(name.begin(), name.end(), '_') == 6) {
     return Form::ssmix2;
   }
   return Form::unknown;
 }
 
-// An SS-MIX2 file's path within its storage: the last six parts (the storage root may be
-// anywhere above them).
-fs::path storage_relative(const fs::path& relative) {
-  std::vector<fs::path> parts(relative.begin(), relative.end());
-  fs::path out;
-  for (std::size_t i = parts.size() - 6; i < parts.size(); ++i) out /= parts[i];
-  return out;
+// An SS-MIX2 file's path within its storage: the last six parts of `relative` (the storage root
+// may be anywhere above them).
+std::string_view storage_relative(std::string_view relative) {
+  std::size_t start = relative.size();
+  for (int parts = 0; parts < 6 && start != std::string_view::npos && start > 0; ++parts) {
+    start = relative.rfind('/', start - 1);
+  }
+  return start == std::string_view::npos ? relative : relative.substr(start + 1);
 }
 
 std::unexpected<Error> missing(const fs::path& input) {
@@ -73,43 +92,92 @@ std::unexpected<Error> missing(const fs::path& input) {
               Location{.file = input.string()});
 }
 
-// Calls visit(input) for every file under the inputs, in path order, holding one folder's
-// entries at a time (not the whole tree: an SS-MIX2 storage may hold millions of files).
+std::unexpected<Error> cannot_walk(const fs::path& folder, int error) {
+  const std::string reason = std::generic_category().message(error);
+  return fail(Errc::io,
+              {fmt::format("{} を読めません: {}", folder.string(), reason),
+               fmt::format("cannot walk {}: {}", folder.string(), reason)},
+              Location{.file = folder.string()});
+}
+
+// Calls visit(input) for every file under the folder `fd` (opened, and closed here), in name
+// order, depth first. `relative` is the folder's path below the walk's root ("" at the root,
+// else ending in '/'). Folders are opened relative to their parent (openat), so no path is
+// looked up from the root again; one folder's entries are held at a time, never the whole tree
+// (an SS-MIX2 storage may hold millions of files).
+Status walk_folder(int fd, const fs::path& root, std::string& relative, std::size_t depth,
+                   const std::function<Status(const Input&)>& visit) {
+  DIR* dir = fdopendir(fd);
+  if (dir == nullptr) {
+    const int error = errno;
+    ::close(fd);
+    return cannot_walk(root / relative, error);
+  }
+  struct Closer {
+    DIR* dir;
+    ~Closer() { closedir(dir); }
+  } closer{dir};
+  struct Entry {
+    std::string name;
+    bool folder;
+  };
+  std::vector<Entry> entries;
+  for (;;) {
+    errno = 0;
+    const dirent* e = readdir(dir);
+    if (e == nullptr) {
+      if (errno != 0) return cannot_walk(root / relative, errno);
+      break;
+    }
+    const std::string_view name = e->d_name;
+    if (name == "." || name == "..") continue;
+    bool folder = e->d_type == DT_DIR, file = e->d_type == DT_REG;
+    if (e->d_type == DT_LNK || e->d_type == DT_UNKNOWN) {  // followed, as a path would be
+      struct stat st {};
+      if (fstatat(fd, e->d_name, &st, 0) != 0) continue;  // a dangling link: nothing to read
+      folder = S_ISDIR(st.st_mode);
+      file = S_ISREG(st.st_mode);
+    }
+    if (folder || file) entries.push_back({std::string(name), folder});
+  }
+  std::sort(entries.begin(), entries.end(),
+            [](const Entry& a, const Entry& b) { return a.name < b.name; });
+  const std::size_t length = relative.size();
+  for (const Entry& e : entries) {
+    relative.resize(length);
+    relative += e.name;
+    if (e.folder) {
+      const int sub = ::openat(fd, e.name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (sub < 0) return cannot_walk(root / relative, errno);
+      relative += '/';
+      TKM_RETURN_IF_ERROR(walk_folder(sub, root, relative, depth + 1, visit));
+    } else {
+      const Form form = form_of(e.name, depth + 1);
+      TKM_RETURN_IF_ERROR(
+          visit({.file = root / relative,
+                 .relative = form == Form::ssmix2 ? fs::path(storage_relative(relative))
+                                                  : fs::path(relative),
+                 .form = form,
+                 .folder = fd,
+                 .name = e.name}));
+    }
+  }
+  return ok();
+}
+
+// Calls visit(input) for every file under the inputs, in path order.
 Status for_each_input(const std::vector<fs::path>& inputs,
                       const std::function<Status(const Input&)>& visit) {
-  std::function<Status(const fs::path&, const fs::path&)> walk =
-      [&](const fs::path& root, const fs::path& folder) -> Status {
-    std::error_code ec;
-    std::vector<fs::directory_entry> entries;
-    for (fs::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
-      entries.push_back(*it);
-    }
-    if (ec) {
-      return fail(Errc::io,
-                  {fmt::format("{} を読めません: {}", folder.string(), ec.message()),
-                   fmt::format("cannot walk {}: {}", folder.string(), ec.message())},
-                  Location{.file = folder.string()});
-    }
-    std::sort(entries.begin(), entries.end(),
-              [](const auto& a, const auto& b) { return a.path() < b.path(); });
-    for (const auto& e : entries) {
-      if (e.is_directory(ec)) {
-        TKM_RETURN_IF_ERROR(walk(root, e.path()));
-      } else if (e.is_regular_file(ec)) {
-        fs::path relative = e.path().lexically_relative(root);
-        const Form form = form_of(e.path(), relative);
-        TKM_RETURN_IF_ERROR(
-            visit({e.path(), form == Form::ssmix2 ? storage_relative(relative) : relative, form}));
-      }
-    }
-    return ok();
-  };
   for (const auto& input : inputs) {
     std::error_code ec;
     if (fs::is_directory(input, ec)) {
-      TKM_RETURN_IF_ERROR(walk(input, input));
+      const int fd = ::open(input.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (fd < 0) return cannot_walk(input, errno);
+      std::string relative;
+      TKM_RETURN_IF_ERROR(walk_folder(fd, input, relative, 0, visit));
     } else if (fs::is_regular_file(input, ec)) {
-      TKM_RETURN_IF_ERROR(visit({input, input.filename(), form_of(input, input.filename())}));
+      const std::string name = input.filename().string();
+      TKM_RETURN_IF_ERROR(visit({input, input.filename(), form_of(name, 1)}));
     } else {
       return missing(input);
     }
@@ -400,6 +468,7 @@ Result<IngestSummary> ingest_paths(BatchStore& store, const std::vector<fs::path
   std::thread reading([&] {
     auto hand_over = [&](const Input& f) -> Status {
       Item item{.input = f};
+      item.input.folder = AT_FDCWD;  // closed once the walk moves on
       if (streamed(f)) {
         item.kind = Item::Kind::streamed;
         std::future<void> handled = item.handled.get_future();
@@ -408,7 +477,7 @@ Result<IngestSummary> ingest_paths(BatchStore& store, const std::vector<fs::path
         return ok();
       }
       const std::string path = f.relative.generic_string();
-      auto bytes = read_file(f.file);
+      auto bytes = f.read();
       if (!bytes) {
         item.readable = false;
         item.outcome = {.path = path, .kind = FileOutcome::Kind::quarantined};
@@ -466,7 +535,7 @@ Result<IngestSummary> ingest_paths(BatchStore& store, const std::vector<fs::path
           if (!part || part->empty()) break;  // unreadable: reported when handed over
           fhir_reader.learn_patients(*part);
         }
-      } else if (auto bytes = read_file(f.file)) {
+      } else if (auto bytes = f.read()) {
         fhir_reader.learn_patients(*bytes);
       }
       return ok();

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <optional>
 
@@ -177,6 +178,29 @@ TEST_F(BatchStoreTest, AnInterruptedBatchIsContinuedNotDoubled) {
   EXPECT_EQ(run->files, 48u);
   EXPECT_EQ(count("ingest_batches"), 1);
   EXPECT_EQ(count("ingest_events"), 1 + 1 + 5 + 8 + 1);
+}
+
+// The walk follows links to files and folders (as a path would be), skips links to nothing, and
+// goes in name order.
+TEST_F(BatchStoreTest, TheWalkFollowsLinksAndSkipsDanglingOnes) {
+  const fs::path root = dir_ / "in";
+  fs::create_directories(root / "a");
+  std::ofstream(root / "a" / "x.txt") << "not a format Tokumei reads";
+  fs::create_directory_symlink(root / "a", root / "link_to_a");
+  fs::create_symlink(root / "a" / "x.txt", root / "file_link");
+  fs::create_symlink(root / "nowhere", root / "dangling");
+  auto run = ingest_paths(*store_, {root}, "1311234567");
+  ASSERT_TRUE(run) << run.error().describe(Lang::en);
+  EXPECT_EQ(run->files, 1u);  // a/x.txt, not read
+  EXPECT_EQ(run->files_not_read, 1u);
+  EXPECT_EQ(run->files_already_taken, 2u);  // the same content through both links
+  // The file recorded is the first in name order, under its own folder.
+  auto rows = db_->query("SELECT content_hash, path_sealed FROM ingest_files");
+  ASSERT_TRUE(rows);
+  ASSERT_EQ(rows->size(), 1u);
+  auto path = keys_->open(clinical_key("1311234567"), (*rows)[0].blob(0), (*rows)[0].blob(1));
+  ASSERT_TRUE(path) << path.error().describe(Lang::en);
+  EXPECT_EQ(to_string(*path), "a/x.txt");
 }
 
 // Version 3 of the schema makes the file, event and quarantine tables anew (their checks without
