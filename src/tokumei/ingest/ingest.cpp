@@ -19,6 +19,7 @@
 
 #include "tokumei/base/files.h"
 #include "tokumei/crypto/hash.h"
+#include "tokumei/ingest/fhir/bundle_parts.h"
 #include "tokumei/ingest/fhir/reader.h"
 #include "tokumei/ingest/receipt/dpc_ef.h"
 #include "tokumei/ingest/receipt/uke.h"
@@ -193,7 +194,16 @@ constexpr std::size_t kPartBytes = 2u << 20;
 // Reads a file in parts of about kPartBytes, each ending at a line end, hashing what it reads.
 class FileParts {
  public:
-  explicit FileParts(const fs::path& file) : file_(file), in_(file, std::ios::binary) {}
+  // Where parts may end: after a line end; after any of \n , { } [ ] (where no value of
+  // interest, an Individual Number above all, is cut in two: a JSON document on one line); or
+  // anywhere (only hashing).
+  enum class Cuts { lines, json, anywhere };
+  explicit FileParts(const fs::path& file, Cuts cuts = Cuts::lines)
+      : file_(file),
+        in_(file, std::ios::binary),
+        cuts_(cuts == Cuts::lines  ? "\n"
+              : cuts == Cuts::json ? "\n,{}[]"
+                                   : nullptr) {}
 
   // The next part (empty after the last), with the lines and bytes before it.
   Result<std::string_view> next() {
@@ -201,16 +211,19 @@ class FileParts {
     bytes_before_ += static_cast<std::int64_t>(part_size_);
     buffer_.erase(0, part_size_);
     if (!in_.is_open() || in_.bad()) return io_error();
-    // Read on until the part holds a line end (a line longer than a part makes a longer part).
-    while (!in_.eof() && (buffer_.size() < kPartBytes || buffer_.find('\n') == std::string::npos)) {
+    // Read on until the part holds a place to cut (a line longer than a part makes a longer
+    // part), looking for one only in what each read adds.
+    bool can_cut = cuts_ == nullptr || buffer_.find_first_of(cuts_) != std::string::npos;
+    while (!in_.eof() && (buffer_.size() < kPartBytes || !can_cut)) {
       const std::size_t had = buffer_.size();
       buffer_.resize(had + kPartBytes);
       in_.read(buffer_.data() + had, static_cast<std::streamsize>(kPartBytes));
       if (in_.bad()) return io_error();
       buffer_.resize(had + static_cast<std::size_t>(in_.gcount()));
       hash_.update(as_bytes(std::string_view(buffer_).substr(had)));
+      can_cut = can_cut || buffer_.find_first_of(cuts_, had) != std::string::npos;
     }
-    const std::size_t end = buffer_.rfind('\n');
+    const std::size_t end = cuts_ == nullptr ? std::string::npos : buffer_.find_last_of(cuts_);
     part_size_ = in_.eof() || end == std::string::npos ? buffer_.size() : end + 1;
     const std::string_view part(buffer_.data(), part_size_);
     lines_in_part_ = static_cast<int>(std::count(part.begin(), part.end(), '\n'));
@@ -231,6 +244,7 @@ class FileParts {
   }
   fs::path file_;
   std::ifstream in_;
+  const char* cuts_;
   std::string buffer_;
   std::size_t part_size_ = 0;
   int lines_before_ = 0, lines_in_part_ = 0;
@@ -238,14 +252,18 @@ class FileParts {
   crypto::Sha256 hash_;
 };
 
-// Whether `f` is too large to read whole and of a form read in parts: FHIR NDJSON, claims, EF.
+// Whether `f` is too large to read whole and of a form read in parts: FHIR (NDJSON, or a JSON
+// document: fhir::BundleParts), claims, EF.
 bool streamed(const Input& f) {
   if (f.form != Form::fhir && f.form != Form::uke && f.form != Form::dpc_ef) return false;
   std::error_code ec;
   const auto size = fs::file_size(f.file, ec);
-  if (ec || size <= kPartBytes) return false;
-  if (f.form != Form::fhir) return true;
-  std::ifstream in(f.file, std::ios::binary);
+  return !ec && size > kPartBytes;
+}
+
+// Whether a FHIR file is NDJSON (else a JSON document), from its beginning.
+bool ndjson_file(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
   std::string head(65536, '\0');
   in.read(head.data(), static_cast<std::streamsize>(head.size()));
   head.resize(static_cast<std::size_t>(in.gcount()));
@@ -253,7 +271,7 @@ bool streamed(const Input& f) {
 }
 
 Result<crypto::Digest> hash_file(const fs::path& file) {
-  FileParts parts(file);
+  FileParts parts(file, FileParts::Cuts::anywhere);
   for (;;) {
     TKM_ASSIGN_OR_RETURN(std::string_view part, parts.next());
     if (part.empty()) return parts.digest();
@@ -418,19 +436,22 @@ Result<IngestSummary> ingest_paths(BatchStore& store, const std::vector<fs::path
     }
     TKM_RETURN_IF_ERROR(open_group());
     const std::string path = f.relative.generic_string();
-    FileParts parts(f.file);
-    FileOutcome outcome;
     std::optional<receipt::UkeParts> claims;
     std::optional<receipt::EfParts> ef;
+    std::optional<fhir::BundleParts> bundle;
     if (f.form == Form::uke) claims.emplace(path, institution);
     if (f.form == Form::dpc_ef) ef.emplace(path, institution);
+    if (f.form == Form::fhir && !ndjson_file(f.file)) bundle.emplace(fhir_reader, path);
+    FileParts parts(f.file, bundle ? FileParts::Cuts::json : FileParts::Cuts::lines);
+    FileOutcome outcome;
     // The next part through the reader of the file's form; `last` completes what the end of
-    // the file completes (the claim still open, an empty file).
+    // the file completes (the claim still open, the Bundle's end, an empty file).
     auto read_part = [&](std::string_view part, bool last) {
       const int lines = parts.lines_before();
       const std::int64_t before = parts.bytes_before();
       if (claims) return claims->read(part, lines, before, last);
       if (ef) return ef->read(part, lines, before, last);
+      if (bundle) return bundle->read(part, lines, before, last);
       return fhir_reader.read_ndjson_part(path, part, lines, before);
     };
     bool ended = false;
@@ -449,7 +470,9 @@ Result<IngestSummary> ingest_paths(BatchStore& store, const std::vector<fs::path
                                       fmt::format("{} changed while it was read", f.file.string())},
                                      Location{.file = f.file.string()});
                                }
-                               if (!claims && !ef) return nullptr;  // NDJSON lines need no ending
+                               if (!claims && !ef && !bundle) {
+                                 return nullptr;  // NDJSON lines need no ending
+                               }
                              }
                              outcome = read_part(part, ended);
                              return &outcome;
@@ -529,11 +552,18 @@ Result<IngestSummary> ingest_paths(BatchStore& store, const std::vector<fs::path
       if (f.form != Form::fhir) return hand_over(f);
       fhir_files = true;
       if (streamed(f)) {
-        FileParts parts(f.file);
+        std::optional<fhir::BundleParts> bundle;
+        if (!ndjson_file(f.file)) bundle.emplace(fhir_reader, f.relative.generic_string());
+        FileParts parts(f.file, bundle ? FileParts::Cuts::json : FileParts::Cuts::lines);
         for (;;) {
           auto part = parts.next();
-          if (!part || part->empty()) break;  // unreadable: reported when handed over
-          fhir_reader.learn_patients(*part);
+          if (!part) break;  // unreadable: reported when handed over
+          if (bundle) {
+            bundle->learn(*part, part->empty());
+          } else {
+            fhir_reader.learn_patients(*part);
+          }
+          if (part->empty()) break;
         }
       } else if (auto bytes = f.read()) {
         fhir_reader.learn_patients(*bytes);

@@ -16,6 +16,7 @@
 
 #include "support/test_support.h"
 #include "tokumei/ingest/event_record.h"
+#include "tokumei/ingest/fhir/bundle_parts.h"
 #include "tokumei/ingest/fhir/reader.h"
 #include "tokumei/ingest/ingest.h"
 #include "tokumei/ingest/receipt/dpc_ef.h"
@@ -469,6 +470,142 @@ TEST_F(BatchStoreTest, ABulkNdjsonFileIsReadPartByPartLikeWhole) {
   ASSERT_TRUE(where);
   EXPECT_EQ(where->integer(0), lines + 1);
   EXPECT_EQ(where->text(1), "policy_violation");
+}
+
+// A Bundle of `observations` Observation entries after its Patient (the Synthea shape), one
+// entry a line (`pretty`) or all on one line; entry `broken` has no subject (refused alone).
+std::string large_bundle(int observations, int broken, bool pretty) {
+  const std::string nl = pretty ? "\n" : "";
+  std::string b = R"({"resourceType":"Bundle","type":"collection","entry":[)" + nl;
+  b += R"({"fullUrl":"urn:uuid:pat-1","resource":{"resourceType":"Patient","id":"pat-1",)"
+       R"("identifier":[{"value":"H-1"}],"name":[{"family":"試験","given":["花子"]}]}})";
+  const std::string padding(300, 'x');
+  for (int i = 1; i <= observations; ++i) {
+    b += "," + nl;
+    b += R"({"fullUrl":"urn:uuid:obs-)" + std::to_string(i) +
+         R"(","resource":{"resourceType":"Observation","id":"o)" + std::to_string(i) + "\",";
+    if (i != broken) b += R"("subject":{"reference":"urn:uuid:pat-1"},)";
+    b += R"("code":{"coding":[{"system":"http://loinc.org","code":"2345-7"}]},)"
+         R"("effectiveDateTime":"2024-01-02","valueQuantity":{"value":)" +
+         std::to_string(i % 200) + R"(,"unit":"mg/dL"},"note":[{"text":")" + padding +
+         R"(\"quoted\" [x] {y}, z"}]}})";
+  }
+  b += nl + R"(],"signature":{"data":"abc"}})" + nl;
+  return b;
+}
+
+// fhir::BundleParts given a Bundle in pieces cut after any of \n , { } [ ] reads what one whole
+// read does: the same events and refusals, numbered and located as in the file.
+TEST_F(BatchStoreTest, ABundleInPiecesReadsAsAWholeRead) {
+  for (bool pretty : {true, false}) {
+    const std::string bundle = large_bundle(3000, 2500, pretty);
+    fhir::Reader whole_reader("1311234567");
+    const FileOutcome whole = whole_reader.read("b.json", bundle);
+    ASSERT_EQ(whole.extract.lab_results.size(), 2999u);
+    ASSERT_EQ(whole.problems.size(), 1u);
+
+    fhir::Reader reader("1311234567");
+    fhir::BundleParts learner(reader, "b.json");
+    fhir::BundleParts parts(reader, "b.json");
+    model::Extract got;
+    std::vector<Error> problems;
+    std::size_t at = 0, pieces = 0;
+    auto feed = [&](bool learn) {
+      at = 0;
+      while (true) {
+        // Pieces of about 100 KB, cut after the last cut character before that.
+        std::size_t end = std::min(bundle.size(), at + 100'000);
+        if (end < bundle.size()) end = bundle.find_last_of("\n,{}[]", end - 1) + 1;
+        const std::string_view piece = std::string_view(bundle).substr(at, end - at);
+        const bool last = end == bundle.size();
+        if (learn) {
+          learner.learn(piece, last);
+        } else {
+          FileOutcome o = parts.read(piece, 0, static_cast<std::int64_t>(at), last);
+          ASSERT_NE(o.kind, FileOutcome::Kind::quarantined) << o.problems[0].describe(Lang::en);
+          for (auto& p : o.extract.persons) got.persons.push_back(std::move(p));
+          for (auto& l : o.extract.lab_results) got.lab_results.push_back(std::move(l));
+          for (auto& e : o.problems) problems.push_back(std::move(e));
+          ++pieces;
+        }
+        at = end;
+        if (last) break;
+      }
+    };
+    feed(true);
+    feed(false);
+    EXPECT_GT(pieces, 10u);
+    EXPECT_TRUE(got.persons == whole.extract.persons);
+    EXPECT_TRUE(got.lab_results == whole.extract.lab_results) << pretty;
+    ASSERT_EQ(problems.size(), 1u);
+    EXPECT_EQ(problems[0].where().field, whole.problems[0].where().field);
+    EXPECT_THAT(problems[0].where().field, ::testing::HasSubstr("Bundle.entry[2500]"));
+  }
+}
+
+// Taken in whole through the store: one file, its events, the refused entry located; an
+// Individual Number in a late part, or a syntax error there, keeps the whole file out; a large
+// JSON document that is not a Bundle is read whole.
+TEST_F(BatchStoreTest, ALargeBundleIsTakenInPartByPart) {
+  const fs::path in = dir_.path() / "bundles";
+  fs::create_directories(in);
+  const std::string bundle = large_bundle(12'000, 9'000, false);  // one line
+  ASSERT_GT(bundle.size(), 4u << 20);
+  tokumei::testing::write_file(in / "patient.json", bundle);
+  auto run = ingest_paths(*store_, {in}, "1311234567");
+  ASSERT_TRUE(run) << run.error().describe(Lang::en);
+  EXPECT_EQ(run->files_read, 1u);
+  EXPECT_EQ(run->events["lab_result"], 11'999u);
+  EXPECT_EQ(run->records_refused, 1u);
+  EXPECT_EQ(run->persons(), 1u);
+  auto refused = db_->query_one("SELECT field FROM ingest_quarantine");
+  ASSERT_TRUE(refused);
+  EXPECT_THAT(refused->text(0), ::testing::HasSubstr("Bundle.entry[9000]"));
+  auto file = db_->query_one("SELECT record_type, events FROM ingest_files");
+  ASSERT_TRUE(file);
+  EXPECT_EQ(file->text(0), "Observation 12000, Patient 1");  // the refused one too
+  EXPECT_EQ(file->integer(1), 11'999);
+
+  const std::int64_t events_before = count("ingest_events");
+  const std::size_t late = bundle.size() * 3 / 4;
+  const fs::path numbered = dir_.path() / "numbered";
+  fs::create_directories(numbered);
+  std::string with_number = bundle;
+  with_number.replace(with_number.find("xxxxx", late), 14, " 123456789018 ");
+  tokumei::testing::write_file(numbered / "patient.json", with_number);
+  const fs::path broken = dir_.path() / "broken";
+  fs::create_directories(broken);
+  std::string with_error = bundle;
+  const std::size_t bad = with_error.find("\"unit\"", late);
+  with_error.replace(bad, 6, "\"unit\"\"");  // "unit"": not JSON
+  tokumei::testing::write_file(broken / "patient.json", with_error);
+  for (const auto& [folder, reason] :
+       {std::pair(numbered, "policy_violation"), std::pair(broken, "invalid_input")}) {
+    auto refused_run = ingest_paths(*store_, {folder}, "1311234567");
+    ASSERT_TRUE(refused_run) << refused_run.error().describe(Lang::en);
+    EXPECT_EQ(refused_run->files_quarantined, 1u) << reason;
+    EXPECT_TRUE(refused_run->events.empty());
+    EXPECT_EQ(count("ingest_events"), events_before);
+    auto where =
+        db_->query_one("SELECT offset FROM ingest_quarantine WHERE scope = 'file' AND reason = ?",
+                       {std::string(reason)});
+    ASSERT_TRUE(where) << reason;
+    EXPECT_GT(where->integer(0), static_cast<std::int64_t>(late)) << reason;
+  }
+
+  const fs::path other = dir_.path() / "other";
+  fs::create_directories(other);
+  std::string list = R"({"resourceType":"List","status":"current","entry":[)";
+  for (int i = 0; i < 60'000; ++i) {
+    list += std::string(i ? "," : "") + R"({"item":{"reference":"Patient/p)" + std::to_string(i) +
+            R"("}})";
+  }
+  list += "]}";
+  ASSERT_GT(list.size(), 2u << 20);
+  tokumei::testing::write_file(other / "list.json", list);
+  auto listed = ingest_paths(*store_, {other}, "1311234567");
+  ASSERT_TRUE(listed) << listed.error().describe(Lang::en);
+  EXPECT_EQ(listed->files_not_read, 1u);  // read whole: a List is not taken in
 }
 
 // A claims file larger than one part is read part by part, a claim that spans two parts given

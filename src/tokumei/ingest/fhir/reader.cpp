@@ -565,9 +565,10 @@ namespace {
 // Calls visit(resource, where, line, full_url) for every resource of a parsed JSON document: a
 // Bundle's entries (recursively), or the document itself.
 template <class Visit>
-void for_each_resource(element doc, const std::string& where, int line, const Visit& visit) {
+void for_each_resource(element doc, const std::string& where, int line, const Visit& visit,
+                       std::size_t first_entry = 0) {
   if (text_of(doc, "resourceType") == "Bundle") {
-    std::size_t i = 0;
+    std::size_t i = first_entry;
     for (element entry : items(doc, "entry")) {
       element resource;
       std::string at = fmt::format("{}entry[{}]", where.empty() ? "Bundle." : where + ".", i++);
@@ -668,25 +669,46 @@ void Reader::learn_patients(std::string_view bytes) {
     });
     return;
   }
-  simdjson::padded_string padded(bytes);
+  learn_document(bytes);
+}
+
+void Reader::learn_document(std::string_view json) {
+  auto learn = [&](element resource, const std::string&, int, std::string_view full_url) {
+    if (text_of(resource, "resourceType") == "Patient") {
+      remember_patient(resource, full_url);
+    }
+  };
+  simdjson::padded_string padded(json);
   element doc;
-  if (parser.parse(padded).get(doc) == simdjson::SUCCESS) for_each_resource(doc, "", 0, learn);
+  if (parser_.parse(padded).get(doc) == simdjson::SUCCESS) for_each_resource(doc, "", 0, learn);
 }
 
 FileOutcome Reader::read(const std::string& path, std::string_view bytes) {
-  return read_text(path, bytes, looks_like_ndjson(bytes) ? 0 : -1, 0);
+  return read_text(path, bytes, {.lines_before = looks_like_ndjson(bytes) ? 0 : -1});
 }
 
 FileOutcome Reader::read_ndjson_part(const std::string& path, std::string_view lines,
                                      int lines_before, std::int64_t bytes_before) {
-  return read_text(path, lines, lines_before, bytes_before);
+  return read_text(path, lines, {.lines_before = lines_before, .bytes_before = bytes_before});
 }
 
-FileOutcome Reader::read_text(const std::string& path, std::string_view bytes, int lines_before,
-                              std::int64_t bytes_before) {
+FileOutcome Reader::read_bundle_entries(const std::string& path, std::string_view json,
+                                        std::size_t first_entry, std::int64_t json_at) {
+  return read_text(path, json,
+                   {.bytes_before = json_at, .first_entry = first_entry, .screened = true});
+}
+
+FileOutcome Reader::read_text(const std::string& path, std::string_view bytes,
+                              const TextPlace& place) {
+  const int lines_before = place.lines_before;
+  const auto at_in_file = [&](std::int64_t offset) {  // unknown (-1) stays unknown
+    return offset < 0 ? offset : place.bytes_before + offset;
+  };
   FileOutcome out{.path = path};
-  if (auto number = screen_for_individual_numbers(bytes, path, std::max(lines_before, 0),
-                                                  bytes_before)) {  // INTAKE-07
+  if (auto number = place.screened
+                        ? std::nullopt
+                        : screen_for_individual_numbers(bytes, path, std::max(lines_before, 0),
+                                                        place.bytes_before)) {  // INTAKE-07
     out.kind = FileOutcome::Kind::quarantined;
     out.problems.push_back(std::move(*number));
     return out;
@@ -736,7 +758,7 @@ FileOutcome Reader::read_text(const std::string& path, std::string_view bytes, i
           Errc::invalid_input,
           Text{fmt::format("JSON として読めません: {}", simdjson::error_message(error)),
                fmt::format("not valid JSON: {}", simdjson::error_message(error))},
-          Location{.file = path, .offset = syntax_error_offset(bytes)});
+          Location{.file = path, .offset = at_in_file(syntax_error_offset(bytes))});
       return out;
     }
     if (!doc.is_object() || !has(doc, "resourceType")) {
@@ -747,7 +769,7 @@ FileOutcome Reader::read_text(const std::string& path, std::string_view bytes, i
                                 Location{.file = path});
       return out;
     }
-    for_each_resource(doc, "", 0, visit);
+    for_each_resource(doc, "", 0, visit, place.first_entry);
   }
   for (const auto& [type, n] : types) {
     out.record_type += fmt::format("{}{} {}", out.record_type.empty() ? "" : ", ", type, n);

@@ -50,6 +50,14 @@ class Reader {
   FileOutcome read_ndjson_part(const std::string& path, std::string_view lines, int lines_before,
                                std::int64_t bytes_before);
 
+  // Reads a JSON Bundle made of entries of a larger one (BundleParts): its first entry is entry
+  // `first_entry` of the file, and it is located as if it began `json_at` bytes into the file.
+  // Screening for Individual Numbers is the caller's (done on the file's own bytes).
+  FileOutcome read_bundle_entries(const std::string& path, std::string_view json,
+                                  std::size_t first_entry, std::int64_t json_at);
+  // Learns the Patients of one JSON document (not NDJSON).
+  void learn_document(std::string_view json);
+
   // References to patients learned so far ("Patient/<id>" and the entry's fullUrl each count).
   std::size_t known_references() const { return references_.size(); }
   // Bytes held for them: about 60 per patient.
@@ -58,9 +66,14 @@ class Reader {
  private:
   friend class ResourceMapper;
   void remember_patient(simdjson::dom::element patient, std::string_view full_url);
-  // `lines_before` < 0: a JSON document; else NDJSON lines after that many of the file.
-  FileOutcome read_text(const std::string& path, std::string_view bytes, int lines_before,
-                        std::int64_t bytes_before);
+  // Where a text is in its file.
+  struct TextPlace {
+    int lines_before = -1;  // < 0: a JSON document; else NDJSON lines after that many
+    std::int64_t bytes_before = 0;
+    std::size_t first_entry = 0;  // a Bundle's first entry's number in the file
+    bool screened = false;        // for Individual Numbers, already
+  };
+  FileOutcome read_text(const std::string& path, std::string_view bytes, const TextPlace& place);
   std::optional<std::string> patient_of(std::string_view reference);
 
   std::string institution_;
