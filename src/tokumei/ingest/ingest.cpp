@@ -103,11 +103,29 @@ std::unexpected<Error> cannot_walk(const fs::path& folder, int error) {
 
 // Calls visit(input) for every file under the folder `fd` (opened, and closed here), in name
 // order, depth first. `relative` is the folder's path below the walk's root ("" at the root,
-// else ending in '/'). Folders are opened relative to their parent (openat), so no path is
-// looked up from the root again; one folder's entries are held at a time, never the whole tree
-// (an SS-MIX2 storage may hold millions of files).
-Status walk_folder(int fd, const fs::path& root, std::string& relative, std::size_t depth,
+// else ending in '/'); `above` identifies the folders the walk is in. Folders are opened relative
+// to their parent (openat), so no path is looked up from the root again; one folder's entries
+// are held at a time, never the whole tree (an SS-MIX2 storage may hold millions of files).
+Status walk_folder(int fd, const fs::path& root, std::string& relative,
+                   std::vector<std::pair<dev_t, ino_t>>& above,
                    const std::function<Status(const Input&)>& visit) {
+  // A link back to a folder the walk is in (a loop) is not followed again.
+  struct stat self {};
+  if (::fstat(fd, &self) == 0) {
+    const std::pair<dev_t, ino_t> id(self.st_dev, self.st_ino);
+    if (std::ranges::find(above, id) != above.end()) {
+      ::close(fd);
+      return ok();
+    }
+    above.push_back(id);
+  } else {
+    above.emplace_back(0, 0);
+  }
+  struct Leave {
+    std::vector<std::pair<dev_t, ino_t>>& above;
+    ~Leave() { above.pop_back(); }
+  } leave{above};
+  const std::size_t depth = above.size() - 1;  // folders between the root and this one
   DIR* dir = fdopendir(fd);
   if (dir == nullptr) {
     const int error = errno;
@@ -151,7 +169,7 @@ Status walk_folder(int fd, const fs::path& root, std::string& relative, std::siz
       const int sub = ::openat(fd, e.name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
       if (sub < 0) return cannot_walk(root / relative, errno);
       relative += '/';
-      TKM_RETURN_IF_ERROR(walk_folder(sub, root, relative, depth + 1, visit));
+      TKM_RETURN_IF_ERROR(walk_folder(sub, root, relative, above, visit));
     } else {
       const Form form = form_of(e.name, depth + 1);
       TKM_RETURN_IF_ERROR(
@@ -175,7 +193,8 @@ Status for_each_input(const std::vector<fs::path>& inputs,
       const int fd = ::open(input.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
       if (fd < 0) return cannot_walk(input, errno);
       std::string relative;
-      TKM_RETURN_IF_ERROR(walk_folder(fd, input, relative, 0, visit));
+      std::vector<std::pair<dev_t, ino_t>> above;
+      TKM_RETURN_IF_ERROR(walk_folder(fd, input, relative, above, visit));
     } else if (fs::is_regular_file(input, ec)) {
       const std::string name = input.filename().string();
       TKM_RETURN_IF_ERROR(visit({input, input.filename(), form_of(name, 1)}));

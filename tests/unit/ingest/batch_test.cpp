@@ -181,15 +181,16 @@ TEST_F(BatchStoreTest, AnInterruptedBatchIsContinuedNotDoubled) {
   EXPECT_EQ(count("ingest_events"), 1 + 1 + 5 + 8 + 1);
 }
 
-// The walk follows links to files and folders (as a path would be), skips links to nothing, and
-// goes in name order.
-TEST_F(BatchStoreTest, TheWalkFollowsLinksAndSkipsDanglingOnes) {
+// The walk follows links to files and folders (as a path would be), skips links to nothing and
+// links back to a folder it is in (a loop), and goes in name order.
+TEST_F(BatchStoreTest, TheWalkFollowsLinksAndSkipsDanglingOnesAndLoops) {
   const fs::path root = dir_ / "in";
   fs::create_directories(root / "a");
   std::ofstream(root / "a" / "x.txt") << "not a format Tokumei reads";
   fs::create_directory_symlink(root / "a", root / "link_to_a");
   fs::create_symlink(root / "a" / "x.txt", root / "file_link");
   fs::create_symlink(root / "nowhere", root / "dangling");
+  fs::create_directory_symlink(root, root / "a" / "back_to_the_root");
   auto run = ingest_paths(*store_, {root}, "1311234567");
   ASSERT_TRUE(run) << run.error().describe(Lang::en);
   EXPECT_EQ(run->files, 1u);  // a/x.txt, not read
