@@ -75,8 +75,9 @@ void print_summary(const Globals& g, const ingest::IngestSummary& s,
 void add_ingest(CLI::App& app, const Globals& g, int* exit_code) {
   auto args = std::make_shared<IngestArgs>();
   auto* cmd = app.add_subcommand(
-      "ingest", tr(g, "医療機関から届いたファイル (SS-MIX2、FHIR、レセプト) をバッチとして取り込む",
-                   "take an institution's files (SS-MIX2, FHIR, claims) in as a batch"));
+      "ingest",
+      tr(g, "医療機関から届いたファイル (SS-MIX2、FHIR、レセプト、DPC EF) をバッチとして取り込む",
+         "take an institution's files (SS-MIX2, FHIR, claims, DPC EF) in as a batch"));
   cmd->add_option(
          "paths", args->paths,
          tr(g, "取り込むフォルダまたはファイル (SS-MIX2 の標準化ストレージはその根のフォルダ)",
