@@ -35,8 +35,11 @@ void kernel_random(std::uint8_t* out, std::size_t size) {
 }
 
 // Bytes drawn from the kernel ahead, per thread, so that small requests (a nonce for every record
-// sealed) do not each cost a system call. Bytes handed out are wiped from the pool; a forked child
-// drops its copy of the pool, so parent and child never hand out the same bytes.
+// sealed, an identifier) do not each cost a system call; keys and anything larger than
+// kPooledAtMost come from the kernel directly. Bytes handed out are wiped from the pool, and the
+// pool when its thread ends; a child made by fork() drops its copy, so parent and child never
+// hand out the same bytes (a child made otherwise, by vfork or clone, must not draw any).
+constexpr std::size_t kPooledAtMost = 16;
 struct Pool {
   std::array<std::uint8_t, 4096> bytes;
   std::size_t used = bytes.size();
@@ -44,6 +47,7 @@ struct Pool {
     secure_wipe(bytes.data(), bytes.size());
     used = bytes.size();
   }
+  ~Pool() { drop(); }
 };
 thread_local Pool pool;
 
@@ -52,7 +56,7 @@ thread_local Pool pool;
 void SystemRandom::fill(std::span<std::uint8_t> out) {
   static const bool dropped_in_children =
       pthread_atfork(nullptr, nullptr, [] { pool.drop(); }) == 0;
-  if (!dropped_in_children || out.size() > pool.bytes.size() / 16) {
+  if (!dropped_in_children || out.size() > kPooledAtMost) {
     kernel_random(out.data(), out.size());
     return;
   }

@@ -24,7 +24,8 @@ class Random {
   std::uint64_t uniform(std::uint64_t bound);
 };
 
-// getrandom(2), drawn ahead in small per-thread pools. Thread-safe and fork-safe.
+// getrandom(2); requests of up to 16 bytes drawn ahead in per-thread pools. Thread-safe, and
+// safe across fork() (see random.cpp).
 class SystemRandom final : public Random {
  public:
   void fill(std::span<std::uint8_t> out) override;

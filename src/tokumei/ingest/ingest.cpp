@@ -145,7 +145,8 @@ Status walk_folder(int fd, const fs::path& root, std::string& relative,
     errno = 0;
     const dirent* e = readdir(dir);
     if (e == nullptr) {
-      if (errno != 0) return cannot_walk(root / relative, errno);
+      const int error = errno;
+      if (error != 0) return cannot_walk(root / relative, error);
       break;
     }
     const std::string_view name = e->d_name;
@@ -167,7 +168,10 @@ Status walk_folder(int fd, const fs::path& root, std::string& relative,
     relative += e.name;
     if (e.folder) {
       const int sub = ::openat(fd, e.name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-      if (sub < 0) return cannot_walk(root / relative, errno);
+      if (sub < 0) {
+        const int error = errno;
+        return cannot_walk(root / relative, error);
+      }
       relative += '/';
       TKM_RETURN_IF_ERROR(walk_folder(sub, root, relative, above, visit));
     } else {
@@ -191,7 +195,10 @@ Status for_each_input(const std::vector<fs::path>& inputs,
     std::error_code ec;
     if (fs::is_directory(input, ec)) {
       const int fd = ::open(input.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-      if (fd < 0) return cannot_walk(input, errno);
+      if (fd < 0) {
+        const int error = errno;
+        return cannot_walk(input, error);
+      }
       std::string relative;
       std::vector<std::pair<dev_t, ino_t>> above;
       TKM_RETURN_IF_ERROR(walk_folder(fd, input, relative, above, visit));
@@ -328,13 +335,22 @@ class Pipe {
     bytes_ += item.bytes;
     queue_.push_back(std::move(item));
     done.swap(done_);
+    done_bytes_ = 0;
     ready_.notify_one();
     lock.unlock();
     return true;  // `done` freed here, outside the lock
   }
   void give_back(Item item) {
+    std::vector<Item> freed;
     std::lock_guard lock(mutex_);
+    done_bytes_ += item.bytes;
     done_.push_back(std::move(item));
+    // Should the reading thread be busy for long without handing a file over (learning a bulk
+    // file's Patients, waiting for a streamed file), this thread frees them past a bound.
+    if (done_bytes_ > (8u << 20)) {
+      freed.swap(done_);
+      done_bytes_ = 0;
+    }
   }
   Item pop() {
     std::unique_lock lock(mutex_);
@@ -357,7 +373,7 @@ class Pipe {
   std::condition_variable space_, ready_;
   std::deque<Item> queue_;
   std::vector<Item> done_;
-  std::size_t bytes_ = 0;
+  std::size_t bytes_ = 0, done_bytes_ = 0;
   bool cancelled_ = false;
 };
 

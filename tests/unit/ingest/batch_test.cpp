@@ -544,6 +544,52 @@ TEST_F(BatchStoreTest, ABundleInPiecesReadsAsAWholeRead) {
   }
 }
 
+// Read in two pieces cut at every place a file is cut (after \n , { } [ ]): what the pieces give.
+std::vector<FileOutcome::Kind> kinds_in_two_pieces(const std::string& json) {
+  std::vector<FileOutcome::Kind> kinds;
+  for (std::size_t cut = json.find_first_of("\n,{}[]"); cut != std::string::npos;
+       cut = json.find_first_of("\n,{}[]", cut + 1)) {
+    fhir::Reader reader("1311234567");
+    fhir::BundleParts parts(reader, "b.json");
+    const auto a = parts.read(std::string_view(json).substr(0, cut + 1), 0, 0, false);
+    const auto b = parts.read(std::string_view(json).substr(cut + 1), 0,
+                              static_cast<std::int64_t>(cut + 1), true);
+    const bool refused =
+        a.kind == FileOutcome::Kind::quarantined || b.kind == FileOutcome::Kind::quarantined;
+    kinds.push_back(refused ? FileOutcome::Kind::quarantined : FileOutcome::Kind::read);
+  }
+  return kinds;
+}
+
+// What a whole read refuses, the pieces refuse, wherever the file is cut; what it takes, they
+// take (a byte order mark before the document too).
+TEST(BundlePieces, RefuseWhatAWholeReadRefusesWhereverTheFileIsCut) {
+  const std::string entry =
+      R"({"resource":{"resourceType":"Observation","subject":{"reference":"Patient/p1"},)"
+      R"("code":{"coding":[{"system":"http://loinc.org","code":"2345-7"}]},)"
+      R"("effectiveDateTime":"2024-01-02","valueQuantity":{"value":1,"unit":"mg/dL"}}})";
+  const std::string head = R"({"resourceType":"Bundle","type":"collection","entry":[)";
+  for (const auto& [entries, valid] :
+       std::vector<std::pair<std::string, bool>>{{entry + "," + entry, true},
+                                                 {"", true},
+                                                 {entry + ",", false},
+                                                 {"," + entry, false},
+                                                 {entry + ",," + entry, false},
+                                                 {entry + entry, false},
+                                                 {entry + ", 1 2", false},
+                                                 {entry + ", 1, \"x\"", true}}) {
+    for (const std::string& bom : {std::string(), std::string("\xEF\xBB\xBF")}) {
+      const std::string json = bom + head + entries + "]}";
+      fhir::Reader reader("1311234567");
+      const auto whole = reader.read("b.json", json);
+      ASSERT_EQ(whole.kind != FileOutcome::Kind::quarantined, valid) << json;
+      for (const auto kind : kinds_in_two_pieces(json)) {
+        EXPECT_EQ(kind != FileOutcome::Kind::quarantined, valid) << json;
+      }
+    }
+  }
+}
+
 // Taken in whole through the store: one file, its events, the refused entry located; an
 // Individual Number in a late part, or a syntax error there, keeps the whole file out; a large
 // JSON document that is not a Bundle is read whole.

@@ -28,6 +28,7 @@ void BundleParts::complete_element(std::size_t end) {
   ready_end_ = end;
   ++ready_;
   element_.reset();
+  after_element_ = true;
 }
 
 void BundleParts::scan() {
@@ -55,10 +56,9 @@ void BundleParts::scan() {
       continue;
     }
     if (white(c)) continue;
-    // A UTF-8 byte order mark before the document, as JSON parsers allow.
-    if (at < 3 && static_cast<unsigned char>(c) == "\xEF\xBB\xBF"[at] && depth_ == 0 && !ended_) {
-      continue;
-    }
+    // A UTF-8 byte order mark before the document, skipped as Reader::read skips it.
+    static constexpr unsigned char kBom[] = {0xEF, 0xBB, 0xBF};
+    if (at < 3 && static_cast<unsigned char>(c) == kBom[at] && depth_ == 0) continue;
     if (ended_) {
       error_ = invalid(at, "文書の後に余分な文字があります", "text after the end of the document")
                    .error();
@@ -68,8 +68,29 @@ void BundleParts::scan() {
       error_ = invalid(at, "JSON のオブジェクトではありません", "not a JSON object").error();
       return;
     }
-    const bool element_level = in_entries_ && depth_ == 2;
-    if (element_level && !element_ && c != ',' && c != ']') element_ = i;
+    // The entry array's own level: elements, and one comma between each two.
+    if (in_entries_ && depth_ == 2) {
+      if (c == ',' || c == ']') {
+        if (element_) complete_element(element_last_);  // a scalar or a string ends
+        if (c == ',' ? !after_element_ : after_comma_) {
+          error_ = invalid(at, "エントリの間のカンマが正しくありません",
+                           "a comma where no entry is on one side of it")
+                       .error();
+          return;
+        }
+        after_element_ = false;
+        after_comma_ = c == ',';
+      } else if (!element_) {
+        if (after_element_) {
+          error_ =
+              invalid(at, "エントリの間にカンマがありません", "entries without a comma between")
+                  .error();
+          return;
+        }
+        element_ = i;
+        after_comma_ = false;
+      }
+    }
     switch (c) {
       case '"':
         in_string_ = true;
@@ -80,14 +101,15 @@ void BundleParts::scan() {
         if (depth_ == 1 && c == '[' && in_value_ && key_ == "entry" && !entries_seen_ &&
             resource_type_ == "Bundle") {
           in_entries_ = entries_seen_ = true;
-          skeleton_.assign(buffer_, 0, i + 1);  // nothing was read before the entries
+          // Nothing was read before the entries; a byte order mark is left out.
+          const std::size_t from = buffer_.starts_with("\xEF\xBB\xBF") ? 3 : 0;
+          skeleton_.assign(buffer_, from, i + 1 - from);
         }
         if (depth_ == 0) expect_key_ = true;
         ++depth_;
         break;
       case '}':
       case ']':
-        if (element_level && element_) complete_element(element_last_);  // a scalar element
         --depth_;
         if (in_entries_ && depth_ == 2 && element_) {
           complete_element(i + 1);
@@ -98,7 +120,6 @@ void BundleParts::scan() {
         if (depth_ == 0) ended_ = true;
         break;
       case ',':
-        if (element_level && element_) complete_element(element_last_);  // a scalar element
         if (depth_ == 1) {
           expect_key_ = true;
           in_value_ = false;

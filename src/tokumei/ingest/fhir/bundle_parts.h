@@ -65,7 +65,8 @@ class BundleParts {
   std::string resource_type_;
   bool in_entries_ = false;  // in the top entry array, whose elements are at depth 2
   bool entries_seen_ = false;
-  std::optional<std::size_t> element_;      // start of the element being scanned
+  bool after_element_ = false, after_comma_ = false;  // at the entry array's level
+  std::optional<std::size_t> element_;                // start of the element being scanned
   std::size_t element_last_ = 0;            // end of its last byte that is not white space
   std::optional<std::size_t> first_ready_;  // start of the first complete element not yet read
   std::size_t ready_end_ = 0;               // end of the last complete element

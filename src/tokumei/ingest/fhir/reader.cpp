@@ -651,7 +651,21 @@ std::optional<std::string> Reader::patient_of(std::string_view reference) {
   return last_patient_id_;
 }
 
-void Reader::learn_patients(std::string_view bytes) {
+namespace {
+
+// A UTF-8 byte order mark before the text, which JSON readers may ignore (RFC 8259 §8.1) and
+// Windows tools write, is skipped; `before` counts it.
+std::string_view without_bom(std::string_view bytes, std::int64_t& before) {
+  if (before != 0 || !bytes.starts_with("\xEF\xBB\xBF")) return bytes;
+  before = 3;
+  return bytes.substr(3);
+}
+
+}  // namespace
+
+void Reader::learn_patients(std::string_view whole) {
+  std::int64_t before = 0;
+  const std::string_view bytes = without_bom(whole, before);
   simdjson::dom::parser& parser = parser_;
   auto learn = [&](element resource, const std::string&, int, std::string_view full_url) {
     if (text_of(resource, "resourceType") == "Patient") {
@@ -683,12 +697,16 @@ void Reader::learn_document(std::string_view json) {
   if (parser_.parse(padded).get(doc) == simdjson::SUCCESS) for_each_resource(doc, "", 0, learn);
 }
 
-FileOutcome Reader::read(const std::string& path, std::string_view bytes) {
-  return read_text(path, bytes, {.lines_before = looks_like_ndjson(bytes) ? 0 : -1});
+FileOutcome Reader::read(const std::string& path, std::string_view whole) {
+  std::int64_t before = 0;
+  const std::string_view bytes = without_bom(whole, before);
+  return read_text(path, bytes,
+                   {.lines_before = looks_like_ndjson(bytes) ? 0 : -1, .bytes_before = before});
 }
 
-FileOutcome Reader::read_ndjson_part(const std::string& path, std::string_view lines,
+FileOutcome Reader::read_ndjson_part(const std::string& path, std::string_view part,
                                      int lines_before, std::int64_t bytes_before) {
+  const std::string_view lines = without_bom(part, bytes_before);
   return read_text(path, lines, {.lines_before = lines_before, .bytes_before = bytes_before});
 }
 
