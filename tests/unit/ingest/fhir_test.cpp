@@ -233,5 +233,18 @@ TEST(Fhir, CodeSystemNames) {
   EXPECT_EQ(code_system_name("http://example.org/local"), "http://example.org/local");
 }
 
+// NDJSON is told from a JSON document by its first line being a whole value and the next line
+// starting another; a document whose second line happens to start with "{" is a document.
+TEST(FhirNdjson, ADocumentWhoseLineStartsWithABraceIsNotNdjson) {
+  EXPECT_TRUE(
+      looks_like_ndjson("{\"resourceType\":\"Patient\"}\n{\"resourceType\":\"Patient\"}\n"));
+  EXPECT_TRUE(looks_like_ndjson("{\"a\":\"}{\"}\r\n\n{\"b\":1}"));
+  EXPECT_FALSE(
+      looks_like_ndjson("{\"resourceType\":\"Bundle\",\"entry\":[{\"period\":\n{\"start\":1}}]}"));
+  EXPECT_FALSE(looks_like_ndjson("{\"resourceType\":\"Bundle\", \"x\": \"}\"\n{\"start\":1}}"));
+  EXPECT_FALSE(looks_like_ndjson("{\n  \"resourceType\": \"Bundle\"\n}\n"));
+  EXPECT_FALSE(looks_like_ndjson("{\"resourceType\":\"Patient\"}"));
+}
+
 }  // namespace
 }  // namespace tokumei::ingest::fhir

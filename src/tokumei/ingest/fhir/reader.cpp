@@ -609,13 +609,36 @@ std::int64_t syntax_error_offset(std::string_view bytes) {
 }  // namespace
 
 bool looks_like_ndjson(std::string_view bytes) {
-  // More than one top-level JSON value on separate lines.
-  std::size_t first_newline = bytes.find('\n');
+  // More than one top-level JSON value on separate lines: the first line is a whole object
+  // (its brackets close, strings aside), and the next line that is not blank starts another.
+  const std::size_t first_newline = bytes.find('\n');
   if (first_newline == std::string_view::npos) return false;
-  std::size_t next = bytes.find_first_not_of(" \t\r\n", first_newline);
-  return next != std::string_view::npos && bytes[next] == '{' &&
-         bytes.substr(0, first_newline).find_first_not_of(" \t\r") != std::string_view::npos &&
-         bytes.substr(0, first_newline).find('}') != std::string_view::npos;
+  const std::string_view first = bytes.substr(0, first_newline);
+  const std::size_t start = first.find_first_not_of(" \t\r");
+  if (start == std::string_view::npos || first[start] != '{') return false;
+  int depth = 0;
+  bool in_string = false, escaped = false;
+  for (std::size_t i = start; i < first.size(); ++i) {
+    const char c = first[i];
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      ++depth;
+    } else if ((c == '}' || c == ']') && --depth == 0) {
+      if (first.find_first_not_of(" \t\r", i + 1) != std::string_view::npos) return false;
+      const std::size_t next = bytes.find_first_not_of(" \t\r\n", first_newline);
+      return next != std::string_view::npos && bytes[next] == '{';
+    }
+  }
+  return false;  // the first value goes on past the line: a document
 }
 
 // Records how references may name a Patient resource ("Patient/<id>", its fullUrl) → the
