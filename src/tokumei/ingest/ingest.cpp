@@ -287,13 +287,18 @@ bool streamed(const Input& f) {
   return !ec && size > kPartBytes;
 }
 
-// Whether a FHIR file is NDJSON (else a JSON document), from its beginning.
+// Whether a FHIR file is NDJSON (else a JSON document), read from its beginning until that is
+// known (its first line may be long: a Patient with a photo).
 bool ndjson_file(const fs::path& file) {
   std::ifstream in(file, std::ios::binary);
-  std::string head(65536, '\0');
-  in.read(head.data(), static_cast<std::streamsize>(head.size()));
-  head.resize(static_cast<std::size_t>(in.gcount()));
-  return fhir::looks_like_ndjson(head);
+  fhir::NdjsonSniffer sniffer;
+  std::string chunk(65536, '\0');
+  while (in) {
+    in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+    const auto got = static_cast<std::size_t>(in.gcount());
+    if (got == 0 || sniffer.feed(std::string_view(chunk).substr(0, got))) break;
+  }
+  return sniffer.ndjson();
 }
 
 Result<crypto::Digest> hash_file(const fs::path& file) {

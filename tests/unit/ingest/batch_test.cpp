@@ -655,6 +655,31 @@ TEST_F(BatchStoreTest, ALargeBundleIsTakenInPartByPart) {
   EXPECT_EQ(listed->files_not_read, 1u);  // read whole: a List is not taken in
 }
 
+// A bulk NDJSON file whose first line is longer than anything looked at to tell its kind (a
+// Patient with a large photo) is still read as NDJSON, line by line.
+TEST_F(BatchStoreTest, ABulkFileWithAVeryLongFirstLineIsStillNdjson) {
+  const fs::path in = dir_.path() / "longline";
+  fs::create_directories(in);
+  std::string bulk = R"({"resourceType":"Patient","id":"p0","identifier":[{"value":"H0"}],)"
+                     R"("photo":[{"data":")" +
+                     std::string(300'000, 'A') + R"("}]})" + "\n";
+  for (int i = 1; i <= 12'000; ++i) {
+    bulk += R"({"resourceType":"Observation","subject":{"reference":"Patient/p0"},)"
+            R"("code":{"coding":[{"system":"http://loinc.org","code":"2345-7"}]},)"
+            R"("effectiveDateTime":"2024-01-02","valueQuantity":{"value":)" +
+            std::to_string(i % 200) + R"(,"unit":"mg/dL"},"note":[{"text":")" +
+            std::string(200, 'x') + R"("}]})" + "\n";
+  }
+  ASSERT_GT(bulk.size(), 3u << 20);
+  tokumei::testing::write_file(in / "Export.ndjson", bulk);
+  auto run = ingest_paths(*store_, {in}, "1311234567");
+  ASSERT_TRUE(run) << run.error().describe(Lang::en);
+  EXPECT_EQ(run->files_read, 1u);
+  EXPECT_EQ(run->files_quarantined, 0u);
+  EXPECT_EQ(run->events["lab_result"], 12'000u);
+  EXPECT_EQ(run->persons(), 1u);
+}
+
 // A claims file larger than one part is read part by part, a claim that spans two parts given
 // whole: the same events as a whole read, one record per file, and an Individual Number in a
 // late part keeps the whole file out.

@@ -608,37 +608,50 @@ std::int64_t syntax_error_offset(std::string_view bytes) {
 
 }  // namespace
 
-bool looks_like_ndjson(std::string_view bytes) {
-  // More than one top-level JSON value on separate lines: the first line is a whole object
-  // (its brackets close, strings aside), and the next line that is not blank starts another.
-  const std::size_t first_newline = bytes.find('\n');
-  if (first_newline == std::string_view::npos) return false;
-  const std::string_view first = bytes.substr(0, first_newline);
-  const std::size_t start = first.find_first_not_of(" \t\r");
-  if (start == std::string_view::npos || first[start] != '{') return false;
-  int depth = 0;
-  bool in_string = false, escaped = false;
-  for (std::size_t i = start; i < first.size(); ++i) {
-    const char c = first[i];
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
+bool NdjsonSniffer::feed(std::string_view bytes) {
+  for (const char c : bytes) {
+    if (answer_ != Answer::unknown) return true;
+    const std::int64_t at = seen_++;
+    if (!started_) {
+      static constexpr unsigned char kBom[] = {0xEF, 0xBB, 0xBF};  // skipped, as readers do
+      if (c == ' ' || c == '\t' || c == '\r' ||
+          (at < 3 && static_cast<unsigned char>(c) == kBom[at])) {
+        continue;
       }
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '{' || c == '[') {
-      ++depth;
-    } else if ((c == '}' || c == ']') && --depth == 0) {
-      if (first.find_first_not_of(" \t\r", i + 1) != std::string_view::npos) return false;
-      const std::size_t next = bytes.find_first_not_of(" \t\r\n", first_newline);
-      return next != std::string_view::npos && bytes[next] == '{';
+      started_ = true;
+      depth_ = c == '{' ? 1 : 0;
+      if (depth_ == 0) answer_ = Answer::document;  // a blank first line, or not an object
+    } else if (!closed_) {
+      if (c == '\n') {
+        answer_ = Answer::document;  // the first value goes on past its line
+      } else if (in_string_) {
+        if (escaped_) {
+          escaped_ = false;
+        } else if (c == '\\') {
+          escaped_ = true;
+        } else if (c == '"') {
+          in_string_ = false;
+        }
+      } else if (c == '"') {
+        in_string_ = true;
+      } else if (c == '{' || c == '[') {
+        ++depth_;
+      } else if ((c == '}' || c == ']') && --depth_ == 0) {
+        closed_ = true;
+      }
+    } else if (c == '\n') {
+      new_line_ = true;
+    } else if (c != ' ' && c != '\t' && c != '\r') {
+      answer_ = new_line_ && c == '{' ? Answer::ndjson : Answer::document;
     }
   }
-  return false;  // the first value goes on past the line: a document
+  return answer_ != Answer::unknown;
+}
+
+bool looks_like_ndjson(std::string_view bytes) {
+  NdjsonSniffer sniffer;
+  sniffer.feed(bytes);
+  return sniffer.ndjson();
 }
 
 // Records how references may name a Patient resource ("Patient/<id>", its fullUrl) → the

@@ -28,7 +28,25 @@ namespace tokumei::ingest::fhir {
 // "LOINC", "SNOMED", "RxNorm", ...); other systems are returned as they are.
 std::string code_system_name(std::string_view uri);
 
-// Whether `bytes` (a file, or its beginning) is NDJSON: more than one JSON value, one a line.
+// Tells NDJSON from a JSON document, given a file's bytes from its beginning, piece by piece:
+// NDJSON when its first line is one whole object (its brackets close, strings aside) and the
+// next line that is not blank starts another (a document may have a line starting with "{").
+class NdjsonSniffer {
+ public:
+  // Reads the next bytes; true once the answer is known (the rest need not be given).
+  bool feed(std::string_view bytes);
+  // The answer: false until it is known, and for a document.
+  bool ndjson() const { return answer_ == Answer::ndjson; }
+
+ private:
+  enum class Answer { unknown, ndjson, document } answer_ = Answer::unknown;
+  std::int64_t seen_ = 0;
+  int depth_ = 0;
+  bool started_ = false, closed_ = false, in_string_ = false, escaped_ = false;
+  bool new_line_ = false;  // after the first value, a line end came
+};
+
+// Whether `bytes` (a whole file) is NDJSON, as NdjsonSniffer tells.
 bool looks_like_ndjson(std::string_view bytes);
 
 // Reads FHIR files of one institution. Events refer to their patient by the hospital's patient
