@@ -54,6 +54,7 @@ thread_local Pool pool;
 }  // namespace
 
 void SystemRandom::fill(std::span<std::uint8_t> out) {
+  if (out.empty()) return;  // its data() may be null, which memcpy may not be given
   static const bool dropped_in_children =
       pthread_atfork(nullptr, nullptr, [] { pool.drop(); }) == 0;
   if (!dropped_in_children || out.size() > kPooledAtMost) {
