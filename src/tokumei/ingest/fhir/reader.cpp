@@ -649,6 +649,13 @@ bool NdjsonSniffer::feed(std::string_view bytes) {
 }
 
 bool looks_like_ndjson(std::string_view bytes) {
+  // Only a text with something after its first line can be NDJSON: a document on one line is
+  // told at once, without scanning it.
+  const std::size_t first_newline = bytes.find('\n');
+  if (first_newline == std::string_view::npos ||
+      bytes.find_first_not_of(" \t\r\n", first_newline) == std::string_view::npos) {
+    return false;
+  }
   NdjsonSniffer sniffer;
   sniffer.feed(bytes);
   return sniffer.ndjson();
