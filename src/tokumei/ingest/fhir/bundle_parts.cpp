@@ -35,24 +35,19 @@ void BundleParts::scan() {
   for (std::size_t i = scanned_; i < buffer_.size() && !error_; ++i) {
     const char c = buffer_[i];
     const std::int64_t at = buffer_at_ + static_cast<std::int64_t>(i);
-    if (in_string_) {
-      if (escaped_) {
-        escaped_ = false;
-      } else if (c == '\\') {
-        escaped_ = true;
-      } else if (c == '"') {
-        in_string_ = false;
-        if (depth_ == 1) {
-          const std::string_view text(buffer_.data() + string_start_, i - string_start_);
-          if (expect_key_) {
-            key_ = text;
-            expect_key_ = false;
-          } else if (in_value_ && key_ == "resourceType") {
-            resource_type_ = text;
-          }
+    const JsonStrings::Step step = strings_.step(c);
+    if (step == JsonStrings::Step::inside) continue;
+    if (step == JsonStrings::Step::closes) {
+      if (depth_ == 1) {
+        const std::string_view text(buffer_.data() + string_start_, i - string_start_);
+        if (expect_key_) {
+          key_ = text;
+          expect_key_ = false;
+        } else if (in_value_ && key_ == "resourceType") {
+          resource_type_ = text;
         }
-        if (element_) element_last_ = i + 1;
       }
+      if (element_) element_last_ = i + 1;
       continue;
     }
     if (white(c)) continue;
@@ -92,8 +87,7 @@ void BundleParts::scan() {
       }
     }
     switch (c) {
-      case '"':
-        in_string_ = true;
+      case '"':  // opens a string
         string_start_ = i + 1;
         break;
       case '{':
@@ -143,7 +137,7 @@ Result<std::optional<BundleParts::Ready>> BundleParts::take(std::string_view pie
   buffer_ += piece;
   scan();
   if (error_) return std::unexpected(*error_);
-  if (last && (!ended_ || in_string_)) {
+  if (last && (!ended_ || strings_.in_string())) {
     error_ = invalid(buffer_at_ + static_cast<std::int64_t>(buffer_.size()), "途中で終わっています",
                      "the document ends early")
                  .error();

@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "tokumei/base/error.h"
+#include "tokumei/ingest/fhir/json_strings.h"
 #include "tokumei/ingest/fhir/reader.h"
 #include "tokumei/ingest/outcome.h"
 
@@ -57,7 +58,8 @@ class BundleParts {
 
   // Where the scan is.
   int depth_ = 0;
-  bool in_string_ = false, escaped_ = false, ended_ = false;
+  JsonStrings strings_;
+  bool ended_ = false;
   bool expect_key_ = false;       // in the top object, the next string is a key
   bool in_value_ = false;         // in the top object, after a key's colon
   std::size_t string_start_ = 0;  // after the opening quote of the string being scanned

@@ -624,20 +624,12 @@ bool NdjsonSniffer::feed(std::string_view bytes) {
     } else if (!closed_) {
       if (c == '\n') {
         answer_ = Answer::document;  // the first value goes on past its line
-      } else if (in_string_) {
-        if (escaped_) {
-          escaped_ = false;
-        } else if (c == '\\') {
-          escaped_ = true;
-        } else if (c == '"') {
-          in_string_ = false;
+      } else if (strings_.step(c) == JsonStrings::Step::outside) {  // brackets in strings aside
+        if (c == '{' || c == '[') {
+          ++depth_;
+        } else if ((c == '}' || c == ']') && --depth_ == 0) {
+          closed_ = true;
         }
-      } else if (c == '"') {
-        in_string_ = true;
-      } else if (c == '{' || c == '[') {
-        ++depth_;
-      } else if ((c == '}' || c == ']') && --depth_ == 0) {
-        closed_ = true;
       }
     } else if (c == '\n') {
       new_line_ = true;

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "tokumei/ingest/digest_table.h"
+#include "tokumei/ingest/fhir/json_strings.h"
 #include "tokumei/ingest/outcome.h"
 
 namespace tokumei::ingest::fhir {
@@ -42,7 +43,8 @@ class NdjsonSniffer {
   enum class Answer { unknown, ndjson, document } answer_ = Answer::unknown;
   std::int64_t seen_ = 0;
   int depth_ = 0;
-  bool started_ = false, closed_ = false, in_string_ = false, escaped_ = false;
+  JsonStrings strings_;
+  bool started_ = false, closed_ = false;
   bool new_line_ = false;  // after the first value, a line end came
 };
 
