@@ -59,7 +59,7 @@ double peak_rss_mb() {
 }
 
 void run(benchmark::State& state, const Table& table, const AnonymizationSpec& spec) {
-  std::size_t evaluated = 0;
+  std::size_t evaluated = 0, rolled_up = 0;
   state.counters["rss_before_MB"] = peak_rss_mb();
   for (auto _ : state) {
     auto result = anonymize(table, spec);
@@ -75,8 +75,10 @@ void run(benchmark::State& state, const Table& table, const AnonymizationSpec& s
     benchmark::DoNotOptimize(released);
     benchmark::DoNotOptimize(report);
     evaluated = result->statistics.evaluated;
+    rolled_up = result->statistics.classes_rolled_up;
   }
   state.counters["evaluated"] = static_cast<double>(evaluated);
+  state.counters["rolled_up"] = static_cast<double>(rolled_up);
   state.counters["peak_rss_MB"] = peak_rss_mb();
 }
 

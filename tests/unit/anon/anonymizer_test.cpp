@@ -25,6 +25,7 @@
 
 #include "support/anon_checker.h"
 #include "support/test_support.h"
+#include "tokumei/anon/detail/problem.h"
 #include "tokumei/anon/report.h"
 
 namespace tokumei::anon {
@@ -1331,6 +1332,69 @@ TEST(AnonymizerSearch, SameOptimumWhateverTheThreadsAndProgressReachesOne) {
   EXPECT_EQ(one->best.levels, four->best.levels);
   EXPECT_EQ(one->best.information_loss, four->best.information_loss);
   EXPECT_EQ(last, 1.0);
+}
+
+// A transformation's classes come out in an order that depends on which finer classes they were
+// rolled up from (and so on the threads that computed them). What is judged and measured must not:
+// every class's verdict, the assessment and every metric are the same, to the last bit, for the
+// classes in any order (entries of one class shuffled among the others too).
+TEST(AnonymizerSearch, JudgementAndMetricsDoNotDependOnTheOrderOfTheClasses) {
+  for (std::uint32_t seed = 1; seed <= 60; ++seed) {
+    RandomCase c = random_case(seed);
+    // Suppression in every case, so that the Loss sums over suppressed classes.
+    c.spec.model.suppression_limit = 1.0;
+    c.spec.model.k = std::max(c.spec.model.k, 3);
+    auto prepared = detail::prepare(c.table, c.spec);
+    ASSERT_TRUE(prepared) << c.description;
+    const detail::Problem& p = *prepared;
+    std::mt19937_64 random(seed);
+    for (int node = 0; node < 4; ++node) {
+      std::vector<int> levels;
+      for (int h : p.heights) levels.push_back(static_cast<int>(random() % h));
+      SCOPED_TRACE(c.description + " levels " + fmt::format("{}", fmt::join(levels, ",")));
+      detail::Grouper grouper;
+      detail::GroupTable table;
+      detail::group_rows(p, levels, grouper, table);
+      detail::AssessScratch scratch;
+      const detail::Assessment want = detail::assess(p, levels, table, scratch);
+      std::map<std::uint64_t, bool> want_failing;
+      for (std::size_t i = 0; i < scratch.class_keys.size(); ++i) {
+        want_failing[scratch.class_keys[i]] = scratch.failing[i] != 0;
+      }
+      std::vector<double> want_metrics;
+      for (auto m : {Metric::loss, Metric::entropy, Metric::discernibility,
+                     Metric::average_class_size, Metric::precision}) {
+        want_metrics.push_back(detail::metric_value(p, m, levels, scratch.view(), want.outliers));
+      }
+      for (int round = 0; round < 5; ++round) {
+        std::vector<std::size_t> order(table.size());
+        std::iota(order.begin(), order.end(), 0);
+        std::shuffle(order.begin(), order.end(), random);
+        detail::GroupTable shuffled;
+        for (std::size_t i : order) {
+          shuffled.keys.push_back(table.keys[i]);
+          shuffled.counts.push_back(table.counts[i]);
+          if (!table.masks.empty()) shuffled.masks.push_back(table.masks[i]);
+        }
+        detail::AssessScratch other;
+        const detail::Assessment got = detail::assess(p, levels, shuffled, other);
+        EXPECT_EQ(got.satisfies, want.satisfies);
+        EXPECT_EQ(got.outliers, want.outliers);
+        EXPECT_EQ(got.classes, want.classes);
+        EXPECT_EQ(got.information_loss, want.information_loss);
+        for (std::size_t i = 0; i < other.class_keys.size(); ++i) {
+          EXPECT_EQ(other.failing[i] != 0, want_failing[other.class_keys[i]]);
+        }
+        std::size_t m = 0;
+        for (auto metric : {Metric::loss, Metric::entropy, Metric::discernibility,
+                            Metric::average_class_size, Metric::precision}) {
+          EXPECT_EQ(detail::metric_value(p, metric, levels, other.view(), got.outliers),
+                    want_metrics[m++])
+              << metric_name(metric);
+        }
+      }
+    }
+  }
 }
 
 // Grouping 65 536 rows or more is split across the threads; keys, counts and their order come

@@ -31,6 +31,12 @@ void Grouper::reset(std::size_t expected_distinct) {
 void Grouper::set_capacity(std::size_t capacity) {
   mask_ = capacity - 1;
   shift_ = 64 - std::countr_zero(capacity);
+  grow_at_ = capacity / 4 * 3;
+}
+
+std::uint32_t Grouper::add_after_growing(std::uint64_t key, std::uint32_t count) {
+  grow();
+  return add(key, count);
 }
 
 void Grouper::grow() {

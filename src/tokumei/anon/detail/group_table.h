@@ -44,18 +44,17 @@ class Grouper {
   // Adds `count` rows of `key`; returns the key's position in the order keys were first added
   // (its index in the GroupTable take() makes). Grows when three quarters full.
   std::uint32_t add(std::uint64_t key, std::uint32_t count) {
+    Slot* slots = slots_.data();
     std::size_t i = (key * 0x9E3779B97F4A7C15ull) >> shift_;
     while (true) {
-      Slot& slot = slots_[i];
+      Slot& slot = slots[i];
       if (slot.key == key) {
         slot.count += count;
         return slot.order;
       }
       if (slot.key == kEmpty) {
-        if (used_.size() * 4 >= (mask_ + 1) * 3) {
-          grow();
-          return add(key, count);
-        }
+        if (used_.size() >= grow_at_) [[unlikely]]
+          return add_after_growing(key, count);
         slot = {key, count, static_cast<std::uint32_t>(used_.size())};
         used_.push_back(static_cast<std::uint32_t>(i));
         return slot.order;
@@ -108,6 +107,8 @@ class Grouper {
     std::uint32_t order;
   };
   void grow();
+  // grow(), then add(): out of line, so that add() stays small enough to be inlined.
+  std::uint32_t add_after_growing(std::uint64_t key, std::uint32_t count);
   void set_capacity(std::size_t capacity);
 
   std::vector<Slot> slots_;
@@ -116,6 +117,7 @@ class Grouper {
   std::vector<Grouper> parts_;
   int shift_ = 64;
   std::size_t mask_ = 0;
+  std::size_t grow_at_ = 0;  // three quarters of the probed slots
 };
 
 }  // namespace tokumei::anon::detail

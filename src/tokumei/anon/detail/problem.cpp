@@ -540,6 +540,12 @@ bool class_satisfies(const Problem& p, const ClassCriterion& c, const GroupTable
     s.histogram[v] += table.counts[entries[i]];
   }
   const double size = class_size;
+  // Sums of floating-point terms run over the values in code order, not in the order the class's
+  // entries happen to be in (which depends on the classes they were rolled up from), so that the
+  // verdict is the same whatever that order.
+  if (c.kind == ClassCriterion::Kind::entropy || c.kind == ClassCriterion::Kind::t_equal) {
+    std::sort(s.touched.begin(), s.touched.end());
+  }
   bool ok = true;
   switch (c.kind) {
     case ClassCriterion::Kind::distinct:
@@ -706,23 +712,31 @@ double metric_value(const Problem& p, Metric metric, const std::vector<int>& lev
     case Metric::loss: {
       // With nothing suppressed the loss is the precomputed bound.
       if (outliers == 0) return lower_bound(p, Metric::loss, levels);
-      // One pass over the classes for all attributes; each attribute's sum still adds the
-      // suppressed classes in class order.
-      std::vector<double> res(p.qis.size());
-      for (std::size_t q = 0; q < p.qis.size(); ++q) {
-        res[q] = p.g_factor * p.qis[q].loss_sum[levels[q]];
-      }
+      // The suppressed classes' rows, and per attribute their rows times the hierarchy leaves
+      // under their group, are summed in integers: exact, so the value does not depend on the
+      // order of the classes. One pass over the classes for all attributes.
+      std::vector<unsigned __int128> leaves(p.qis.size(), 0);
+      std::uint64_t suppressed = 0;
       for (std::size_t c = 0; c < n_classes; ++c) {
         if (!s.failing[c]) continue;
-        const double count = s.rows[c];
+        const std::uint32_t count = s.rows[c];
+        suppressed += count;
         for (std::size_t q = 0; q < p.qis.size(); ++q) {
-          double generalized = count * p.qis[q].share[levels[q]][p.layout.field(s.keys[c], q)];
-          res[q] -= p.g_factor * generalized;
-          res[q] += p.s_factor == 1 ? count : generalized + p.s_factor * (count - generalized);
+          const auto& group_leaves = p.qis[q].hierarchy.leaves[levels[q]];
+          leaves[q] += std::uint64_t{count} * group_leaves[p.layout.field(s.keys[c], q)];
         }
       }
+      const double count = static_cast<double>(suppressed);
       double aggregate = 1;
-      for (std::size_t q = 0; q < p.qis.size(); ++q) aggregate *= loss_factor(p, p.qis[q], res[q]);
+      for (std::size_t q = 0; q < p.qis.size(); ++q) {
+        const QuasiIdentifier& qi = p.qis[q];
+        // The suppressed rows' share of the attribute's loss as generalized, and as suppressed.
+        const double generalized =
+            static_cast<double>(leaves[q]) / static_cast<double>(qi.hierarchy.domain_size);
+        double res = p.g_factor * (qi.loss_sum[levels[q]] - generalized);
+        res += p.s_factor == 1 ? count : generalized + p.s_factor * (count - generalized);
+        aggregate *= loss_factor(p, qi, res);
+      }
       return aggregate - 1;
     }
     case Metric::entropy:
