@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <future>
 #include <numeric>
 #include <type_traits>
 #include <unordered_map>
@@ -76,7 +77,16 @@ Result<Anonymization> anonymize(const Table& table, const AnonymizationSpec& spe
   const auto started = std::chrono::steady_clock::now();
   TKM_ASSIGN_OR_RETURN(Problem p, detail::prepare(table, spec));
   auto prepared = std::make_shared<const Problem>(std::move(p));
+  // The report's count of the original data's classes is independent of the search: with a
+  // second core it is made there meanwhile.
+  std::future<detail::OriginalClasses> original;
+  if (prepared->threads > 1) {
+    original = std::async(std::launch::async, [&] { return detail::original_classes(*prepared); });
+  }
   Anonymization result = detail::search(*prepared, spec.progress);
+  if (original.valid()) {
+    result.original = std::make_shared<const detail::OriginalClasses>(original.get());
+  }
   for (const auto& q : prepared->qis) {
     result.quasi_identifiers.push_back(table.column(q.column).name);
   }

@@ -23,6 +23,7 @@ namespace tokumei::anon {
 namespace detail {
 struct Problem;
 struct JudgedClasses;
+struct OriginalClasses;
 }  // namespace detail
 
 enum class AttributeRole {
@@ -86,6 +87,8 @@ struct Anonymization {
   std::shared_ptr<const detail::Problem> prepared{};
   // The classes of `best` as the search judged them, reused by both as well.
   std::shared_ptr<const detail::JudgedClasses> classes{};
+  // The original data's classes, counted beside the search for make_report().
+  std::shared_ptr<const detail::OriginalClasses> original{};
 };
 
 // Validates the spec against the table and searches the lattice. Refused with a located error:

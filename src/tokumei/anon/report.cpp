@@ -56,30 +56,17 @@ Result<AnonymizationReport> make_report(const Table& table, const AnonymizationS
   r.risk_threshold = risk_threshold;
 
   // Before: the original data, nothing generalized or suppressed. Only discernibility and the
-  // average class size need its classes; they are grouped in a scope of their own so that their
-  // memory is gone before the result's classes are built.
+  // average class size need its classes, which anonymize() counted beside the search.
   const std::vector<int> original(p.qis.size(), 0);
-  {
-    detail::Grouper grouper;
-    detail::GroupTable classes;
-    detail::group_rows(p, original, grouper, classes);
-    if (!p.sensitive.empty() && !p.sensitive_masks) {
-      // Merge the sensitive values out of the keys.
-      grouper.reset(classes.size());
-      for (std::size_t i = 0; i < classes.size(); ++i) {
-        grouper.add(classes.keys[i] & p.qi_mask, classes.counts[i]);
-      }
-      grouper.take(classes);
-    }
-    double discernibility = 0;
-    for (auto n : classes.counts) discernibility += static_cast<double>(n) * n;
-    r.before = {
-        .loss = detail::lower_bound(p, Metric::loss, original),
-        .entropy = detail::lower_bound(p, Metric::entropy, original),
-        .discernibility = discernibility,
-        .average_class_size = static_cast<double>(r.rows) / static_cast<double>(classes.size()),
-        .precision = 0};
-  }
+  const detail::OriginalClasses before = result.original != nullptr && result.prepared == prepared
+                                             ? *result.original
+                                             : detail::original_classes(p);
+  r.before = {
+      .loss = detail::lower_bound(p, Metric::loss, original),
+      .entropy = detail::lower_bound(p, Metric::entropy, original),
+      .discernibility = before.discernibility,
+      .average_class_size = static_cast<double>(r.rows) / static_cast<double>(before.classes),
+      .precision = 0};
   const auto judged = detail::judged_classes(p, result, result.best.levels);
   const detail::ClassView s = judged->view();
   r.after = all_metrics(p, result.best.levels, s, judged->assessment.outliers);

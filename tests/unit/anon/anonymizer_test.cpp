@@ -1449,8 +1449,9 @@ TEST(AnonymizerSearch, LargeTablesGiveTheSameResultWhateverTheThreads) {
       EXPECT_EQ(a.best.levels, want.best.levels);
       EXPECT_EQ(a.best.information_loss, want.best.information_loss);
       EXPECT_EQ(a.best.suppressed_rows, want.best.suppressed_rows);
+      // The same transformations are evaluated; which finer classes each is rolled up from
+      // (classes_rolled_up) may differ when a second thread evaluates ahead.
       EXPECT_EQ(a.statistics.evaluated, want.statistics.evaluated);
-      EXPECT_EQ(a.statistics.classes_rolled_up, want.statistics.classes_rolled_up);
       EXPECT_EQ(report->before.discernibility, first->before.discernibility);
       EXPECT_EQ(report->before.average_class_size, first->before.average_class_size);
       EXPECT_EQ(report->after.loss, first->after.loss);

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -44,7 +45,26 @@ struct JudgedClasses {
   ClassView view() const { return {keys, rows, failing}; }
 };
 
-// Not thread-safe: one per thread.
+// One evaluation's work, which another thread can do: the classes of `levels` rolled up from
+// the finer snapshot `source`, and their assessment.
+struct Evaluation {
+  std::vector<int> levels;
+  SnapshotCache::Snapshot source;
+  std::shared_ptr<GroupTable> classes{};
+  Assessment assessment{};
+};
+
+// What an evaluation needs of its own: one per thread.
+struct EvaluationScratch {
+  Grouper grouper;
+  AssessScratch assess;
+};
+
+// Does the work of `e` (fills e.classes and e.assessment). Reads only `p` and e.source, so it may
+// run on another thread while the Evaluator goes on.
+void run(const Problem& p, Evaluation& e, EvaluationScratch& scratch);
+
+// Not thread-safe: used by one thread, which may hand evaluations it plan()s to others.
 class Evaluator {
  public:
   // Groups the rows once, at `base`: transformations at or above it are rolled up from there
@@ -53,6 +73,11 @@ class Evaluator {
 
   // Classes and assessment of the transformation `levels`.
   Assessment evaluate(const std::vector<int>& levels);
+  // The work of evaluating `levels` from the snapshots cached now, for run() on another thread;
+  // nothing when no finer snapshot is cached or one of exactly these levels is.
+  std::optional<Evaluation> plan(const std::vector<int>& levels) const;
+  // Takes in an evaluation run() elsewhere: its classes are kept as a snapshot, its work counted.
+  Assessment accept(Evaluation&& e);
   // evaluate(), with the classes (as assess() leaves them) copied out.
   JudgedClasses judge(const std::vector<int>& levels);
   // Classes read by roll-ups so far (the main cost of the search).
@@ -61,11 +86,18 @@ class Evaluator {
  private:
   const Problem& p_;
   SnapshotCache cache_;
-  Grouper grouper_;
-  AssessScratch scratch_;
+  EvaluationScratch scratch_;
   std::shared_ptr<const GroupTable> current_;  // the classes scratch_ refers to
   std::size_t classes_rolled_up_ = 0;
 };
+
+// The classes of the original data (nothing generalized or suppressed), as the report's "before"
+// needs them.
+struct OriginalClasses {
+  std::size_t classes = 0;
+  double discernibility = 0;  // Σ of the squared class sizes
+};
+OriginalClasses original_classes(const Problem& p);
 
 // The judged classes of `levels`: those the search kept in `result` when they are the same
 // problem's and levels, else computed afresh.

@@ -1,13 +1,85 @@
 #include "tokumei/anon/detail/search.h"
 
 #include <algorithm>
+#include <atomic>
+#include <bit>
 #include <chrono>
 #include <numeric>
+#include <optional>
+#include <thread>
 
 #include "tokumei/anon/detail/evaluator.h"
 
 namespace tokumei::anon::detail {
 namespace {
+
+// Waits until `ready(state)`: spinning first, for a short while, then asleep. Hand-overs come
+// every few hundred microseconds during a search, and waking a sleeping thread (an idle virtual
+// processor) can take about as long.
+template <class Ready>
+void spin_then_wait(const std::atomic<int>& state, Ready ready) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(300);
+  for (int i = 1;; ++i) {
+    if (ready(state.load(std::memory_order_acquire))) return;
+    if (i % 64 == 0 && std::chrono::steady_clock::now() > until) break;
+    __builtin_ia32_pause();
+  }
+  while (true) {
+    const int now = state.load(std::memory_order_acquire);
+    if (ready(now)) return;
+    state.wait(now, std::memory_order_acquire);
+  }
+}
+
+// A second thread that evaluates one transformation while the search thread evaluates another.
+class Lookahead {
+ public:
+  explicit Lookahead(const Problem& p) : p_(p), thread_([this] { work(); }) {}
+  ~Lookahead() {
+    state_.store(kStop, std::memory_order_release);
+    state_.notify_all();
+    thread_.join();
+  }
+  Lookahead(const Lookahead&) = delete;
+  Lookahead& operator=(const Lookahead&) = delete;
+
+  // Starts `e` on the other thread; call only when nothing is started or after wait().
+  void start(Evaluation e) {
+    task_ = std::move(e);
+    state_.store(kStarted, std::memory_order_release);
+    state_.notify_all();
+  }
+  // Waits for the evaluation started last and hands it over.
+  Evaluation wait() {
+    spin_then_wait(state_, [](int s) { return s == kDone; });
+    state_.store(kIdle, std::memory_order_relaxed);
+    return std::move(task_);
+  }
+
+ private:
+  static constexpr int kIdle = 0, kStarted = 1, kDone = 2, kStop = 3;
+
+  void work() {
+    while (true) {
+      spin_then_wait(state_, [](int s) { return s == kStarted || s == kStop; });
+      if (state_.load(std::memory_order_acquire) == kStop) return;
+      run(p_, task_, scratch_);
+      state_.store(kDone, std::memory_order_release);
+      state_.notify_all();
+    }
+  }
+
+  const Problem& p_;
+  EvaluationScratch scratch_;
+  Evaluation task_;  // owned by the thread whose turn the state says it is
+  std::atomic<int> state_{kIdle};
+  std::thread thread_;  // last: started once the members it uses are
+};
+
+// Looking ahead pays for the hand-over only when the roll-up reads at least this many classes.
+constexpr std::size_t kLookaheadClasses = 2048;
+// How far down the visiting order the next transformation to look ahead at is sought.
+constexpr std::size_t kLookaheadWindow = 32;
 
 class LatticeSearch {
  public:
@@ -15,12 +87,23 @@ class LatticeSearch {
       : p_(p), progress_(progress), size_(p.lattice_size), evaluator_(p, floor_levels(p)) {
     bound_.resize(size_);
     height_.resize(size_);
+    const std::size_t nq = p_.qis.size();
+    // Levels are kept per node when they fit a byte (hierarchies of at most 256 levels).
+    if (std::all_of(p_.heights.begin(), p_.heights.end(), [](int h) { return h <= 256; })) {
+      levels_.resize(size_ * nq);
+    }
+    too_rare_.resize(size_);
     // Nodes in index order: the levels count up like an odometer, first quasi-identifier fastest.
-    std::vector<int> levels(p_.qis.size(), 0);
+    std::vector<int> levels(nq, 0);
     int height = 0;
     for (std::size_t i = 0; i < size_; ++i) {
       bound_[i] = lower_bound(p_, p_.metric.metric, levels);
       height_[i] = height;
+      if (!levels_.empty()) {
+        for (std::size_t q = 0; q < nq; ++q)
+          levels_[i * nq + q] = static_cast<std::uint8_t>(levels[q]);
+      }
+      too_rare_[i] = least_outliers(p_, levels) > p_.max_outliers;
       for (std::size_t q = 0; q < levels.size(); ++q) {
         if (++levels[q] < p_.heights[q]) {
           ++height;
@@ -50,25 +133,30 @@ class LatticeSearch {
   }
 
   Anonymization run() {
-    // Ties prefer fewer generalization steps, as ARX does, then the earlier node.
+    // Ties prefer fewer generalization steps, as ARX does, then the earlier node. Compared as
+    // integers: the bound's bits in an order-preserving form, then height and node.
     struct Entry {
-      double bound;
-      int height;
-      std::uint32_t node;
+      std::uint64_t bound;
+      std::uint64_t height_node;
       bool operator<(const Entry& o) const {
-        if (bound != o.bound) return bound < o.bound;
-        if (height != o.height) return height < o.height;
-        return node < o.node;
+        return bound != o.bound ? bound < o.bound : height_node < o.height_node;
       }
     };
     std::vector<Entry> entries(size_);
-    for (std::uint32_t i = 0; i < size_; ++i) entries[i] = {bound_[i], height_[i], i};
+    for (std::uint32_t i = 0; i < size_; ++i) {
+      const auto bits = std::bit_cast<std::uint64_t>(bound_[i]);
+      const std::uint64_t sign = std::uint64_t{1} << 63;
+      entries[i] = {(bits & sign) ? ~bits : bits | sign,
+                    (static_cast<std::uint64_t>(height_[i]) << 32) | i};
+    }
     std::sort(entries.begin(), entries.end());
-    std::vector<std::uint32_t> order(size_);
-    for (std::size_t i = 0; i < size_; ++i) order[i] = entries[i].node;
+    order_.resize(size_);
+    for (std::size_t i = 0; i < size_; ++i)
+      order_[i] = static_cast<std::uint32_t>(entries[i].height_node);
     auto last_progress = std::chrono::steady_clock::now();
     std::size_t visited = 0;
-    for (std::uint32_t node : order) {
+    for (position_ = 0; position_ < size_; ++position_) {
+      const std::uint32_t node = order_[position_];
       if (have_best_ && bound_[node] > result_.best.information_loss) break;
       if (progress_ && (++visited & 255) == 0) {
         auto now = std::chrono::steady_clock::now();
@@ -85,6 +173,7 @@ class LatticeSearch {
       evaluate(node);
       if (probe_ && monotone_fails_[node]) probe_above(node);
     }
+    stop_looking_ahead();
     if (!have_best_) {
       // Nothing satisfies the model. The closest candidate is the transformation that suppresses
       // the fewest rows, which may be one the search settled without computing its classes (by
@@ -107,13 +196,20 @@ class LatticeSearch {
   // they show, with the inferences monotonicity allows.
   void evaluate(std::size_t node, bool allow_shortcut = true) {
     auto levels = p_.node_levels(node);
-    if (allow_shortcut && least_outliers(p_, levels) > p_.max_outliers) {
+    if (allow_shortcut && too_rare_[node]) {
       mark_monotone_failure(node);
       return;
     }
     ++result_.statistics.evaluated;
     evaluated_[node] = 1;
-    Assessment a = evaluator_.evaluate(levels);
+    Assessment a;
+    if (node == ahead_) {
+      a = evaluator_.accept(lookahead_->wait());
+      ahead_ = kNone;
+    } else {
+      look_ahead(node);
+      a = evaluator_.evaluate(levels);
+    }
     if (a.satisfies) {
       satisfies_[node] = 1;
       consider(node, a.information_loss, a.outliers);
@@ -133,6 +229,44 @@ class LatticeSearch {
     } else {
       mark_monotone_pass_above(node);
     }
+  }
+
+  // Whether the search still has to compute the node's classes (as far as it knows now).
+  bool needs_evaluation(std::size_t node) const {
+    if (fails_[node] || evaluated_[node] || (satisfies_[node] && loss_is_bound_)) return false;
+    if (have_best_ && bound_[node] > result_.best.information_loss) return false;
+    return !too_rare_[node];
+  }
+
+  // With a second thread: starts evaluating, on it, the next transformation down the visiting
+  // order that still needs it, while this thread evaluates `current`. Its result is taken when
+  // the search reaches it, and dropped if by then the search has settled it otherwise, so the
+  // search decides exactly as it does alone. At most one is ahead at a time.
+  void look_ahead(std::size_t current) {
+    if (p_.threads < 2 || stopped_looking_ahead_) return;
+    if (ahead_ != kNone) {
+      if (needs_evaluation(ahead_)) return;
+      lookahead_->wait();
+      ahead_ = kNone;
+    }
+    const std::size_t end = std::min(size_, position_ + 1 + kLookaheadWindow);
+    for (std::size_t i = position_ + 1; i < end; ++i) {
+      const std::size_t node = order_[i];
+      if (node == current || !needs_evaluation(node)) continue;
+      std::optional<Evaluation> e = evaluator_.plan(p_.node_levels(node));
+      if (!e || e->source.table->size() < kLookaheadClasses) return;
+      if (!lookahead_) lookahead_.emplace(p_);
+      lookahead_->start(std::move(*e));
+      ahead_ = node;
+      return;
+    }
+  }
+
+  void stop_looking_ahead() {
+    if (ahead_ != kNone) lookahead_->wait();
+    ahead_ = kNone;
+    lookahead_.reset();
+    stopped_looking_ahead_ = true;
   }
 
   // A satisfying node: the new best when its loss is lower (ties: fewer generalization steps).
@@ -155,9 +289,8 @@ class LatticeSearch {
     std::size_t current = node;
     while (true) {
       std::size_t next = size_;
-      auto levels = p_.node_levels(current);
-      for (std::size_t q = 0; q < levels.size(); ++q) {
-        if (levels[q] + 1 >= p_.heights[q]) continue;
+      for (std::size_t q = 0; q < p_.heights.size(); ++q) {
+        if (level(current, q) + 1 >= p_.heights[q]) continue;
         std::size_t s = current + p_.radix[q];
         if (next == size_ || bound_[s] < bound_[next]) next = s;
       }
@@ -185,7 +318,7 @@ class LatticeSearch {
       std::size_t n = stack_.back();
       stack_.pop_back();
       for (std::size_t q = 0; q < p_.heights.size(); ++q) {
-        int level = static_cast<int>((n / p_.radix[q]) % p_.heights[q]);
+        const int level = this->level(n, q);
         if (direction < 0 ? level == 0 : level + 1 == p_.heights[q]) continue;
         std::size_t m = direction < 0 ? n - p_.radix[q] : n + p_.radix[q];
         if (mark[m]) continue;
@@ -194,6 +327,11 @@ class LatticeSearch {
         stack_.push_back(m);
       }
     }
+  }
+
+  int level(std::size_t node, std::size_t q) const {
+    if (levels_.empty()) return static_cast<int>((node / p_.radix[q]) % p_.heights[q]);
+    return levels_[node * p_.heights.size() + q];
   }
 
   // The node and every finer transformation fail.
@@ -215,12 +353,21 @@ class LatticeSearch {
     walk(node, +1, monotone_passes_, [](std::size_t) {});
   }
 
+  static constexpr std::size_t kNone = ~std::size_t{0};
+
   const Problem& p_;
   const std::function<void(double)>& progress_;
   std::size_t size_;
   Evaluator evaluator_;
+  std::vector<std::uint32_t> order_;  // the visiting order
+  std::size_t position_ = 0;          // of the node the search is at, in order_
+  std::optional<Lookahead> lookahead_;
+  std::size_t ahead_ = kNone;  // the node being evaluated by lookahead_
+  bool stopped_looking_ahead_ = false;
   std::vector<double> bound_;
   std::vector<int> height_;
+  std::vector<std::uint8_t> levels_;    // per node, its level of each quasi-identifier
+  std::vector<std::uint8_t> too_rare_;  // ruled out by least_outliers() alone
   std::vector<std::uint8_t> fails_, satisfies_, evaluated_, monotone_fails_, monotone_passes_;
   std::vector<std::size_t> stack_;
   bool probe_ = false, loss_is_bound_ = false;
