@@ -48,8 +48,9 @@ struct AnonymizationSpec {
   std::vector<AttributeSpec> attributes;
   PrivacyModel model;
   MetricSpec metric;
-  // Threads that grouping the rows (65 536 or more) is split across; 0 = one per core. The
-  // result does not depend on it.
+  // Threads the work may use; 0 = one per core. Grouping 65 536 rows or more is split across
+  // them, and with two or more a second thread evaluates ahead of the search and counts the
+  // original data's classes. The result does not depend on it.
   int threads = 0;
   // Called now and then with the share of the lattice settled so far (0..1), from the calling
   // thread. May be empty.

@@ -3,7 +3,7 @@
 // CSV, every column's role, hierarchies (ARX CSV files or builders), the privacy model, the
 // metric and where to write the results. Paths are relative to the job file.
 //
-//   threads = 2                   # for grouping large tables (default: one per core)
+//   threads = 2                   # cores to use (default: one per core)
 //   [input]
 //   path = "adult.csv"            # delimiter = ";" (default: detected)
 //   [output]
