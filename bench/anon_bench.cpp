@@ -66,7 +66,8 @@ void run(benchmark::State& state, const Table& table, const AnonymizationSpec& s
       state.SkipWithError("no result");
       return;
     }
-    // The search counted the original data's classes for the report on the second core.
+    // The release, then the report (whose count of the original data's classes the search made
+    // on the second core).
     auto released = apply_transformation(table, spec, *result);
     auto report = make_report(table, spec, *result, 0.2);
     benchmark::DoNotOptimize(released);

@@ -39,8 +39,8 @@ int run(const Globals& g, const std::string& config) {
   }();
   if (!result) return report_error(g, anon::locate(*job, result.error()));
 
-  // The search counted the original data's classes for the report on the second core, so the
-  // report is quick: the release and the report one after the other.
+  // The release, then the report (whose count of the original data's classes the search made on
+  // the second core, when there is one).
   auto table_out = [&]() -> Result<anon::Table> {
     if (!result->found || job->output.empty()) return anon::Table();
     return anon::apply_transformation(*table, *spec, *result);

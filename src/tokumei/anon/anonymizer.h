@@ -50,7 +50,8 @@ struct AnonymizationSpec {
   MetricSpec metric;
   // Threads the work may use; 0 = one per core. Grouping 65 536 rows or more is split across
   // them, and with two or more a second thread evaluates ahead of the search and counts the
-  // original data's classes. The result does not depend on it.
+  // original data's classes. The result does not depend on it (only the work counted in
+  // statistics.classes_rolled_up may).
   int threads = 0;
   // Called now and then with the share of the lattice settled so far (0..1), from the calling
   // thread. May be empty.

@@ -36,7 +36,6 @@ void precompute_quasi_identifier(QuasiIdentifier& q, const Column& column,
   }
   const std::vector<std::uint32_t> value_rows = column.value_counts();
   q.rows.assign(height, {});
-  q.share.assign(height, {});
   q.loss_sum.assign(height, 0);
   q.entropy.assign(height, 0);
   q.rare_rows.assign(height, 0);
@@ -45,10 +44,10 @@ void precompute_quasi_identifier(QuasiIdentifier& q, const Column& column,
     for (std::size_t code = 0; code < value_rows.size(); ++code) {
       q.rows[l][h.group[l][code]] += value_rows[code];
     }
-    q.share[l].resize(h.groups(l));
     for (std::size_t id = 0; id < h.groups(l); ++id) {
-      q.share[l][id] = static_cast<double>(h.leaves[l][id]) / h.domain_size;
-      q.loss_sum[l] += q.rows[l][id] * q.share[l][id];
+      // Loss: the group's share of the hierarchy's leaves, for each of its rows.
+      const double share = static_cast<double>(h.leaves[l][id]) / h.domain_size;
+      q.loss_sum[l] += q.rows[l][id] * share;
       if (q.rows[l][id] < min_class_size) q.rare_rows[l] += q.rows[l][id];
     }
     // Non-uniform entropy, as ARX computes it: Σ over original values v with a rows of
@@ -746,12 +745,13 @@ double metric_value(const Problem& p, Metric metric, const std::vector<int>& lev
       // A suppressed row counts as fully generalized.
       return lower_bound(p, Metric::precision, levels) * (n - outliers) / n + outliers / n;
     case Metric::discernibility: {
-      double sum = 0;
+      // In integers, so that the sum does not depend on the order of the classes.
+      unsigned __int128 sum = 0;
       for (std::size_t c = 0; c < n_classes; ++c) {
-        double count = s.rows[c];
-        sum += s.failing[c] ? count * n : count * count;
+        const std::uint64_t count = s.rows[c];
+        sum += count * (s.failing[c] ? static_cast<std::uint64_t>(p.rows) : count);
       }
-      return sum;
+      return static_cast<double>(sum);
     }
     case Metric::average_class_size: {
       std::size_t classes = 0;

@@ -21,9 +21,8 @@ struct QuasiIdentifier {
   std::vector<std::vector<std::vector<std::uint32_t>>> up;
   // rows[level][id]: rows of the table in group `id` at `level`.
   std::vector<std::vector<std::uint32_t>> rows;
-  // Loss: share[level][id] = hierarchy leaves under the group / domain size.
-  std::vector<std::vector<double>> share;
-  // Loss: Σ over rows of the share of their group, per level (no suppression).
+  // Loss: Σ over rows of their group's share of the hierarchy leaves (leaves under the group /
+  // domain size), per level (no suppression).
   std::vector<double> loss_sum;
   // Loss: this attribute's factor in the geometric mean with nothing suppressed, per level.
   std::vector<double> loss_factor;

@@ -1,80 +1,16 @@
 #include "tokumei/anon/detail/search.h"
 
 #include <algorithm>
-#include <atomic>
 #include <bit>
 #include <chrono>
-#include <numeric>
 #include <optional>
-#include <thread>
+#include <system_error>
 
 #include "tokumei/anon/detail/evaluator.h"
+#include "tokumei/anon/detail/lookahead.h"
 
 namespace tokumei::anon::detail {
 namespace {
-
-// Waits until `ready(state)`: spinning first, for a short while, then asleep. Hand-overs come
-// every few hundred microseconds during a search, and waking a sleeping thread (an idle virtual
-// processor) can take about as long.
-template <class Ready>
-void spin_then_wait(const std::atomic<int>& state, Ready ready) {
-  const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(300);
-  for (int i = 1;; ++i) {
-    if (ready(state.load(std::memory_order_acquire))) return;
-    if (i % 64 == 0 && std::chrono::steady_clock::now() > until) break;
-    __builtin_ia32_pause();
-  }
-  while (true) {
-    const int now = state.load(std::memory_order_acquire);
-    if (ready(now)) return;
-    state.wait(now, std::memory_order_acquire);
-  }
-}
-
-// A second thread that evaluates one transformation while the search thread evaluates another.
-class Lookahead {
- public:
-  explicit Lookahead(const Problem& p) : p_(p), thread_([this] { work(); }) {}
-  ~Lookahead() {
-    state_.store(kStop, std::memory_order_release);
-    state_.notify_all();
-    thread_.join();
-  }
-  Lookahead(const Lookahead&) = delete;
-  Lookahead& operator=(const Lookahead&) = delete;
-
-  // Starts `e` on the other thread; call only when nothing is started or after wait().
-  void start(Evaluation e) {
-    task_ = std::move(e);
-    state_.store(kStarted, std::memory_order_release);
-    state_.notify_all();
-  }
-  // Waits for the evaluation started last and hands it over.
-  Evaluation wait() {
-    spin_then_wait(state_, [](int s) { return s == kDone; });
-    state_.store(kIdle, std::memory_order_relaxed);
-    return std::move(task_);
-  }
-
- private:
-  static constexpr int kIdle = 0, kStarted = 1, kDone = 2, kStop = 3;
-
-  void work() {
-    while (true) {
-      spin_then_wait(state_, [](int s) { return s == kStarted || s == kStop; });
-      if (state_.load(std::memory_order_acquire) == kStop) return;
-      run(p_, task_, scratch_);
-      state_.store(kDone, std::memory_order_release);
-      state_.notify_all();
-    }
-  }
-
-  const Problem& p_;
-  EvaluationScratch scratch_;
-  Evaluation task_;  // owned by the thread whose turn the state says it is
-  std::atomic<int> state_{kIdle};
-  std::thread thread_;  // last: started once the members it uses are
-};
 
 // Looking ahead pays for the hand-over only when the roll-up reads at least this many classes.
 constexpr std::size_t kLookaheadClasses = 2048;
@@ -255,7 +191,14 @@ class LatticeSearch {
       if (node == current || !needs_evaluation(node)) continue;
       std::optional<Evaluation> e = evaluator_.plan(p_.node_levels(node));
       if (!e || e->source.table->size() < kLookaheadClasses) return;
-      if (!lookahead_) lookahead_.emplace(p_);
+      if (!lookahead_) {
+        try {
+          lookahead_.emplace(p_);
+        } catch (const std::system_error&) {
+          stopped_looking_ahead_ = true;  // no thread to be had: go on alone
+          return;
+        }
+      }
       lookahead_->start(std::move(*e));
       ahead_ = node;
       return;
