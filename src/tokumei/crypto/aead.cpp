@@ -150,8 +150,7 @@ Status Aes256GcmSealer::seal_append(ByteView nonce, std::initializer_list<ByteVi
 }
 
 Result<Bytes> aes256gcm_seal(ByteView key, ByteView nonce, ByteView aad, ByteView plaintext) {
-  TKM_RETURN_IF_ERROR(check_key_and_nonce(key, nonce));
-  TKM_RETURN_IF_ERROR(check_length(aad, "関連データ", "associated data"));
+  // The sealer checks the key, then the nonce and the lengths.
   TKM_ASSIGN_OR_RETURN(Aes256GcmSealer sealer, Aes256GcmSealer::create(key));
   Bytes out;
   TKM_RETURN_IF_ERROR(sealer.seal_append(nonce, {aad}, plaintext, out));

@@ -128,6 +128,19 @@ const Tables& tables() {
 
 void append(std::string& out, const Utf8Char& c) { out.append(c.bytes, c.size); }
 
+// Copies the run of bytes from in[i] on that `same` says the charset maps to themselves (most of
+// an HL7 message) at once; returns where the run ends (i itself when in[i] is not such a byte).
+std::size_t append_same_run(std::string& out, std::string_view in, std::size_t i,
+                            const std::array<bool, 128>& same) {
+  std::size_t end = i;
+  while (end < in.size() && static_cast<unsigned char>(in[end]) < 0x80 &&
+         same[static_cast<unsigned char>(in[end])]) {
+    ++end;
+  }
+  out.append(in.data() + i, end - i);
+  return end;
+}
+
 // ISO-2022-JP in ASCII, JIS X 0201 Roman and JIS X 0208 (ESC ( B, ESC ( J, ESC $ B), as ICU
 // decodes it; nullopt for anything else.
 std::optional<std::string> iso_2022_jp_by_table(std::string_view in) {
@@ -158,12 +171,8 @@ std::optional<std::string> iso_2022_jp_by_table(std::string_view in) {
     after_escape = false;
     if (c >= 0x80) return std::nullopt;
     if (mode == Mode::ascii) {
-      // Runs of plain bytes at once: most of an HL7 message.
       if (!t.jis_ascii_same[c]) return std::nullopt;
-      std::size_t end = i + 1;
-      while (end < in.size() && byte(end) < 0x80 && t.jis_ascii_same[byte(end)]) ++end;
-      out.append(in.data() + i, end - i);
-      i = end;
+      i = append_same_run(out, in, i, t.jis_ascii_same);
     } else if (mode == Mode::roman) {
       if (c < 0x21 || c > 0x7E || t.jis_x0201_roman[c].size == 0) return std::nullopt;
       append(out, t.jis_x0201_roman[c]);
@@ -192,10 +201,7 @@ std::optional<std::string> cp932_by_table(std::string_view in) {
     const unsigned char c = byte(i);
     if (c < 0x80) {
       if (!t.cp932_ascii_same[c]) return std::nullopt;
-      std::size_t end = i + 1;
-      while (end < in.size() && byte(end) < 0x80 && t.cp932_ascii_same[byte(end)]) ++end;
-      out.append(in.data() + i, end - i);
-      i = end;
+      i = append_same_run(out, in, i, t.cp932_ascii_same);
     } else if (Tables::cp932_lead(c)) {
       if (i + 1 >= in.size()) return std::nullopt;
       const Utf8Char& k = t.cp932_double[c * 256 + byte(i + 1)];

@@ -30,6 +30,19 @@ namespace {
 namespace fs = std::filesystem;
 const TimePoint kStart = from_unix_ms(1'775'001'600'000);  // 2026-04-01T00:00:00Z
 
+// A glucose Observation as one JSON object (no line end), for the large-file tests: `id` and the
+// subject reference are left out when empty; `note` pads it.
+std::string glucose_observation(const std::string& id, const std::string& subject, int value,
+                                const std::string& note) {
+  std::string o = R"({"resourceType":"Observation",)";
+  if (!id.empty()) o += R"("id":")" + id + "\",";
+  if (!subject.empty()) o += R"("subject":{"reference":")" + subject + "\"},";
+  o += R"("code":{"coding":[{"system":"http://loinc.org","code":"2345-7"}]},)"
+       R"("effectiveDateTime":"2024-01-02","valueQuantity":{"value":)" +
+       std::to_string(value) + R"(,"unit":"mg/dL"},"note":[{"text":")" + note + "\"}]}";
+  return o;
+}
+
 class BatchStoreTest : public ::testing::Test {
  protected:
   void SetUp() override { open(); }
@@ -402,11 +415,9 @@ TEST_F(BatchStoreTest, ABulkNdjsonFileIsReadPartByPartLikeWhole) {
   tokumei::testing::write_file(in / "Patient.ndjson", patients);
   const std::string padding(400, 'x');
   auto observation = [&](int i) {
-    return R"({"resourceType":"Observation","id":"o)" + std::to_string(i) +
-           R"(","subject":{"reference":"Patient/p)" + std::to_string(i % 3) +
-           R"("},"code":{"coding":[{"system":"http://loinc.org","code":"2345-7"}]},)"
-           R"("effectiveDateTime":"2024-01-02","valueQuantity":{"value":)" +
-           std::to_string(i % 200) + R"(,"unit":"mg/dL"},"note":[{"text":")" + padding + "\"}]}\n";
+    return glucose_observation("o" + std::to_string(i), "Patient/p" + std::to_string(i % 3),
+                               i % 200, padding) +
+           "\n";
   };
   constexpr int kLines = 12'000, kBroken = 9'000;  // the broken line is in the third part
   std::string bulk;
@@ -483,13 +494,10 @@ std::string large_bundle(int observations, int broken, bool pretty) {
   const std::string padding(300, 'x');
   for (int i = 1; i <= observations; ++i) {
     b += "," + nl;
-    b += R"({"fullUrl":"urn:uuid:obs-)" + std::to_string(i) +
-         R"(","resource":{"resourceType":"Observation","id":"o)" + std::to_string(i) + "\",";
-    if (i != broken) b += R"("subject":{"reference":"urn:uuid:pat-1"},)";
-    b += R"("code":{"coding":[{"system":"http://loinc.org","code":"2345-7"}]},)"
-         R"("effectiveDateTime":"2024-01-02","valueQuantity":{"value":)" +
-         std::to_string(i % 200) + R"(,"unit":"mg/dL"},"note":[{"text":")" + padding +
-         R"(\"quoted\" [x] {y}, z"}]}})";
+    b += R"({"fullUrl":"urn:uuid:obs-)" + std::to_string(i) + R"(","resource":)" +
+         glucose_observation("o" + std::to_string(i), i == broken ? "" : "urn:uuid:pat-1", i % 200,
+                             padding + R"(\"quoted\" [x] {y}, z)") +
+         "}";
   }
   b += nl + R"(],"signature":{"data":"abc"}})" + nl;
   return b;
@@ -664,11 +672,7 @@ TEST_F(BatchStoreTest, ABulkFileWithAVeryLongFirstLineIsStillNdjson) {
                      R"("photo":[{"data":")" +
                      std::string(300'000, 'A') + R"("}]})" + "\n";
   for (int i = 1; i <= 12'000; ++i) {
-    bulk += R"({"resourceType":"Observation","subject":{"reference":"Patient/p0"},)"
-            R"("code":{"coding":[{"system":"http://loinc.org","code":"2345-7"}]},)"
-            R"("effectiveDateTime":"2024-01-02","valueQuantity":{"value":)" +
-            std::to_string(i % 200) + R"(,"unit":"mg/dL"},"note":[{"text":")" +
-            std::string(200, 'x') + R"("}]})" + "\n";
+    bulk += glucose_observation("", "Patient/p0", i % 200, std::string(200, 'x')) + "\n";
   }
   ASSERT_GT(bulk.size(), 3u << 20);
   tokumei::testing::write_file(in / "Export.ndjson", bulk);

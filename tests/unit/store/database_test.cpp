@@ -32,6 +32,13 @@ std::int64_t count_rows(Database& db, const std::string& table) {
   return row ? row->integer(0) : -1;
 }
 
+// The integer value of `PRAGMA name`, or -1 (with a failure) when it cannot be read.
+std::int64_t pragma(Database& db, const std::string& name) {
+  auto row = db.query_one("PRAGMA " + name);
+  EXPECT_TRUE(row.has_value()) << (row ? "" : row.error().describe(Lang::en));
+  return row ? row->integer(0) : -1;
+}
+
 class DatabaseTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -81,31 +88,20 @@ TEST(SqliteOpen, PragmasInForceOnAFileDatabase) {
   auto mode = db->journal_mode();
   ASSERT_TRUE(mode.has_value());
   EXPECT_EQ(*mode, "wal");
-  auto fk = db->query_one("PRAGMA foreign_keys");
-  ASSERT_TRUE(fk.has_value());
-  EXPECT_EQ(fk->integer(0), 1);
-  auto sd = db->query_one("PRAGMA secure_delete");
-  ASSERT_TRUE(sd.has_value());
-  EXPECT_EQ(sd->integer(0), 1);
-  auto sync = db->query_one("PRAGMA synchronous");
-  ASSERT_TRUE(sync.has_value());
-  EXPECT_EQ(sync->integer(0), 2);  // FULL
-  auto page = db->query_one("PRAGMA page_size");
-  ASSERT_TRUE(page.has_value());
-  EXPECT_EQ(page->integer(0), 16384);
-  auto checkpoint = db->query_one("PRAGMA wal_autocheckpoint");
-  ASSERT_TRUE(checkpoint.has_value());
-  EXPECT_EQ(checkpoint->integer(0), 8192);
+  EXPECT_EQ(pragma(*db, "foreign_keys"), 1);
+  EXPECT_EQ(pragma(*db, "secure_delete"), 1);
+  EXPECT_EQ(pragma(*db, "synchronous"), 2);  // FULL
+  EXPECT_EQ(pragma(*db, "page_size"), 16384);
+  EXPECT_EQ(pragma(*db, "wal_autocheckpoint"), 8192);
 }
 
 TEST(SqliteOpen, CommitsWaitForTheDiskUnlessToldOtherwiseOutsideTransactions) {
   TempDir dir;
   auto db = open_db(dir / "s.db");
   ASSERT_NE(db, nullptr);
-  auto synchronous = [&] { return db->query_one("PRAGMA synchronous").value().integer(0); };
-  EXPECT_EQ(synchronous(), 2);  // FULL
+  EXPECT_EQ(pragma(*db, "synchronous"), 2);  // FULL
   ASSERT_TRUE(db->set_commit_waits_for_disk(false));
-  EXPECT_EQ(synchronous(), 1);  // NORMAL
+  EXPECT_EQ(pragma(*db, "synchronous"), 1);  // NORMAL
   {
     auto tx = db->begin();
     ASSERT_TRUE(tx);
@@ -114,7 +110,7 @@ TEST(SqliteOpen, CommitsWaitForTheDiskUnlessToldOtherwiseOutsideTransactions) {
     EXPECT_EQ(refused.error().code(), Errc::internal);
   }
   ASSERT_TRUE(db->set_commit_waits_for_disk(true));
-  EXPECT_EQ(synchronous(), 2);
+  EXPECT_EQ(pragma(*db, "synchronous"), 2);
 }
 
 TEST(SqliteOpen, InMemoryDatabaseWorks) {

@@ -51,9 +51,8 @@ void BundleParts::scan() {
       continue;
     }
     if (white(c)) continue;
-    // A UTF-8 byte order mark before the document, skipped as Reader::read skips it.
-    static constexpr unsigned char kBom[] = {0xEF, 0xBB, 0xBF};
-    if (at < 3 && static_cast<unsigned char>(c) == kBom[at] && depth_ == 0) continue;
+    // A byte order mark before the document, skipped as Reader::read skips it.
+    if (depth_ == 0 && byte_order_mark_byte(at, c)) continue;
     if (ended_) {
       error_ = invalid(at, "文書の後に余分な文字があります", "text after the end of the document")
                    .error();

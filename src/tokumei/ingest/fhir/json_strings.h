@@ -1,9 +1,18 @@
 #pragma once
-// Following JSON text byte by byte through its strings, so that brackets and commas inside a
-// string are not taken for structure: what the large-file readers need without parsing
-// (fhir::BundleParts, fhir::NdjsonSniffer).
+// Following JSON text byte by byte, so that brackets and commas inside a string are not taken for
+// structure: what the large-file readers need without parsing (fhir::BundleParts,
+// fhir::NdjsonSniffer).
+
+#include <cstdint>
 
 namespace tokumei::ingest::fhir {
+
+// Whether `c`, the byte at offset `at` of a text, can be part of a UTF-8 byte order mark before
+// it, which JSON readers may skip (RFC 8259 §8.1) and Windows tools write.
+inline bool byte_order_mark_byte(std::int64_t at, char c) {
+  static constexpr unsigned char kBom[] = {0xEF, 0xBB, 0xBF};
+  return at >= 0 && at < 3 && static_cast<unsigned char>(c) == kBom[at];
+}
 
 class JsonStrings {
  public:

@@ -613,11 +613,8 @@ bool NdjsonSniffer::feed(std::string_view bytes) {
     if (answer_ != Answer::unknown) return true;
     const std::int64_t at = seen_++;
     if (!started_) {
-      static constexpr unsigned char kBom[] = {0xEF, 0xBB, 0xBF};  // skipped, as readers do
-      if (c == ' ' || c == '\t' || c == '\r' ||
-          (at < 3 && static_cast<unsigned char>(c) == kBom[at])) {
-        continue;
-      }
+      // Blanks, and a byte order mark, skipped as readers do.
+      if (c == ' ' || c == '\t' || c == '\r' || byte_order_mark_byte(at, c)) continue;
       started_ = true;
       depth_ = c == '{' ? 1 : 0;
       if (depth_ == 0) answer_ = Answer::document;  // a blank first line, or not an object
@@ -701,20 +698,12 @@ std::string_view without_bom(std::string_view bytes, std::int64_t& before) {
 void Reader::learn_patients(std::string_view whole) {
   std::int64_t before = 0;
   const std::string_view bytes = without_bom(whole, before);
-  simdjson::dom::parser& parser = parser_;
-  auto learn = [&](element resource, const std::string&, int, std::string_view full_url) {
-    if (text_of(resource, "resourceType") == "Patient") {
-      remember_patient(resource, full_url);
-    }
-  };
   if (looks_like_ndjson(bytes)) {
     for_each_ndjson_line(bytes, [&](std::string_view line, int) {
       // A line without the word cannot be (or hold) a Patient: not worth parsing.
       if (line.find("\"Patient\"") == std::string_view::npos) return;
       element e;
-      if (parser.parse(line.data(), line.size()).get(e) == simdjson::SUCCESS) {
-        for_each_resource(e, "", 0, learn);
-      }
+      if (parser_.parse(line.data(), line.size()).get(e) == simdjson::SUCCESS) learn_from(e);
     });
     return;
   }
@@ -722,14 +711,18 @@ void Reader::learn_patients(std::string_view whole) {
 }
 
 void Reader::learn_document(std::string_view json) {
-  auto learn = [&](element resource, const std::string&, int, std::string_view full_url) {
-    if (text_of(resource, "resourceType") == "Patient") {
-      remember_patient(resource, full_url);
-    }
-  };
   simdjson::padded_string padded(json);
   element doc;
-  if (parser_.parse(padded).get(doc) == simdjson::SUCCESS) for_each_resource(doc, "", 0, learn);
+  if (parser_.parse(padded).get(doc) == simdjson::SUCCESS) learn_from(doc);
+}
+
+void Reader::learn_from(element doc) {
+  for_each_resource(doc, "", 0,
+                    [&](element resource, const std::string&, int, std::string_view full_url) {
+                      if (text_of(resource, "resourceType") == "Patient") {
+                        remember_patient(resource, full_url);
+                      }
+                    });
 }
 
 FileOutcome Reader::read(const std::string& path, std::string_view whole) {

@@ -86,6 +86,8 @@ class Reader {
  private:
   friend class ResourceMapper;
   void remember_patient(simdjson::dom::element patient, std::string_view full_url);
+  // Remembers the Patients of a parsed document (a Bundle's entries, or the resource itself).
+  void learn_from(simdjson::dom::element doc);
   // Where a text is in its file.
   struct TextPlace {
     int lines_before = -1;  // < 0: a JSON document; else NDJSON lines after that many
