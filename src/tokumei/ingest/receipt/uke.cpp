@@ -9,6 +9,7 @@
 #include <set>
 #include <vector>
 
+#include "tokumei/identity/japanese.h"
 #include "tokumei/ingest/fields.h"
 #include "tokumei/ingest/screening.h"
 #include "tokumei/ingest/text_encoding.h"
@@ -22,38 +23,15 @@ int number(std::string_view s) {
   return v;
 }
 
-// Each era code's first year and its last year number: 1 明治 (45), 2 大正 (15), 3 昭和 (64),
-// 4 平成 (31), 5 令和 (open).
-struct Era {
-  int start = 0;
-  int last = 0;
-};
-Era era(char code) {
-  switch (code) {
-    case '1':
-      return {1868, 45};
-    case '2':
-      return {1912, 15};
-    case '3':
-      return {1926, 64};
-    case '4':
-      return {1989, 31};
-    case '5':
-      return {2019, 99};
-  }
-  return {};
-}
-
 // (year, rest) from yyyy… or G YY…, given the length of the western form.
 std::optional<std::pair<int, std::string_view>> year_of(std::string_view text,
                                                         std::size_t western_length) {
   if (!all_digits(text)) return std::nullopt;
   if (text.size() == western_length) return std::pair{number(text.substr(0, 4)), text.substr(4)};
   if (text.size() == western_length - 1) {
-    const Era e = era(text[0]);
-    const int year = number(text.substr(1, 2));
-    if (e.start == 0 || year == 0 || year > e.last) return std::nullopt;
-    return std::pair{e.start + year - 1, text.substr(3)};
+    const auto year = identity::western_year(text.substr(0, 1), number(text.substr(1, 2)));
+    if (!year) return std::nullopt;
+    return std::pair{*year, text.substr(3)};
   }
   return std::nullopt;
 }
