@@ -8,6 +8,7 @@
 #include <string>
 
 #include "tokumei/base/error.h"
+#include "tokumei/zones/deployment.h"
 
 namespace tokumei::cli {
 
@@ -53,11 +54,23 @@ class ProgressLine {
 // Reads a passphrase from the first line of `path`.
 Result<std::string> read_passphrase_file(const std::string& path);
 
+// What a command that works on a deployment is told: --dir, --passphrase-file, --terminal.
+struct DeploymentArgs {
+  std::string dir;
+  std::string passphrase_file;
+  std::string terminal = "local";
+};
+void add_deployment_options(CLI::App* cmd, const Globals& g, DeploymentArgs& args);
+// Opens the deployment the arguments name.
+Result<std::unique_ptr<zones::Deployment>> open_deployment(const DeploymentArgs& args,
+                                                           const Clock& clock, Random& random);
+
 void add_version(CLI::App& app, const Globals& g, int* exit_code);
 void add_init(CLI::App& app, const Globals& g, int* exit_code);
 void add_doctor(CLI::App& app, const Globals& g, int* exit_code);
 void add_anonymize(CLI::App& app, const Globals& g, int* exit_code);
 void add_ingest(CLI::App& app, const Globals& g, int* exit_code);
 void add_synth(CLI::App& app, const Globals& g, int* exit_code);
+void add_link(CLI::App& app, const Globals& g, int* exit_code);
 
 }  // namespace tokumei::cli

@@ -12,10 +12,8 @@ namespace {
 
 struct IngestArgs {
   std::vector<std::string> paths;
-  std::string dir;
+  DeploymentArgs deployment;
   std::string institution;
-  std::string passphrase_file;
-  std::string terminal = "local";
 };
 
 nlohmann::json summary_json(const ingest::IngestSummary& s) {
@@ -83,17 +81,10 @@ void add_ingest(CLI::App& app, const Globals& g, int* exit_code) {
          tr(g, "取り込むフォルダまたはファイル (SS-MIX2 の標準化ストレージはその根のフォルダ)",
             "folders or files to take in (an SS-MIX2 storage by its root folder)"))
       ->required();
-  cmd->add_option("--dir", args->dir,
-                  tr(g, "CORE のデプロイメントフォルダ", "CORE deployment folder"))
-      ->required();
+  add_deployment_options(cmd, g, args->deployment);
   cmd->add_option("--institution", args->institution,
                   tr(g, "医療機関コード (10 桁)", "institution code (10 digits)"))
       ->required();
-  cmd->add_option("--passphrase-file", args->passphrase_file,
-                  tr(g, "鍵リングのパスフレーズ (keys.source = passphrase のとき)",
-                     "key-ring passphrase (when keys.source = passphrase)"));
-  cmd->add_option("--terminal", args->terminal,
-                  tr(g, "監査ログに記録する端末名", "terminal name recorded in the audit log"));
   cmd->callback([&g, args, exit_code] {
     const std::string& code = args->institution;
     if (code.size() != 10 || code.find_first_not_of("0123456789") != std::string::npos) {
@@ -104,18 +95,9 @@ void add_ingest(CLI::App& app, const Globals& g, int* exit_code) {
       *exit_code = kUsage;
       return;
     }
-    zones::OpenOptions options;
-    if (!args->passphrase_file.empty()) {
-      auto pass = read_passphrase_file(args->passphrase_file);
-      if (!pass) {
-        *exit_code = report_error(g, pass.error());
-        return;
-      }
-      options.passphrase = std::move(*pass);
-    }
     SystemClock clock;
     SystemRandom random;
-    auto deployment = zones::Deployment::open(args->dir, options, clock, random);
+    auto deployment = open_deployment(args->deployment, clock, random);
     if (!deployment) {
       *exit_code = report_error(g, deployment.error());
       return;
@@ -127,7 +109,7 @@ void add_ingest(CLI::App& app, const Globals& g, int* exit_code) {
     // INTAKE-04: every reception is recorded (counts only; no personal data) — in the transaction
     // that closes the batch, so a batch is never closed without its record.
     auto audit = [&](const nlohmann::json& detail, audit::Outcome outcome) {
-      return d.audit().record({.actor = {"system:ingest", args->terminal},
+      return d.audit().record({.actor = {"system:ingest", args->deployment.terminal},
                                .action = "ingest.batch",
                                .object = "institution:" + args->institution,
                                .outcome = outcome,

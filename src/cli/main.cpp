@@ -55,6 +55,26 @@ Result<std::string> read_passphrase_file(const std::string& path) {
   return line;
 }
 
+void add_deployment_options(CLI::App* cmd, const Globals& g, DeploymentArgs& args) {
+  cmd->add_option("--dir", args.dir,
+                  tr(g, "CORE のデプロイメントフォルダ", "CORE deployment folder"))
+      ->required();
+  cmd->add_option("--passphrase-file", args.passphrase_file,
+                  tr(g, "鍵リングのパスフレーズ (keys.source = passphrase のとき)",
+                     "key-ring passphrase (when keys.source = passphrase)"));
+  cmd->add_option("--terminal", args.terminal,
+                  tr(g, "監査ログに記録する端末名", "terminal name recorded in the audit log"));
+}
+
+Result<std::unique_ptr<zones::Deployment>> open_deployment(const DeploymentArgs& args,
+                                                           const Clock& clock, Random& random) {
+  zones::OpenOptions options;
+  if (!args.passphrase_file.empty()) {
+    TKM_ASSIGN_OR_RETURN(options.passphrase, read_passphrase_file(args.passphrase_file));
+  }
+  return zones::Deployment::open(args.dir, options, clock, random);
+}
+
 }  // namespace tokumei::cli
 
 namespace {
@@ -115,6 +135,7 @@ int main(int argc, char** argv) {
   add_anonymize(app, g, &exit_code);
   add_ingest(app, g, &exit_code);
   add_synth(app, g, &exit_code);
+  add_link(app, g, &exit_code);
 
   try {
     app.parse(argc, argv);

@@ -30,6 +30,8 @@ std::string_view errc_name(Errc code) {
       return "not_found";
     case Errc::already_exists:
       return "already_exists";
+    case Errc::conflict:
+      return "conflict";
     case Errc::permission_denied:
       return "permission_denied";
     case Errc::authentication_failed:

@@ -30,6 +30,7 @@ enum class Errc {
   invalid_input,          // data or configuration that does not parse or validate
   not_found,              // the named thing does not exist
   already_exists,         // refusing to overwrite something that is there
+  conflict,               // clashes with the current state (undo what came after first)
   permission_denied,      // the actor may not do this
   authentication_failed,  // wrong password, code or key; never says which part
   policy_violation,       // a rule (password policy, approval rule) forbids it

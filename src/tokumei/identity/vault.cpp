@@ -252,6 +252,35 @@ Result<std::vector<model::PersonIdentity>> IdentityVault::versions(const std::st
   return out;
 }
 
+Status IdentityVault::each_latest(
+    const std::function<Status(const std::string& person_key, model::PersonIdentity identity)>&
+        each) {
+  constexpr std::int64_t kPage = 4096;
+  std::string after;
+  for (;;) {
+    TKM_ASSIGN_OR_RETURN(
+        store::Rows rows,
+        db_.query("SELECT v.person_key, v.sealed FROM identity_versions v WHERE v.id IN "
+                  "(SELECT MAX(id) FROM identity_versions WHERE person_key > ? "
+                  "GROUP BY person_key ORDER BY person_key LIMIT ?) ORDER BY v.person_key",
+                  {after, kPage}));
+    for (const auto& row : rows) {
+      const std::string& key = row.text(0);
+      TKM_ASSIGN_OR_RETURN(Bytes plain, keys_.open(kVaultKey, as_bytes(key), row.blob(1)));
+      TKM_ASSIGN_OR_RETURN(model::PersonIdentity p, identity_from_json(to_string(plain)));
+      TKM_RETURN_IF_ERROR(each(key, std::move(p)));
+    }
+    if (static_cast<std::int64_t>(rows.size()) < kPage) return ok();
+    after = rows.back().text(0);
+  }
+}
+
+Result<std::string> IdentityVault::audit_reference(const std::string& person_key) {
+  TKM_ASSIGN_OR_RETURN(crypto::Digest d,
+                       keys_.blind_index(kVaultIndexKey, as_bytes("audit\x1f" + person_key)));
+  return hex_encode(ByteView(d.data(), 16));
+}
+
 Result<std::int64_t> IdentityVault::count() {
   TKM_ASSIGN_OR_RETURN(store::Row row, db_.query_one("SELECT COUNT(*) FROM identity_persons"));
   return row.integer(0);

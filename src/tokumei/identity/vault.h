@@ -10,6 +10,7 @@
 // version (a name change, a corrected birth date), so quality checks can compare them.
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -50,6 +51,14 @@ class IdentityVault {
 
   // Every identity version recorded for a person, decrypted, oldest first.
   Result<std::vector<model::PersonIdentity>> versions(const std::string& person_key);
+
+  // Every person's latest identity version, in person-key order, read a page at a time.
+  Status each_latest(const std::function<Status(const std::string& person_key,
+                                                model::PersonIdentity identity)>& each);
+
+  // How the audit log names a person (AUDIT: never personal data): a keyed hash of the person
+  // key, meaningless once the vault forgets the person.
+  Result<std::string> audit_reference(const std::string& person_key);
 
   // Persons known.
   Result<std::int64_t> count();

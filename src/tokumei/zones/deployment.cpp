@@ -9,6 +9,7 @@
 
 #include "tokumei/base/files.h"
 #include "tokumei/base/id.h"
+#include "tokumei/identity/linkage_store.h"
 #include "tokumei/identity/vault.h"
 #include "tokumei/ingest/batch.h"
 
@@ -126,8 +127,8 @@ const config::Schema& deployment_schema() {
 
 std::vector<store::SchemaModule> database_schemas() {
   return {store::DatabaseKeyRingStorage::schema(), audit::AuditLog::schema(),
-          security::AccountStore::schema(), identity::IdentityVault::schema(),
-          ingest::BatchStore::schema()};
+          security::AccountStore::schema(),        identity::IdentityVault::schema(),
+          identity::LinkageStore::schema(),        ingest::BatchStore::schema()};
 }
 
 fs::path Deployment::database_path(const fs::path& dir, const config::Config& c) {
