@@ -72,5 +72,6 @@ void add_anonymize(CLI::App& app, const Globals& g, int* exit_code);
 void add_ingest(CLI::App& app, const Globals& g, int* exit_code);
 void add_synth(CLI::App& app, const Globals& g, int* exit_code);
 void add_link(CLI::App& app, const Globals& g, int* exit_code);
+void add_quality(CLI::App& app, const Globals& g, int* exit_code);  // check, findings, acquire
 
 }  // namespace tokumei::cli

@@ -136,6 +136,7 @@ int main(int argc, char** argv) {
   add_ingest(app, g, &exit_code);
   add_synth(app, g, &exit_code);
   add_link(app, g, &exit_code);
+  add_quality(app, g, &exit_code);
 
   try {
     app.parse(argc, argv);

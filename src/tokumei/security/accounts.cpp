@@ -19,12 +19,13 @@ struct RoleInfo {
   std::string_view name;
   Text label;
 };
-const std::array<RoleInfo, 4>& roles() {
-  static const std::array<RoleInfo, 4> table = {{
+const std::array<RoleInfo, 5>& roles() {
+  static const std::array<RoleInfo, 5> table = {{
       {Role::security_officer, "security_officer", {"情報セキュリティ責任者", "security officer"}},
       {Role::auditor, "auditor", {"監査担当者", "auditor"}},
       {Role::processing_staff, "processing_staff", {"加工担当者", "processing staff"}},
       {Role::committee_member, "committee_member", {"審査委員", "committee member"}},
+      {Role::quality_reviewer, "quality_reviewer", {"品質確認担当者", "quality reviewer"}},
   }};
   return table;
 }
@@ -44,7 +45,7 @@ std::string detail(const nlohmann::json& j) { return j.dump(); }
 constexpr const char* kColumns =
     "user_id, display_name, role, status, one_time, one_time_expires_at, password_set_at, "
     "totp_secret IS NOT NULL, "
-    "totp_confirmed_at IS NOT NULL, created_at, created_by, password_hash";
+    "totp_confirmed_at IS NOT NULL, created_at, created_by, password_hash, qualification";
 
 Result<Account> account_from(const store::Row& r) {
   Account a;
@@ -59,6 +60,7 @@ Result<Account> account_from(const store::Row& r) {
   a.totp_confirmed = r.integer(8) != 0;
   a.created_at = from_unix_ms(r.integer(9));
   a.created_by = r.text(10);
+  a.qualification = r.text(12);
   return a;
 }
 
@@ -95,7 +97,8 @@ AccountStore::AccountStore(store::Database& db, crypto::KeyRing& keys, audit::Au
     : db_(&db), keys_(&keys), audit_(&audit), clock_(&clock), random_(&random), policy_(policy) {}
 
 store::SchemaModule AccountStore::schema() {
-  return {"security", {{1, "accounts and password history", R"sql(
+  return {"security",
+          {{1, "accounts and password history", R"sql(
 CREATE TABLE accounts (
   user_id             TEXT PRIMARY KEY,
   display_name        TEXT NOT NULL,
@@ -119,6 +122,9 @@ CREATE TABLE password_history (
   set_at          INTEGER NOT NULL,
   PRIMARY KEY (user_id, seq)
 );
+)sql"},
+           {2, "a quality reviewer's medical qualification (QUALITY-06)", R"sql(
+ALTER TABLE accounts ADD COLUMN qualification TEXT NOT NULL DEFAULT '';
 )sql"}}};
 }
 
@@ -174,13 +180,21 @@ Result<OneTimePassword> AccountStore::create(const audit::Actor& by, const NewAc
     return fail(Errc::invalid_input, {"氏名を入力してください", "display name is required"},
                 Location{.field = "display_name"});
   }
+  if (a.role == Role::quality_reviewer && a.qualification.empty()) {
+    return fail(
+        Errc::invalid_input,
+        {"品質確認担当者には医療分野の資格 (医師、看護師、診療情報管理士など) の記録が必要です",
+         "a quality reviewer needs a recorded medical qualification (physician, nurse, "
+         "health information manager, ...)"},
+        Location{.field = "qualification"});
+  }
   std::int64_t now_ms = to_unix_ms(clock_->now());
   TKM_ASSIGN_OR_RETURN(store::Transaction tx, db_->begin());
   auto inserted = db_->execute(
-      "INSERT INTO accounts (user_id, display_name, role, password_hash, password_set_at, "
-      "one_time, created_at, "
-      "created_by) VALUES (?, ?, ?, '!', ?, 1, ?, ?)",
-      {a.user_id, a.display_name, std::string(role_name(a.role)), now_ms, now_ms, by.user});
+      "INSERT INTO accounts (user_id, display_name, role, qualification, password_hash, "
+      "password_set_at, one_time, created_at, created_by) VALUES (?, ?, ?, ?, '!', ?, 1, ?, ?)",
+      {a.user_id, a.display_name, std::string(role_name(a.role)), a.qualification, now_ms, now_ms,
+       by.user});
   if (!inserted) {
     if (inserted.error().code() == Errc::already_exists) {
       return fail(Errc::already_exists,
@@ -191,12 +205,13 @@ Result<OneTimePassword> AccountStore::create(const audit::Actor& by, const NewAc
     return std::unexpected(inserted.error());
   }
   TKM_ASSIGN_OR_RETURN(OneTimePassword otp, issue_one_time(a.user_id));
-  TKM_RETURN_IF_ERROR(audit_->append(tx, {by,
-                                          "account.create",
-                                          "user:" + a.user_id,
-                                          audit::Outcome::success,
-                                          detail({{"role", role_name(a.role)}}),
-                                          {}}));
+  TKM_RETURN_IF_ERROR(
+      audit_->append(tx, {by,
+                          "account.create",
+                          "user:" + a.user_id,
+                          audit::Outcome::success,
+                          detail({{"role", role_name(a.role)}, {"qualification", a.qualification}}),
+                          {}}));
   TKM_RETURN_IF_ERROR(tx.commit());
   return otp;
 }

@@ -85,6 +85,9 @@ struct PatientPlan {
   std::vector<std::pair<const Disease*, Date>> diagnoses;
   std::vector<Visit> visits;
   std::vector<Stay> stays;
+  std::string death{};                // yyyymmdd, in the patient master (ADT-00, Patient)
+  bool claims_sex_flipped = false;    // the claims say the other sex
+  bool claims_birth_shifted = false;  // the claims give another birth year
 };
 
 class Writer {
@@ -112,7 +115,9 @@ class Writer {
     for (std::size_t n = 0; n < o_.patients; ++n) {
       const int inst = 1 + static_cast<int>(n % static_cast<std::size_t>(o_.institutions));
       PatientPlan plan = make_plan(inst, n);
-      TKM_RETURN_IF_ERROR(write_patient(inst, plan, n));
+      PatientPlan written = plan;
+      if (o_.anomalies) inject(written, n);
+      TKM_RETURN_IF_ERROR(write_patient(inst, written, n));
       // The same person at a second hospital, registered there under another ID with a kana
       // variant (one patient in 50, when there are two or more institutions).
       if (o_.anomalies && o_.institutions > 1 && n % 50 == 7) {
@@ -167,8 +172,8 @@ class Writer {
     }
     return kana + "ー";
   }
-  std::string kanji_variant(const std::string& kanji) {
-    for (const auto& v : kKanjiVariants) {
+  std::string kanji_typo(const std::string& kanji) {
+    for (const auto& v : kKanjiTypos) {
       if (auto at = kanji.find(v.from); at != std::string::npos) {
         std::string out = kanji;
         out.replace(at, v.from.size(), v.to);
@@ -176,6 +181,62 @@ class Writer {
       }
     }
     return kanji + "々";
+  }
+  // The name with an old or variant kanji (髙, 邊, 﨑, 齋): the same name after normalization.
+  static std::string kanji_old_form(const std::string& kanji) {
+    for (const auto& v : kKanjiOldForms) {
+      if (auto at = kanji.find(v.from); at != std::string::npos) {
+        std::string out = kanji;
+        out.replace(at, v.from.size(), v.to);
+        return out;
+      }
+    }
+    return kanji;
+  }
+
+  // Anomalies in what the patient's own hospital holds (not in the copy registered at a second
+  // hospital): events before birth, after death, in the future or after the extraction date;
+  // demographics that differ in the claims; a prescription recorded twice; a malformed lab code.
+  void inject(PatientPlan& p, std::size_t n) {
+    const Person& who = p.person;
+    auto add_visit = [&](Date d) {
+      Visit v{.date = d, .drugs = {&kDrugs[0]}, .labs = {{&kLabTests[0], "100"}}};
+      p.visits.push_back(std::move(v));
+      std::sort(p.visits.begin(), p.visits.end(),
+                [](const Visit& a, const Visit& b) { return a.date < b.date; });
+    };
+    auto note = [&](const char* kind) {
+      anomaly(kind, {{"institution", who.institution}, {"patient_id", who.patient_id}});
+    };
+    const int birth_year = std::stoi(who.birth.substr(0, 4));
+    if (n % 37 == 17) {
+      add_visit({birth_year - 1, 6, 15});
+      note("event_before_birth");
+    } else if (n % 41 == 19 && p.visits.size() >= 2) {
+      p.death = p.visits.front().date.compact();
+      note("event_after_death");
+    } else if (n % 43 == 23) {
+      add_visit({2031, 1, 15});
+      note("future_date");
+    } else if (n % 47 == 29) {
+      add_visit({o_.last_year + 1, 2, 10});
+      note("date_after_extraction");
+    }
+    if (n % 53 == 31) {
+      p.claims_sex_flipped = true;
+      note("conflicting_sex");
+    } else if (n % 59 == 37) {
+      p.claims_birth_shifted = true;
+      note("conflicting_birth_date");
+    }
+    if (n % 61 == 41 && !p.visits.empty() && !p.visits.front().drugs.empty()) {
+      p.visits.front().drugs.push_back(p.visits.front().drugs.front());
+      note("duplicate_event");
+    }
+    if (n % 67 == 43 && !p.visits.empty() && !p.visits.front().labs.empty()) {
+      p.visits.front().labs.front().first = &kMalformedLabTest;
+      note("invalid_code");
+    }
   }
 
   // --- plan -------------------------------------------------------------------------------
@@ -207,10 +268,17 @@ class Writer {
       Date d = random_date();
       if (!days.insert(d.compact()).second) continue;  // one visit a day
       Visit v{.date = d};
-      for (std::size_t k = 0, n_drugs = 1 + below(2); k < n_drugs; ++k)
-        v.drugs.push_back(&pick(kDrugs));
+      // Different drugs and tests within one visit (the same one twice is an anomaly).
+      for (std::size_t k = 0, n_drugs = 1 + below(2); k < n_drugs; ++k) {
+        const Drug* drug = &pick(kDrugs);
+        if (std::find(v.drugs.begin(), v.drugs.end(), drug) == v.drugs.end()) {
+          v.drugs.push_back(drug);
+        }
+      }
+      std::set<const LabTest*> tests;
       for (std::size_t k = 0, n_labs = 2 + below(3); k < n_labs; ++k) {
         const LabTest& t = pick(kLabTests);
+        if (!tests.insert(&t).second) continue;
         const double spread = (t.high - t.low) * 0.8;
         const double value =
             std::round(
@@ -282,13 +350,15 @@ class Writer {
     return fmt::format("{:017}", 20250101000000000ULL + ++event_counter_);
   }
 
-  std::string pid_segment(const Person& p, const std::string& kanji,
-                          const std::string& address) const {
+  // PID; `death` (yyyymmdd) goes in PID-29 when given.
+  std::string pid_segment(const Person& p, const std::string& kanji, const std::string& address,
+                          const std::string& death = "") const {
     return fmt::format(
         "PID|0001||{}^^^^PI||{}^{}^^^^^L^I~{}^{}^^^^^L^P||{}|{}|||^^^^{}^JPN^H^{}||^PRN^PH^^^^^^^^^"
-        "{}\r",
+        "{}{}\r",
         p.patient_id, kanji.substr(0, kanji.find("\u3000")), kanji.substr(kanji.find("\u3000") + 3),
-        p.family_kana, p.given_kana, p.birth, p.male ? "M" : "F", p.postal, address, p.phone);
+        p.family_kana, p.given_kana, p.birth, p.male ? "M" : "F", p.postal, address, p.phone,
+        death.empty() ? "" : std::string(16, '|') + death);
   }
   std::string msh(const std::string& type, const std::string& when) {
     return fmt::format("MSH|^~\\&|HIS|SEND|GW|RCV|{}||{}|{}|P|2.5||||||~ISO IR87||ISO 2022-1994\r",
@@ -328,7 +398,7 @@ class Writer {
     // ADT-00: the patient's details (and, one patient in 25, a later move to a new address).
     auto adt00 = [&](const std::string& kanji, const std::string& addr) -> Status {
       std::string m = msh("ADT^A08^ADT_A01", "20250101090000") + "EVN||202501010900\r" +
-                      pid_segment(p, kanji, addr) +
+                      pid_segment(p, kanji, addr, plan.death) +
                       fmt::format("IN1|1|06^協会^JHSD0001|{}\r", p.insurer);
       return write_bytes(storage(p, "-", "ADT-00", "999999999999999", "-"), m,
                          ingest::Charset::iso_2022_jp);
@@ -348,8 +418,13 @@ class Writer {
                     std::string(p.male ? kFemaleNames[0].kanji : kMaleNames[0].kanji);
       anomaly("one_id_two_names", {{"institution", p.institution}, {"patient_id", p.patient_id}});
     } else if (o_.anomalies && n % 45 == 9) {
-      order_kanji = kanji_variant(p.kanji());
-      anomaly("name_typo", {{"institution", p.institution}, {"patient_id", p.patient_id}});
+      // An old kanji form where the name has one (the same name: no finding is expected), a
+      // kanji mistyped otherwise.
+      const std::string old_form = kanji_old_form(p.kanji());
+      const bool typo = old_form == p.kanji();
+      order_kanji = typo ? kanji_typo(p.kanji()) : old_form;
+      anomaly(typo ? "name_typo" : "name_old_form",
+              {{"institution", p.institution}, {"patient_id", p.patient_id}});
     }
     // PPR-01: the diagnoses.
     std::string ppr = msh("PPR^ZD1^PPR_ZD1", "20250101090000") + pid_segment(p, p.kanji(), address);
@@ -395,7 +470,7 @@ class Writer {
     // Stays: admission (ADT-22) and discharge (ADT-52); one in 20 discharged "before" admission.
     for (const auto& s : plan.stays) {
       Date discharge = s.discharge;
-      if (o_.anomalies && n % 20 == 1) {
+      if (o_.anomalies && n % 20 == 2) {
         discharge = {s.admit.y, s.admit.m, std::max(1, s.admit.d - 3)};
         if (!(discharge < s.admit)) discharge = {s.admit.y - 1, s.admit.m, s.admit.d};
         anomaly("discharge_before_admission",
@@ -449,6 +524,10 @@ class Writer {
                                      p.birth.substr(6, 2))},
            {"address", {{{"postalCode", p.postal}, {"text", p.street}}}},
            {"telecom", {{{"system", "phone"}, {"value", p.phone}}}}}}});
+    if (!plan.death.empty()) {
+      entries[0]["resource"]["deceasedDateTime"] = fmt::format(
+          "{}-{}-{}", plan.death.substr(0, 4), plan.death.substr(4, 2), plan.death.substr(6, 2));
+    }
     int k = 0;
     auto add = [&](json resource) {
       resource["id"] = fmt::format("{}-{}", p.patient_id, ++k);
@@ -558,8 +637,13 @@ class Writer {
     const Person& p = plan.person;
     ClaimsFile& f = claims_file(inst, month);
     ++f.claims;
+    const bool male = p.male != plan.claims_sex_flipped;
+    const std::string birth =
+        plan.claims_birth_shifted
+            ? fmt::format("{}{}", std::stoi(p.birth.substr(0, 4)) - 1, p.birth.substr(4))
+            : p.birth;
     std::string re = fmt::format("RE,{},1112,{},{},{},{},,,,,,,{}", f.claims, month, p.kanji(),
-                                 p.male ? 1 : 2, p.birth, p.patient_id);
+                                 male ? 1 : 2, birth, p.patient_id);
     for (int i = 14; i < 36; ++i) re += ",";
     re += "," + p.kana() + ",";
     line(f, re);

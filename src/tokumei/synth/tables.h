@@ -56,9 +56,14 @@ inline constexpr KanaVariant kKanaVariants[] = {
     {"ジ", "ヂ"},
     {"オ", "ウ"},
 };
-// Kanji written two ways (a typo or a variant form).
-inline constexpr KanaVariant kKanjiVariants[] = {
-    {"斎", "斉"}, {"辺", "邉"}, {"田", "由"}, {"子", "了"}, {"藤", "籐"}, {"太", "大"},
+// Kanji mistyped: another character (斉 for 斎 is another surname).
+inline constexpr KanaVariant kKanjiTypos[] = {
+    {"斎", "斉"}, {"田", "由"}, {"子", "了"}, {"藤", "籐"}, {"太", "大"},
+};
+// Old and variant forms of kanji: the same name once normalized (only forms ISO-2022-JP, that is
+// JIS X 0208, can carry: SS-MIX2 cannot write 髙 or 﨑).
+inline constexpr KanaVariant kKanjiOldForms[] = {
+    {"辺", "邊"}, {"斎", "齋"}, {"沢", "澤"}, {"浜", "濱"}, {"島", "嶋"}, {"広", "廣"},
 };
 inline constexpr Municipality kMunicipalities[] = {
     {"131016", "東京都", "千代田区", "100"}, {"131130", "東京都", "渋谷区", "150"},
@@ -88,6 +93,8 @@ inline constexpr Drug kDrugs[] = {
     {"107726101", "620003855", "ファモチジン錠２０ｍｇ", "TAB", 2},
     {"116104201", "622038501", "ロキソプロフェンＮａ錠６０ｍｇ", "TAB", 3},
 };
+// A JLAC10 code one character short (the anomaly "invalid_code").
+inline constexpr LabTest kMalformedLabTest = {"3D01000000192610", "グルコース", "mg/dL", 70, 109};
 inline constexpr LabTest kLabTests[] = {
     {"3D010000001926101", "グルコース", "mg/dL", 70, 109},
     {"3D045000001906202", "ＨｂＡ１ｃ", "%", 4.6, 6.2},

@@ -12,6 +12,8 @@
 #include "tokumei/identity/linkage_store.h"
 #include "tokumei/identity/vault.h"
 #include "tokumei/ingest/batch.h"
+#include "tokumei/ops/deletion_records.h"
+#include "tokumei/quality/checker.h"
 
 namespace tokumei::zones {
 namespace fs = std::filesystem;
@@ -128,7 +130,8 @@ const config::Schema& deployment_schema() {
 std::vector<store::SchemaModule> database_schemas() {
   return {store::DatabaseKeyRingStorage::schema(), audit::AuditLog::schema(),
           security::AccountStore::schema(),        identity::IdentityVault::schema(),
-          identity::LinkageStore::schema(),        ingest::BatchStore::schema()};
+          identity::LinkageStore::schema(),        ingest::BatchStore::schema(),
+          ops::DeletionRecords::schema(),          quality::QualityStore::schema()};
 }
 
 fs::path Deployment::database_path(const fs::path& dir, const config::Config& c) {

@@ -182,6 +182,21 @@ TEST_F(AccountStoreTest, CreateIssuesOneTimePasswordValidForTtl) {
   EXPECT_FALSE(account->totp_confirmed);
 }
 
+TEST_F(AccountStoreTest, AQualityReviewerNeedsARecordedQualificationQuality06) {
+  auto refused = accounts_->create(kOfficer, {"ito.k", "伊藤 京子", Role::quality_reviewer});
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code(), Errc::invalid_input);
+  EXPECT_EQ(refused.error().where().field, "qualification");
+  auto otp =
+      accounts_->create(kOfficer, {"ito.k", "伊藤 京子", Role::quality_reviewer, "診療情報管理士"});
+  ASSERT_TRUE(otp.has_value()) << describe(otp.error());
+  auto account = accounts_->find("ito.k");
+  ASSERT_TRUE(account.has_value());
+  EXPECT_EQ(account->role, Role::quality_reviewer);
+  EXPECT_EQ(account->qualification, "診療情報管理士");
+  EXPECT_EQ(parse_role("quality_reviewer").value(), Role::quality_reviewer);
+}
+
 TEST_F(AccountStoreTest, OneTimePasswordMustBeChangedAuthn09) {
   OneTimePassword otp = create("tanaka.h");
   auto state = accounts_->verify_password(kTerminal, "tanaka.h", otp.password);
