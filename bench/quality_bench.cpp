@@ -35,6 +35,7 @@ struct World {
   std::optional<audit::AuditLog> audit;
   std::optional<security::AccountStore> accounts;
   std::optional<identity::IdentityVault> vault;
+  std::optional<consent::ConsentStore> consent;
   std::optional<quality::QualityStore> quality;
   std::int64_t batch = 0;
   std::string error;
@@ -48,7 +49,7 @@ struct World {
     for (const auto& m : {store::DatabaseKeyRingStorage::schema(), audit::AuditLog::schema(),
                           security::AccountStore::schema(), identity::IdentityVault::schema(),
                           ingest::BatchStore::schema(), ops::DeletionRecords::schema(),
-                          quality::QualityStore::schema()}) {
+                          consent::ConsentStore::schema(), quality::QualityStore::schema()}) {
       if (auto s = store::migrate(*db, m, clock); !s) return fail(s.error());
     }
     storage = std::make_unique<store::DatabaseKeyRingStorage>(*db);
@@ -61,7 +62,8 @@ struct World {
     audit.emplace(*db, clock);
     accounts.emplace(*db, *keys, *audit, clock, random, security::PasswordPolicy{});
     vault.emplace(*db, *keys, clock, random);
-    quality.emplace(*db, *keys, *vault, *accounts, *audit, clock);
+    consent.emplace(*db, *keys, *vault, *audit, clock);
+    quality.emplace(*db, *keys, *vault, *accounts, *consent, *audit, clock);
     if (auto s = vault->prepare(); !s) return fail(s.error());
     if (auto s = keys->ensure_key(ingest::clinical_key(kInstitution)); !s) return fail(s.error());
     if (auto s = db->execute("INSERT INTO ingest_batches (institution, state, created_ms, "
@@ -128,6 +130,7 @@ struct World {
   }
   ~World() {
     quality.reset();
+    consent.reset();
     vault.reset();
     accounts.reset();
     audit.reset();

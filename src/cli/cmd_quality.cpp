@@ -41,6 +41,7 @@ struct QualityArgs {
 struct Opened {
   std::unique_ptr<zones::Deployment> deployment;
   std::optional<identity::IdentityVault> vault;
+  std::optional<consent::ConsentStore> consent;
   std::optional<quality::QualityStore> store;
 };
 
@@ -50,7 +51,8 @@ Result<Opened> open_quality(const QualityArgs& args, const Clock& clock, Random&
   zones::Deployment& d = *o.deployment;
   o.vault.emplace(d.db(), d.keys(), clock, random);
   TKM_RETURN_IF_ERROR(o.vault->prepare());
-  o.store.emplace(d.db(), d.keys(), *o.vault, d.accounts(), d.audit(), clock);
+  o.consent.emplace(d.db(), d.keys(), *o.vault, d.audit(), clock);
+  o.store.emplace(d.db(), d.keys(), *o.vault, d.accounts(), *o.consent, d.audit(), clock);
   return o;
 }
 
@@ -195,6 +197,8 @@ void add_acquire(CLI::App& app, const Globals& g, int* exit_code) {
                           {"events_acquired", s.events_acquired},
                           {"events_excluded", s.events_excluded},
                           {"persons_excluded", s.persons_excluded},
+                          {"persons_opted_out", s.persons_opted_out},
+                          {"persons_not_notified", s.persons_not_notified},
                           {"deletion_record", s.deletion_record}}
                          .dump(2)
                   << "\n";
@@ -236,6 +240,9 @@ std::string_view rule_for(std::string_view kind) {
   if (kind == "date_after_extraction") return after_extraction;
   if (kind == "duplicate_event") return duplicate;
   if (kind == "invalid_code") return invalid_code;
+  if (kind == "claims_without_notification" || kind == "visits_before_notification") {
+    return not_notified;
+  }
   return "";
 }
 

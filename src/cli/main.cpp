@@ -137,6 +137,7 @@ int main(int argc, char** argv) {
   add_synth(app, g, &exit_code);
   add_link(app, g, &exit_code);
   add_quality(app, g, &exit_code);
+  add_consent(app, g, &exit_code);
 
   try {
     app.parse(argc, argv);

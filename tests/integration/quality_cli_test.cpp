@@ -30,10 +30,20 @@ class QualityCli : public ::testing::Test {
         tokumei("synth --out '" + data_.string() + "' --patients 700 --institutions 3").exit_code,
         0);
     ASSERT_EQ(tokumei("init --dir '" + dir_.string() + "' --officer sato").exit_code, 0);
+    write_file(tmp_ / "notice.pdf", "院内掲示");
     for (int i = 1; i <= 3; ++i) {
       const std::string code = fmt_institution(i);
-      const CommandResult r =
+      CommandResult r =
           tokumei("ingest '" + (data_ / code).string() + "'" + at() + " --institution " + code);
+      ASSERT_EQ(r.exit_code, 0) << r.output;
+      const std::string notification = "notification --institution " + code + at();
+      r = tokumei(notification +
+                  " document --version 1 --method posting --effective 2023-04-01 "
+                  "--file '" +
+                  (tmp_ / "notice.pdf").string() + "' --user sato");
+      ASSERT_EQ(r.exit_code, 0) << r.output;
+      r = tokumei(notification + " import '" + (data_ / code / "notifications.csv").string() +
+                  "' --user sato");
       ASSERT_EQ(r.exit_code, 0) << r.output;
     }
   }
@@ -89,7 +99,7 @@ TEST_F(QualityCli, EveryInjectedAnomalyIsFoundAndNoCleanRecordIsFlagged) {
     EXPECT_DOUBLE_EQ(r["precision"].get<double>(), 1.0) << r.dump();
     rules_with_anomalies += r["expected"].get<int>() > 0;
   }
-  EXPECT_EQ(rules_with_anomalies, 10);  // every rule had something to find
+  EXPECT_EQ(rules_with_anomalies, 11);  // every rule had something to find
 
   // A second check of the same batch makes no finding twice.
   const nlohmann::json again = json("check 1" + at() + " --extracted 2025-12-31", 1);
@@ -151,6 +161,7 @@ TEST_F(QualityCli, AcquisitionWaitsForQualifiedDecisionsAndDeletesWhatWasExclude
   const std::int64_t before = count("SELECT COUNT(*) FROM ingest_events WHERE batch_id = 1");
   const nlohmann::json acquired = json("acquire 1 --user sato" + at());
   EXPECT_GT(acquired["events_excluded"].get<int>(), 0);
+  EXPECT_GT(acquired["persons_not_notified"].get<int>(), 0);  // held out without a decision
   EXPECT_EQ(acquired["events_acquired"].get<std::int64_t>() +
                 acquired["events_excluded"].get<std::int64_t>(),
             before);
@@ -161,7 +172,7 @@ TEST_F(QualityCli, AcquisitionWaitsForQualifiedDecisionsAndDeletesWhatWasExclude
                   "quality_exclusions)"),
             0);
   EXPECT_EQ(count("SELECT COUNT(*) FROM deletion_records WHERE object = 'batch:1 events' AND "
-                  "approver = 'ito' AND count = " +
+                  "approver = 'ito,system:consent.not_notified' AND count = " +
                   std::to_string(acquired["events_excluded"].get<std::int64_t>())),
             1);
   EXPECT_EQ(count("SELECT COUNT(*) FROM audit_entries WHERE action = 'batch.acquire'"), 1);

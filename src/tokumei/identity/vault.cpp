@@ -131,6 +131,12 @@ CREATE TABLE identity_versions (
   created_ms   INTEGER NOT NULL,
   UNIQUE (person_key, content_index)
 );
+)sql"},
+           {2, "persons erased by an opt-out", R"sql(
+CREATE TABLE identity_erased (
+  person_key TEXT PRIMARY KEY,
+  erased_ms  INTEGER NOT NULL
+);
 )sql"}}};
 }
 
@@ -238,7 +244,35 @@ Result<std::string> IdentityVault::admit(const model::PersonIdentity& identity,
   return person_key;
 }
 
+Result<bool> IdentityVault::erased(const std::string& person_key) {
+  TKM_ASSIGN_OR_RETURN(
+      store::Rows rows,
+      db_.query("SELECT 1 FROM identity_erased WHERE person_key = ?", {person_key}));
+  return !rows.empty();
+}
+
+Result<std::size_t> IdentityVault::erase(const std::string& person_key) {
+  TKM_ASSIGN_OR_RETURN(store::Transaction tx, db_.begin());
+  TKM_ASSIGN_OR_RETURN(
+      std::int64_t versions,
+      db_.execute("DELETE FROM identity_versions WHERE person_key = ?", {person_key}));
+  TKM_RETURN_IF_ERROR(
+      db_.execute("DELETE FROM identity_persons WHERE person_key = ?", {person_key}));
+  TKM_RETURN_IF_ERROR(
+      db_.execute("INSERT INTO identity_erased (person_key, erased_ms) VALUES (?, ?) "
+                  "ON CONFLICT (person_key) DO NOTHING",
+                  {person_key, to_unix_ms(clock_.now())}));
+  TKM_RETURN_IF_ERROR(tx.commit());
+  recent_.clear();  // what it remembers may name the erased person
+  return static_cast<std::size_t>(versions);
+}
+
 Result<std::vector<model::PersonIdentity>> IdentityVault::versions(const std::string& person_key) {
+  TKM_ASSIGN_OR_RETURN(bool gone, erased(person_key));
+  if (gone) {
+    return fail(Errc::key_destroyed, {"この人の情報は停止の求めにより消去されています",
+                                      "this person was erased (opt-out)"});
+  }
   TKM_ASSIGN_OR_RETURN(
       store::Rows rows,
       db_.query("SELECT sealed FROM identity_versions WHERE person_key = ? ORDER BY id",

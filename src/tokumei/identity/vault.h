@@ -49,8 +49,15 @@ class IdentityVault {
   Result<std::optional<std::string>> find(const std::string& institution,
                                           const std::string& patient_id);
 
-  // Every identity version recorded for a person, decrypted, oldest first.
+  // Every identity version recorded for a person, decrypted, oldest first. Errc::key_destroyed
+  // ("erased") for a person erased by an opt-out.
   Result<std::vector<model::PersonIdentity>> versions(const std::string& person_key);
+
+  // Erases a person (CONSENT-03): deletes every identity version and the patient index (a later
+  // batch naming the same patient makes a new person) and marks the key erased. Joins the
+  // caller's transaction. Returns the identity versions deleted.
+  Result<std::size_t> erase(const std::string& person_key);
+  Result<bool> erased(const std::string& person_key);
 
   // Every person's latest identity version, in person-key order, read a page at a time.
   Status each_latest(const std::function<Status(const std::string& person_key,

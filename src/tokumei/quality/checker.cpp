@@ -485,6 +485,44 @@ Result<CheckSummary> QualityStore::check(const audit::Actor& by, std::int64_t ba
       detail["events"] = ids.size();
       add(rule_id, person, ids, std::move(detail), event_fingerprint(person, ids));
     }
+    // QUALITY-04: seen (claims or clinical data) but not covered by a notification.
+    if (!rows.empty() && !versions.empty()) {
+      const model::PersonIdentity& who = versions.back();
+      TKM_ASSIGN_OR_RETURN(std::vector<consent::Notification> notes,
+                           consent_.notifications(who.institution, who.patient_id));
+      bool seen_in_claims = false;
+      for (const auto& r : rows) seen_in_claims = seen_in_claims || r.text(2) == "claim_visit";
+      if (notes.empty()) {
+        std::vector<std::int64_t> ids;
+        for (const auto& r : rows) ids.push_back(r.integer(0));
+        add(rule::not_notified, person, ids,
+            {{"kind", "no_notification"},
+             {"seen_in_claims", seen_in_claims},
+             {"events", ids.size()}},
+            event_fingerprint(person, ids));
+      } else {
+        // The earliest notification day given (a list without days covers everything).
+        std::string first;
+        bool undated = false;
+        for (const auto& n : notes) {
+          if (n.notified_on.empty())
+            undated = true;
+          else if (first.empty() || n.notified_on < first)
+            first = n.notified_on;
+        }
+        if (!undated && !first.empty()) {
+          std::vector<std::int64_t> ids;
+          for (const auto& r : rows) {
+            if (auto c = compare_to_day(r.text(5), first); c && *c < 0) ids.push_back(r.integer(0));
+          }
+          if (!ids.empty()) {
+            add(rule::not_notified, person, ids,
+                {{"kind", "before_notification"}, {"notified_on", first}, {"events", ids.size()}},
+                event_fingerprint(person, ids));
+          }
+        }
+      }
+    }
     // QUALITY-03: a patient ID the institution's clinical data never mention, seen in claims.
     if (institution_sends_clinical_data && !rows.empty() && only_claims) {
       TKM_ASSIGN_OR_RETURN(
@@ -862,6 +900,20 @@ Result<AcquireSummary> QualityStore::acquire(const audit::Actor& by, std::int64_
                  fmt::format("batch {} has not been checked; run tokumei check {} first", batch_id,
                              batch_id)});
   }
+  const std::string institution = batches[0].text(0);
+  TKM_ASSIGN_OR_RETURN(auto document,
+                       consent_.document_in_effect(institution, japanese_day(clock_.now())));
+  if (!document) {
+    return fail(
+        Errc::policy_violation,
+        {fmt::format("医療機関 {} の通知書面が登録されていません。確認した版を登録するまで取得"
+                     "できません (tokumei notification document)",
+                     institution),
+         fmt::format("institution {} has no notification document on record; nothing is "
+                     "acquired until a confirmed version is (tokumei notification "
+                     "document)",
+                     institution)});
+  }
   TKM_ASSIGN_OR_RETURN(std::vector<Finding> blocking, open_blocking(batch_id));
   if (!blocking.empty()) {
     std::string list;
@@ -890,14 +942,32 @@ Result<AcquireSummary> QualityStore::acquire(const audit::Actor& by, std::int64_
   std::set<std::int64_t> taken;
   std::set<std::string> reviewers;
   std::set<std::string> whole_persons;
+  std::set<std::string> not_notified;
   for (const auto& f : all) {
-    if (f.status != "confirm" && f.status != "exclude") continue;
+    // Held out: confirmed or excluded findings, and patients not covered by a notification
+    // unless a reviewer overrode the finding.
+    bool held = f.rule_id == rule::not_notified && f.status == "open";
+    if (held && f.detail.find("\"no_notification\"") != std::string::npos) {
+      // A notification recorded since the check covers the patient now.
+      TKM_ASSIGN_OR_RETURN(bool gone, vault_.erased(f.person_key));
+      held = !gone;  // an erased patient has nothing left to hold
+      if (!gone) {
+        TKM_ASSIGN_OR_RETURN(auto versions, vault_.versions(f.person_key));
+        if (!versions.empty()) {
+          TKM_ASSIGN_OR_RETURN(auto notes, consent_.notifications(versions.back().institution,
+                                                                  versions.back().patient_id));
+          held = notes.empty();
+        }
+      }
+    }
+    if (f.status != "confirm" && f.status != "exclude" && !held) continue;
+    if (f.rule_id == rule::not_notified) not_notified.insert(f.person_key);
     TKM_ASSIGN_OR_RETURN(
         store::Rows decided,
         db_.query("SELECT reviewer FROM quality_decisions WHERE finding_id = ? ORDER BY id DESC "
                   "LIMIT 1",
                   {f.id}));
-    if (!decided.empty()) reviewers.insert(decided[0].text(0));
+    reviewers.insert(decided.empty() ? "system:consent.not_notified" : decided[0].text(0));
     std::vector<std::int64_t> ids;
     if (f.status == "confirm" && !f.events.empty()) {
       for (const auto& l : f.events) ids.push_back(l.event_id);
@@ -916,12 +986,54 @@ Result<AcquireSummary> QualityStore::acquire(const audit::Actor& by, std::int64_
     }
   }
 
+  // Patients who asked to stop (CONSENT-03): erased, whatever the findings.
+  std::vector<std::string> opted_out;
+  {
+    TKM_ASSIGN_OR_RETURN(
+        store::Rows persons,
+        db_.query("SELECT person_key FROM ingest_events WHERE batch_id = ? UNION "
+                  "SELECT person_key FROM identity_versions WHERE batch_id = ? ORDER BY 1",
+                  {batch_id, batch_id}));
+    for (const auto& p : persons) {
+      TKM_ASSIGN_OR_RETURN(bool gone, vault_.erased(p.text(0)));
+      if (gone) continue;
+      TKM_ASSIGN_OR_RETURN(auto versions, vault_.versions(p.text(0)));
+      if (versions.empty()) continue;
+      TKM_ASSIGN_OR_RETURN(
+          bool stop, consent_.opted_out(versions.back().institution, versions.back().patient_id));
+      if (stop) opted_out.push_back(p.text(0));
+    }
+  }
+
+  std::erase_if(excluded, [&](const Excluded& x) {
+    return std::find(opted_out.begin(), opted_out.end(), x.person) != opted_out.end();
+  });
+
   AcquireSummary summary;
   summary.batch_id = batch_id;
   summary.events_excluded = excluded.size();
   summary.persons_excluded = whole_persons.size();
+  summary.persons_not_notified = not_notified.size();
+  summary.persons_opted_out = opted_out.size();
   ops::DeletionRecords deletions(db_, clock_);
   TKM_ASSIGN_OR_RETURN(store::Transaction tx, db_.begin());
+  std::size_t opted_out_records = 0;
+  for (const auto& person : opted_out) {
+    TKM_ASSIGN_OR_RETURN(auto erased, consent_.erase_person(person, batch_id));
+    opted_out_records += erased.first + erased.second;
+  }
+  if (!opted_out.empty()) {
+    TKM_ASSIGN_OR_RETURN(
+        std::int64_t record,
+        deletions.add(tx, {.object = fmt::format("batch:{} opted-out persons", batch_id),
+                           .count = static_cast<std::int64_t>(opted_out_records),
+                           .reason = "optout: 停止の求めのあった患者",
+                           .method = "row delete, SQLite secure_delete on; WAL checkpointed; "
+                                     "person keys marked erased",
+                           .executor = by.user,
+                           .approver = by.user}));
+    (void)record;
+  }
   for (const auto& x : excluded) {
     TKM_RETURN_IF_ERROR(db_.execute(
         "INSERT INTO quality_exclusions (batch_id, event_id, person_key, finding_id, rule_id, "
@@ -961,7 +1073,7 @@ Result<AcquireSummary> QualityStore::acquire(const audit::Actor& by, std::int64_
                                        .dump(),
                          .subjects = {}}));
   TKM_RETURN_IF_ERROR(tx.commit());
-  if (!excluded.empty()) TKM_RETURN_IF_ERROR(db_.scrub());
+  if (!excluded.empty() || !opted_out.empty()) TKM_RETURN_IF_ERROR(db_.scrub());
   return summary;
 }
 

@@ -13,9 +13,14 @@
 //   override (a false alarm, or a change with evidence such as a marriage; the records stay;
 //   a reason is required) or exclude (all of that patient's records of the batch are excluded).
 //   Decisions are never edited: a later decision supersedes the earlier one, which stays.
-// - acquire() moves the batch from pending to acquired only when no blocking finding is open,
-//   deletes the excluded records (row delete with SQLite's secure_delete; the exclusion log lists
-//   each with its finding and rule, and a deletion record is written), and is audited.
+// - Patients not covered by a notification (rule consent.not_notified: no notification on record
+//   although claims or clinical data show they were seen, or records dated before it) are held
+//   out at acquisition unless a reviewer overrides the finding (QUALITY-04/05).
+// - acquire() moves the batch from pending to acquired only when the institution has a
+//   notification document in effect and no blocking finding is open; it erases patients who
+//   asked to stop (consent registry), deletes the excluded records (row delete with SQLite's
+//   secure_delete; the exclusion log lists each with its finding and rule, and a deletion record
+//   is written), and is audited.
 //
 // No name, birth date or patient ID is stored with a finding; showing a finding's records to a
 // reviewer decrypts them and is written to the audit log.
@@ -27,6 +32,7 @@
 #include <vector>
 
 #include "tokumei/audit/audit_log.h"
+#include "tokumei/consent/consent.h"
 #include "tokumei/identity/vault.h"
 #include "tokumei/ingest/event_record.h"
 #include "tokumei/quality/rules.h"
@@ -90,8 +96,10 @@ struct AcquireSummary {
   std::int64_t batch_id = 0;
   std::size_t events_acquired = 0;
   std::size_t events_excluded = 0;
-  std::size_t persons_excluded = 0;  // whose every record of the batch was excluded
-  std::int64_t deletion_record = 0;  // 0 when nothing was deleted
+  std::size_t persons_excluded = 0;      // whose every record of the batch was excluded
+  std::size_t persons_opted_out = 0;     // erased: they had asked to stop
+  std::size_t persons_not_notified = 0;  // held out: not covered by a notification
+  std::int64_t deletion_record = 0;      // 0 when nothing was deleted
 };
 
 // What a reviewer sees of a finding.
@@ -104,8 +112,15 @@ struct FindingView {
 class QualityStore {
  public:
   QualityStore(store::Database& db, crypto::KeyRing& keys, identity::IdentityVault& vault,
-               security::AccountStore& accounts, audit::AuditLog& audit, const Clock& clock)
-      : db_(db), keys_(keys), vault_(vault), accounts_(accounts), audit_(audit), clock_(clock) {}
+               security::AccountStore& accounts, consent::ConsentStore& consent,
+               audit::AuditLog& audit, const Clock& clock)
+      : db_(db),
+        keys_(keys),
+        vault_(vault),
+        accounts_(accounts),
+        consent_(consent),
+        audit_(audit),
+        clock_(clock) {}
   static store::SchemaModule schema();
 
   Result<CheckSummary> check(const audit::Actor& by, std::int64_t batch_id,
@@ -151,6 +166,7 @@ class QualityStore {
   crypto::KeyRing& keys_;
   identity::IdentityVault& vault_;
   security::AccountStore& accounts_;
+  consent::ConsentStore& consent_;
   audit::AuditLog& audit_;
   const Clock& clock_;
 };

@@ -69,6 +69,14 @@ const std::vector<Rule>& rules() {
        Severity::warning,
        false,
        {"同じ患者・種類・コード・日付・値の記録が重複", "the same event recorded more than once"}},
+      {rule::not_notified,
+       1,
+       Severity::error,
+       false,
+       {"通知の記録がない患者 (レセプト等で来院が確認された)、または通知日より前の記録 — "
+        "取得時に除外",
+        "a patient seen (in claims or clinical data) with no notification on record, or records "
+        "dated before the notification — held out at acquisition"}},
       {rule::invalid_code,
        1,
        Severity::warning,

@@ -41,6 +41,7 @@ inline constexpr std::string_view conflicting_demographics = "identity.conflicti
 inline constexpr std::string_view orphan_id = "identity.orphan_id";
 inline constexpr std::string_view duplicate = "event.duplicate";
 inline constexpr std::string_view invalid_code = "code.invalid";
+inline constexpr std::string_view not_notified = "consent.not_notified";
 }  // namespace rule
 
 // Whether `code` has the shape its code system requires: ICD10 (a letter, two digits, up to four

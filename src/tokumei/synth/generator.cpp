@@ -110,7 +110,7 @@ class Writer {
       fs::create_directories(o_.out / institution_code(i));
       notifications_.push_back(
           std::make_unique<std::ofstream>(o_.out / institution_code(i) / "notifications.csv"));
-      *notifications_.back() << "patient_id\n";
+      *notifications_.back() << "patient_id,notified_on\n";
     }
     for (std::size_t n = 0; n < o_.patients; ++n) {
       const int inst = 1 + static_cast<int>(n % static_cast<std::size_t>(o_.institutions));
@@ -382,12 +382,19 @@ class Writer {
       TKM_RETURN_IF_ERROR(write_fhir(plan));
     }
     write_claims(inst, plan);
-    // Notified, except one patient in 30 (care without notification: QUALITY-04).
+    // Notified (the list gives no day), except one patient in 30 (care without notification:
+    // QUALITY-04); one in 71 was notified only on their second visit, after care had begun.
+    auto& list = *notifications_[static_cast<std::size_t>(inst - 1)];
     if (o_.anomalies && n % 30 == 11) {
       anomaly("claims_without_notification",
               {{"institution", plan.person.institution}, {"patient_id", plan.person.patient_id}});
+    } else if (o_.anomalies && n % 71 == 47 && plan.visits.size() >= 2 &&
+               plan.visits[0].date < plan.visits[1].date) {
+      list << plan.person.patient_id << "," << plan.visits[1].date.iso() << "\n";
+      anomaly("visits_before_notification",
+              {{"institution", plan.person.institution}, {"patient_id", plan.person.patient_id}});
     } else {
-      *notifications_[static_cast<std::size_t>(inst - 1)] << plan.person.patient_id << "\n";
+      list << plan.person.patient_id << ",\n";
     }
     return ok();
   }
@@ -628,9 +635,12 @@ class Writer {
     for (const auto& v : plan.visits) by_month[v.date.month()].push_back(&v);
     for (const auto& [month, visits] : by_month) claim(inst, plan, month, visits);
   }
+  // A patient the hospital's clinical data and notification list both miss.
   void write_claims_only(int inst, const PatientPlan& plan) {
     truth_person(plan.person, "claims");
     write_claims(inst, plan);
+    anomaly("claims_without_notification",
+            {{"institution", plan.person.institution}, {"patient_id", plan.person.patient_id}});
   }
   void claim(int inst, const PatientPlan& plan, const std::string& month,
              const std::vector<const Visit*>& visits) {

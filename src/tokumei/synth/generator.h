@@ -7,7 +7,7 @@
 //   OUT/<institution>/ssmix2/...            institutions 1, 3, 5, … (SS-MIX2)
 //   OUT/<institution>/fhir/<patient>.json    institutions 2, 4, … (FHIR)
 //   OUT/<institution>/claims/<yyyymm>.UKE    every institution
-//   OUT/<institution>/notifications.csv      patient IDs whose notification is on record
+//   OUT/<institution>/notifications.csv      patients notified (patient_id, notified_on if known)
 //   OUT/truth/persons.ndjson, events.ndjson, anomalies.ndjson
 //
 // Generated one patient at a time, so any number of patients fits in constant memory. The same

@@ -131,7 +131,8 @@ std::vector<store::SchemaModule> database_schemas() {
   return {store::DatabaseKeyRingStorage::schema(), audit::AuditLog::schema(),
           security::AccountStore::schema(),        identity::IdentityVault::schema(),
           identity::LinkageStore::schema(),        ingest::BatchStore::schema(),
-          ops::DeletionRecords::schema(),          quality::QualityStore::schema()};
+          ops::DeletionRecords::schema(),          consent::ConsentStore::schema(),
+          quality::QualityStore::schema()};
 }
 
 fs::path Deployment::database_path(const fs::path& dir, const config::Config& c) {

@@ -1,0 +1,284 @@
+// `tokumei notification document|documents|import|status` and `tokumei optout add|list`:
+// notification documents and status (CONSENT-01/02) and the opt-out registry (CONSENT-03/04).
+
+#include <fmt/format.h>
+
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "cli/cli.h"
+#include "tokumei/base/clock.h"
+#include "tokumei/base/files.h"
+#include "tokumei/base/random.h"
+#include "tokumei/consent/consent.h"
+#include "tokumei/crypto/hash.h"
+
+namespace tokumei::cli {
+namespace {
+
+using nlohmann::json;
+
+struct ConsentArgs {
+  DeploymentArgs deployment;
+  std::string user;
+  std::string institution;
+  std::string patient_id;
+  std::string version, method, effective, file;
+  std::string received_on;
+  std::string via = "institution";
+};
+
+struct Opened {
+  std::unique_ptr<zones::Deployment> deployment;
+  std::optional<identity::IdentityVault> vault;
+  std::optional<consent::ConsentStore> store;
+};
+
+// Runs `body` on the opened consent store. The person named by --user must have an active
+// account (until sessions come, the account is named, not logged in).
+void with_store(const Globals& g, const ConsentArgs& args, int* exit_code,
+                const std::function<Result<int>(consent::ConsentStore&)>& body) {
+  SystemClock clock;
+  SystemRandom random;
+  auto run = [&]() -> Result<int> {
+    Opened o;
+    TKM_ASSIGN_OR_RETURN(o.deployment, open_deployment(args.deployment, clock, random));
+    zones::Deployment& d = *o.deployment;
+    if (!args.user.empty()) {
+      TKM_ASSIGN_OR_RETURN(security::Account account, d.accounts().find(args.user));
+      if (!account.active) {
+        return fail(Errc::permission_denied,
+                    {fmt::format("{} のアカウントは無効です", args.user),
+                     fmt::format("{}'s account is disabled", args.user)},
+                    Location{.field = "--user"});
+      }
+    }
+    o.vault.emplace(d.db(), d.keys(), clock, random);
+    TKM_RETURN_IF_ERROR(o.vault->prepare());
+    o.store.emplace(d.db(), d.keys(), *o.vault, d.audit(), clock);
+    return body(*o.store);
+  };
+  auto done = run();
+  *exit_code = done ? *done : report_error(g, done.error());
+}
+
+audit::Actor actor(const ConsentArgs& args) { return {args.user, args.deployment.terminal}; }
+
+void add_notification(CLI::App& app, const Globals& g, int* exit_code) {
+  auto args = std::make_shared<ConsentArgs>();
+  auto* cmd = app.add_subcommand(
+      "notification", tr(g, "医療機関の通知書面と患者ごとの通知の記録",
+                         "institutions' notification documents and patients' notification"));
+  cmd->require_subcommand(1);
+  add_deployment_options(cmd, g, args->deployment);
+  cmd->add_option("--institution", args->institution, tr(g, "医療機関コード", "institution code"))
+      ->required();
+
+  auto* document = cmd->add_subcommand(
+      "document", tr(g, "確認した通知書面の版と通知の方法を登録する",
+                     "record a confirmed version of the notification document and method"));
+  document->add_option("--version", args->version, tr(g, "版", "version"))->required();
+  document
+      ->add_option("--method", args->method,
+                   tr(g, "通知の方法 (掲示、書面交付、ウェブ掲載など)",
+                      "notification method (posting, letter, website, ...)"))
+      ->required();
+  document->add_option("--effective", args->effective, tr(g, "適用開始日", "effective from"))
+      ->required();
+  document
+      ->add_option("--file", args->file,
+                   tr(g, "通知書面のファイル (ハッシュを記録する)",
+                      "the document file (its hash is recorded)"))
+      ->required()
+      ->check(CLI::ExistingFile);
+  document->add_option("--user", args->user, tr(g, "確認した担当者", "who confirmed it"))
+      ->required();
+  document->callback([&g, args, exit_code] {
+    with_store(g, *args, exit_code, [&](consent::ConsentStore& store) -> Result<int> {
+      TKM_ASSIGN_OR_RETURN(std::string content, read_file(args->file));
+      const std::string sha256 = hex_encode(crypto::sha256(as_bytes(content)));
+      TKM_RETURN_IF_ERROR(store.add_document(actor(*args), {.institution = args->institution,
+                                                            .version = args->version,
+                                                            .method = args->method,
+                                                            .effective_from = args->effective,
+                                                            .content_sha256 = sha256}));
+      std::cout << (g.json ? json{{"institution", args->institution},
+                                  {"version", args->version},
+                                  {"content_sha256", sha256}}
+                                 .dump(2)
+                           : fmt::format(fmt::runtime(tr(g, "通知書面 {} を登録しました ({})",
+                                                         "notification document {} recorded ({})")),
+                                         args->version, sha256.substr(0, 16)))
+                << "\n";
+      return kOk;
+    });
+  });
+
+  auto* documents = cmd->add_subcommand(
+      "documents", tr(g, "医療機関の通知書面の版の一覧", "the institution's document versions"));
+  documents->callback([&g, args, exit_code] {
+    with_store(g, *args, exit_code, [&](consent::ConsentStore& store) -> Result<int> {
+      TKM_ASSIGN_OR_RETURN(auto list, store.documents(args->institution));
+      json out = json::array();
+      for (const auto& d : list) {
+        out.push_back({{"version", d.version},
+                       {"method", d.method},
+                       {"effective_from", d.effective_from},
+                       {"content_sha256", d.content_sha256},
+                       {"confirmed_by", d.confirmed_by},
+                       {"recorded_at", format_utc(d.recorded_at)}});
+        if (!g.json) {
+          std::cout << fmt::format("  {} {} {} {} {}\n", d.effective_from, d.version, d.method,
+                                   d.confirmed_by, d.content_sha256.substr(0, 16));
+        }
+      }
+      if (g.json) std::cout << json{{"documents", out}}.dump(2) << "\n";
+      return kOk;
+    });
+  });
+
+  auto* import = cmd->add_subcommand(
+      "import",
+      tr(g, "医療機関の通知済み患者の一覧 (CSV: patient_id[,notified_on][,method]) を記録する",
+         "record the institution's list of notified patients (CSV: "
+         "patient_id[,notified_on][,method])"));
+  import->add_option("csv", args->file, tr(g, "CSV ファイル", "CSV file"))
+      ->required()
+      ->check(CLI::ExistingFile);
+  import->add_option("--user", args->user, tr(g, "記録する担当者", "who records it"))->required();
+  import->callback([&g, args, exit_code] {
+    with_store(g, *args, exit_code, [&](consent::ConsentStore& store) -> Result<int> {
+      TKM_ASSIGN_OR_RETURN(std::string text, read_file(args->file));
+  TKM_ASSIGN_OR_RETURN(
+      consent::ImportSummary s,
+      store.import_notifications(actor(*args), args->institution, text, args->file));
+  if (g.json) {
+    json refused = json::array();
+    for (const auto& e : s.refused) refused.push_back(e.describe(g.lang));
+    std::cout << json{{"rows", s.rows}, {"recorded", s.recorded}, {"refused", refused}}.dump(2)
+              << "\n";
+  } else {
+    std::cout << fmt::format(fmt::runtime(tr(g, "{} 行のうち {} 人の通知を記録しました\n",
+                                             "{} rows, {} notifications recorded\n")),
+                             s.rows, s.recorded);
+    for (const auto& e : s.refused) std::cerr << "  " << e.describe(g.lang) << "\n";
+  }
+  return s.refused.empty() ? kOk : kFailed;
+});
+}  // namespace
+);
+
+auto* status = cmd->add_subcommand(
+    "status", tr(g, "患者の通知の記録 (履歴と出所)", "a patient's notification history"));
+status->add_option("--patient-id", args->patient_id, tr(g, "患者ID", "patient ID"))->required();
+status->callback([&g, args, exit_code] {
+  with_store(g, *args, exit_code, [&](consent::ConsentStore& store) -> Result<int> {
+    TKM_ASSIGN_OR_RETURN(auto list, store.notifications(args->institution, args->patient_id));
+    json out = json::array();
+    for (const auto& n : list) {
+      out.push_back({{"notified_on", n.notified_on},
+                     {"method", n.method},
+                     {"source", n.source},
+                     {"recorded_by", n.recorded_by},
+                     {"recorded_at", format_utc(n.recorded_at)}});
+      if (!g.json) {
+        std::cout << fmt::format("  {} {} {} {} {}\n", n.notified_on.empty() ? "-" : n.notified_on,
+                                 n.method, n.source, n.recorded_by, format_utc(n.recorded_at));
+      }
+    }
+    if (g.json) std::cout << json{{"notifications", out}}.dump(2) << "\n";
+    if (!g.json && list.empty()) {
+      std::cout << tr(g, "  通知の記録はありません\n", "  no notification on record\n");
+    }
+    return kOk;
+  });
+});
+for (auto* sub : {document, documents, import, status}) sub->fallthrough();
+}  // namespace tokumei::cli
+
+void add_optout(CLI::App& app, const Globals& g, int* exit_code) {
+  auto args = std::make_shared<ConsentArgs>();
+  auto* cmd = app.add_subcommand(
+      "optout", tr(g, "停止の求め (オプトアウト) の登録と一覧", "opt-out (停止の求め) registry"));
+  cmd->require_subcommand(1);
+  add_deployment_options(cmd, g, args->deployment);
+
+  auto* add = cmd->add_subcommand(
+      "add", tr(g, "停止の求めを登録し、保存済みの情報を消去する (名寄せされた他院の記録も)",
+                "register an opt-out and erase what is stored (linked records at other "
+                "hospitals too)"));
+  add->add_option("--institution", args->institution, tr(g, "医療機関コード", "institution code"))
+      ->required();
+  add->add_option("--patient-id", args->patient_id, tr(g, "患者ID", "patient ID"))->required();
+  add->add_option("--received-on", args->received_on,
+                  tr(g, "求めを受け付けた日", "the day the request was received"))
+      ->required();
+  add->add_option("--via", args->via,
+                  tr(g, "受付経路 (institution | consultation_center)",
+                     "received via (institution | consultation_center)"))
+      ->check(CLI::IsMember({"institution", "consultation_center"}));
+  add->add_option("--user", args->user, tr(g, "登録する担当者", "who registers it"))->required();
+  add->callback([&g, args, exit_code] {
+    with_store(g, *args, exit_code, [&](consent::ConsentStore& store) -> Result<int> {
+      TKM_ASSIGN_OR_RETURN(consent::OptOutReport r,
+                           store.opt_out(actor(*args), args->institution, args->patient_id,
+                                         args->received_on, args->via));
+      if (g.json) {
+        std::cout << json{{"opt_out", r.opt_out.id},
+                          {"records_linked", r.person_keys.size()},
+                          {"records_deleted", r.opt_out.records_deleted},
+                          {"identities_deleted", r.opt_out.identities_deleted},
+                          {"deletion_record", r.opt_out.deletion_record},
+                          {"datasets_provided", r.datasets_provided}}
+                         .dump(2)
+                  << "\n";
+      } else {
+        std::cout << fmt::format(
+            fmt::runtime(tr(g,
+                            "停止の求め {} を登録しました: 名寄せされた記録 {}、消去した記録 {}、"
+                            "身元情報 {} (削除記録 {})。提供済みデータセット: {} 件\n",
+                            "Opt-out {} registered: {} linked records, {} records and {} identity "
+                            "versions erased (deletion record {}); datasets already provided: "
+                            "{}\n")),
+            r.opt_out.id, r.person_keys.size(), r.opt_out.records_deleted,
+            r.opt_out.identities_deleted, r.opt_out.deletion_record, r.datasets_provided.size());
+        for (const auto& d : r.datasets_provided) std::cout << "  " << d << "\n";
+      }
+      return kOk;
+    });
+  });
+
+  auto* list = cmd->add_subcommand("list", tr(g, "停止の求めの一覧", "list opt-outs"));
+  list->callback([&g, args, exit_code] {
+    with_store(g, *args, exit_code, [&](consent::ConsentStore& store) -> Result<int> {
+      TKM_ASSIGN_OR_RETURN(auto all, store.opt_outs());
+      json out = json::array();
+      for (const auto& o : all) {
+        out.push_back({{"opt_out", o.id},
+                       {"institution", o.institution},
+                       {"received_on", o.received_on},
+                       {"via", o.via},
+                       {"recorded_by", o.recorded_by},
+                       {"records_deleted", o.records_deleted},
+                       {"deletion_record", o.deletion_record}});
+        if (!g.json) {
+          std::cout << fmt::format("  {} {} {} {} {} deleted={} record={}\n", o.id, o.institution,
+                                   o.received_on, o.via, o.recorded_by, o.records_deleted,
+                                   o.deletion_record);
+        }
+      }
+      if (g.json) std::cout << json{{"opt_outs", out}}.dump(2) << "\n";
+      return kOk;
+    });
+  });
+  for (auto* sub : {add, list}) sub->fallthrough();
+}
+
+}  // namespace
+
+void add_consent(CLI::App& app, const Globals& g, int* exit_code) {
+  add_notification(app, g, exit_code);
+  add_optout(app, g, exit_code);
+}
+
+}  // namespace tokumei::cli
