@@ -229,20 +229,29 @@ void add_optout(CLI::App& app, const Globals& g, int* exit_code) {
                           {"records_deleted", r.opt_out.records_deleted},
                           {"identities_deleted", r.opt_out.identities_deleted},
                           {"deletion_record", r.opt_out.deletion_record},
-                          {"datasets_provided", r.datasets_provided}}
+                          {"datasets_provided",
+                           r.datasets_provided ? json(*r.datasets_provided) : json(nullptr)}}
                          .dump(2)
                   << "\n";
       } else {
         std::cout << fmt::format(
             fmt::runtime(tr(g,
                             "停止の求め {} を登録しました: 名寄せされた記録 {}、消去した記録 {}、"
-                            "身元情報 {} (削除記録 {})。提供済みデータセット: {} 件\n",
+                            "身元情報 {} (削除記録 {})\n",
                             "Opt-out {} registered: {} linked records, {} records and {} identity "
-                            "versions erased (deletion record {}); datasets already provided: "
-                            "{}\n")),
+                            "versions erased (deletion record {})\n")),
             r.opt_out.id, r.person_keys.size(), r.opt_out.records_deleted,
-            r.opt_out.identities_deleted, r.opt_out.deletion_record, r.datasets_provided.size());
-        for (const auto& d : r.datasets_provided) std::cout << "  " << d << "\n";
+            r.opt_out.identities_deleted, r.opt_out.deletion_record);
+        if (r.datasets_provided) {
+          std::cout << tr(g, "提供済みのデータセット:\n", "datasets already provided:\n");
+          for (const auto& d : *r.datasets_provided) std::cout << "  " << d << "\n";
+        } else {
+          std::cout << tr(g,
+                          "提供済みのデータセット: 提供の記録がまだないため調べられません "
+                          "(提供機能は未実装)\n",
+                          "datasets already provided: cannot be told, there are no provision "
+                          "records yet (provision is not built)\n");
+        }
       }
       return kOk;
     });

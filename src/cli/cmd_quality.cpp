@@ -36,6 +36,8 @@ struct QualityArgs {
   std::size_t limit = 100;
   std::string from, to;
   std::string truth;
+  std::int64_t query = 0;
+  std::string note;
 };
 
 struct Opened {
@@ -447,8 +449,75 @@ void add_findings(CLI::App& app, const Globals& g, int* exit_code) {
       return all_found && clean_rate < 0.001 ? kOk : kFailed;
     });
   });
+  auto* query = cmd->add_subcommand(
+      "query",
+      tr(g, "指摘について医療機関への問い合わせを起こし、送付用の文面を表示する (監査ログに記録)",
+         "open a query to the institution about a finding and print the letter to send "
+         "(recorded in the audit log)"));
+  query->add_option("finding", args->finding, tr(g, "指摘の番号", "finding number"))->required();
+  query->add_option("--note", args->note, tr(g, "問い合わせの内容", "what to ask"));
+  query->add_option("--user", args->user, tr(g, "担当者", "who asks"))->required();
+  query->callback([&g, args, exit_code] {
+    with_store(g, *args, exit_code, [&](Opened& o) -> Result<int> {
+      TKM_ASSIGN_OR_RETURN(std::int64_t id,
+                           o.store->open_query(actor(*args, ""), args->finding, args->note));
+      TKM_ASSIGN_OR_RETURN(std::string letter, o.store->query_letter(actor(*args, ""), id, g.lang));
+      std::cout << (g.json ? json{{"query", id}, {"letter", letter}}.dump(2) : letter) << "\n";
+      return kOk;
+    });
+  });
+  auto* queries = cmd->add_subcommand(
+      "queries", tr(g, "医療機関への問い合わせの一覧 (--open で終了していないものだけ)",
+                    "queries to institutions (--open: those not closed)"));
+  queries->callback([&g, args, exit_code] {
+    with_store(g, *args, exit_code, [&](Opened& o) -> Result<int> {
+      TKM_ASSIGN_OR_RETURN(auto list, o.store->queries(args->open_only));
+      json out = json::array();
+      for (const auto& q : list) {
+        json steps = json::array();
+        for (const auto& s : q.steps) {
+          steps.push_back(
+              {{"status", s.status}, {"note", s.note}, {"by", s.by}, {"at", format_utc(s.at)}});
+        }
+        out.push_back({{"query", q.id},
+                       {"finding", q.finding_id},
+                       {"institution", q.institution},
+                       {"status", q.status},
+                       {"steps", steps}});
+        if (!g.json) {
+          std::cout << fmt::format("  [{}] {} {} {} {}\n", q.id, q.status, q.institution,
+                                   tr(g, "指摘", "finding"), q.finding_id);
+        }
+      }
+      if (g.json) std::cout << json{{"queries", out}}.dump(2) << "\n";
+      return kOk;
+    });
+  });
+  std::vector<CLI::App*> steps;
+  for (const char* status : {"answered", "closed"}) {
+    auto* step = cmd->add_subcommand(
+        std::string(status) == "answered" ? "answer" : "close",
+        std::string(status) == "answered"
+            ? tr(g, "医療機関の回答を記録する", "record the institution's answer")
+            : tr(g, "問い合わせを終了する", "close a query"));
+    step->add_option("query", args->query, tr(g, "問い合わせ番号", "query number"))->required();
+    step->add_option("--note", args->note, tr(g, "内容", "what was said or done"))->required();
+    step->add_option("--user", args->user, tr(g, "担当者", "who records it"))->required();
+    step->callback([&g, args, exit_code, status] {
+      with_store(g, *args, exit_code, [&](Opened& o) -> Result<int> {
+        TKM_RETURN_IF_ERROR(
+            o.store->add_query_step(actor(*args, ""), args->query, status, args->note));
+        std::cout << (g.json ? json{{"query", args->query}, {"status", status}}.dump(2)
+                             : fmt::format("{} {}", args->query, status))
+                  << "\n";
+        return kOk;
+      });
+    });
+    steps.push_back(step);
+  }
   // --dir, --passphrase-file and --terminal belong to `findings` and may follow a subcommand.
-  for (auto* sub : {show, decide, metrics, evaluate}) sub->fallthrough();
+  for (auto* sub : {show, decide, metrics, evaluate, query, queries}) sub->fallthrough();
+  for (auto* sub : steps) sub->fallthrough();
 }
 
 }  // namespace

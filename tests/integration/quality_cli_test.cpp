@@ -193,5 +193,53 @@ TEST_F(QualityCli, AcquisitionWaitsForQualifiedDecisionsAndDeletesWhatWasExclude
   EXPECT_EQ(false_alarms, 0);
 }
 
+TEST_F(QualityCli, TheReportPageEscapesWhatTheFilesSay) {
+  // A lab code that is markup: flagged as invalid, and shown as text, never as markup.
+  const std::string fhir = fmt_institution(2);
+  const fs::path file = tmp_ / "markup/bundle.json";
+  write_file(
+      file,
+      R"({"resourceType":"Bundle","type":"collection","entry":[)"
+      R"({"fullUrl":"urn:uuid:p1","resource":{"resourceType":"Patient","id":"p1",)"
+      R"("identifier":[{"system":"urn:oid:1.2.392.100495.20.3.51.1)" +
+          fhir +
+          R"(","value":"9900001"}],"gender":"female","birthDate":"1980-01-01"}},)"
+          R"({"resource":{"resourceType":"Observation","id":"o1","status":"final",)"
+          R"("subject":{"reference":"urn:uuid:p1"},"code":{"coding":[{"system":)"
+          R"("urn:oid:1.2.392.200119.4.504","code":"<b>x</b>"}]},)"
+          R"("effectiveDateTime":"2024-05-01","valueQuantity":{"value":1,"unit":"mg/dL"}}}]})");
+  const nlohmann::json in =
+      json("ingest '" + (tmp_ / "markup").string() + "'" + at() + " --institution " + fhir);
+  const std::string batch = std::to_string(in["batch"].get<int>());
+  json("check " + batch + at() + " --extracted 2025-12-31");
+  const std::string html = read_file(dir_ / ("reports/quality-batch-" + batch + ".html"));
+  EXPECT_THAT(html, HasSubstr("&lt;b&gt;x&lt;/b&gt;"));
+  EXPECT_THAT(html, ::testing::Not(HasSubstr("<b>x</b>")));
+}
+
+TEST_F(QualityCli, QueriesToTheInstitutionAreTrackedUntilClosed) {
+  json("check 1" + at() + " --extracted 2025-12-31", 1);
+  const nlohmann::json list = json("findings --batch 1 --rule date.before_birth" + at());
+  ASSERT_FALSE(list["findings"].empty());
+  const nlohmann::json& f = list["findings"][0];
+  const nlohmann::json q = json("findings query " + std::to_string(f["finding"].get<int>()) +
+                                " --note '生年月日の確認をお願いします' --user sato" + at());
+  const std::string letter = q["letter"].get<std::string>();
+  EXPECT_THAT(letter, HasSubstr("患者ID: "));
+  EXPECT_THAT(letter, HasSubstr(f["events"][0]["file_sha256"].get<std::string>()));
+  EXPECT_THAT(letter, HasSubstr("生年月日の確認をお願いします"));
+  const std::string id = std::to_string(q["query"].get<int>());
+  EXPECT_EQ(json("findings queries --open" + at())["queries"].size(), 1u);
+  json("findings answer " + id + " --note '入力誤り。再送します' --user sato" + at());
+  json("findings close " + id + " --note '再送を確認' --user sato" + at());
+  EXPECT_EQ(json("findings queries --open" + at())["queries"].size(), 0u);
+  const nlohmann::json all = json("findings queries" + at());
+  ASSERT_EQ(all["queries"].size(), 1u);
+  EXPECT_EQ(all["queries"][0]["status"], "closed");
+  EXPECT_EQ(all["queries"][0]["steps"].size(), 3u);
+  EXPECT_EQ(tokumei("findings answer " + id + " --note x --user sato" + at()).exit_code, 1);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM audit_entries WHERE action = 'quality.query.letter'"), 1);
+}
+
 }  // namespace
 }  // namespace tokumei::testing

@@ -54,7 +54,7 @@ CREATE TABLE consent_optouts (
   patient_index      BLOB NOT NULL,
   institution        TEXT NOT NULL,
   received_on        TEXT NOT NULL,
-  via                TEXT NOT NULL CHECK (via IN ('institution', 'consultation_center')),
+  via                TEXT NOT NULL CHECK (via IN ('institution', 'consultation_center', 'linked')),
   recorded_by        TEXT NOT NULL,
   at_ms              INTEGER NOT NULL,
   records_deleted    INTEGER NOT NULL,
@@ -176,17 +176,29 @@ Result<ImportSummary> ConsentStore::import_notifications(const audit::Actor& by,
     lines.push_back(std::move(line));
     at = end + 1;
   }
+  // A UTF-8 byte order mark (spreadsheet exports) is skipped.
+  if (!lines.empty() && lines[0].starts_with("\xEF\xBB\xBF")) lines[0].erase(0, 3);
+  // Fields are trimmed of spaces and of the quotes a spreadsheet puts around them.
   auto split = [](const std::string& line) {
     std::vector<std::string> out;
     std::size_t at = 0;
     for (;;) {
       const std::size_t comma = line.find(',', at);
-      out.push_back(line.substr(at, comma == std::string::npos ? std::string::npos : comma - at));
+      std::string field =
+          line.substr(at, comma == std::string::npos ? std::string::npos : comma - at);
+      const auto first = field.find_first_not_of(" \t");
+      const auto last = field.find_last_not_of(" \t");
+      field = first == std::string::npos ? "" : field.substr(first, last - first + 1);
+      if (field.size() >= 2 && field.front() == '"' && field.back() == '"') {
+        field = field.substr(1, field.size() - 2);
+      }
+      out.push_back(std::move(field));
       if (comma == std::string::npos) break;
       at = comma + 1;
     }
     return out;
   };
+
   if (lines.empty() || lines[0].empty()) {
     return fail(Errc::invalid_input, {"見出しの行がありません", "there is no header line"},
                 Location{.file = file_name, .line = 1});
@@ -265,6 +277,31 @@ Result<std::vector<Notification>> ConsentStore::notifications(const std::string&
   return out;
 }
 
+Result<ConsentStore::Index> ConsentStore::notification_index(const std::string& institution) {
+  Index index;
+  index.store_ = this;
+  index.institution_ = institution;
+  TKM_ASSIGN_OR_RETURN(store::Rows rows,
+                       db_.query("SELECT patient_index, notified_on FROM consent_notifications "
+                                 "WHERE institution = ?",
+                                 {institution}));
+  for (const auto& r : rows) {
+    const auto [it, added] = index.earliest_.emplace(r.blob(0), r.text(1));
+    // A notification without a day covers everything: it wins.
+    if (!added && !it->second.empty() && (r.text(1).empty() || r.text(1) < it->second)) {
+      it->second = r.text(1);
+    }
+  }
+  return index;
+}
+
+Result<std::optional<std::string>> ConsentStore::Index::earliest(const std::string& patient_id) {
+  TKM_ASSIGN_OR_RETURN(Bytes key, store_->patient_index(institution_, patient_id));
+  const auto it = earliest_.find(key);
+  if (it == earliest_.end()) return std::optional<std::string>();
+  return std::optional<std::string>(it->second);
+}
+
 Result<std::vector<Notification>> ConsentStore::notifications_of(const std::string& person_key) {
   TKM_ASSIGN_OR_RETURN(auto versions, vault_.versions(person_key));
   if (versions.empty()) return std::vector<Notification>{};
@@ -280,15 +317,90 @@ Result<bool> ConsentStore::opted_out(const std::string& institution,
   return !rows.empty();
 }
 
-Result<std::pair<std::size_t, std::size_t>> ConsentStore::erase_person(
-    const std::string& person_key, std::int64_t batch_id) {
+Result<std::vector<PatientRecord>> ConsentStore::linked_records(const std::string& person_key) {
+  identity::LinkageStore links(db_, vault_, keys_, audit_, clock_);
+  TKM_ASSIGN_OR_RETURN(std::string linked, links.linked_key(person_key));
+  TKM_ASSIGN_OR_RETURN(std::vector<std::string> members, links.members(linked));
+  if (std::find(members.begin(), members.end(), person_key) == members.end()) {
+    members.push_back(person_key);
+  }
+  std::vector<PatientRecord> out;
+  for (const auto& m : members) {
+    TKM_ASSIGN_OR_RETURN(bool gone, vault_.erased(m));
+    if (gone && m != person_key) continue;
+    PatientRecord r{.person_key = m};
+    if (!gone) {
+      TKM_ASSIGN_OR_RETURN(auto versions, vault_.versions(m));
+      if (!versions.empty()) {
+        r.institution = versions.back().institution;
+        r.patient_id = versions.back().patient_id;
+      }
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+Result<OptOutReport> ConsentStore::erase_and_register(const audit::Actor& by,
+                                                      const std::vector<PatientRecord>& records,
+                                                      const std::optional<PatientRecord>& requested,
+                                                      const std::string& received_on,
+                                                      const std::string& via,
+                                                      const std::string& object) {
+  OptOutReport report;
+  report.opt_out = {.institution = requested ? requested->institution : "",
+                    .received_on = received_on,
+                    .via = via,
+                    .recorded_by = by.user,
+                    .recorded_at = clock_.now()};
+  TKM_ASSIGN_OR_RETURN(store::Transaction tx, db_.begin());  // joins the caller's
+  for (const auto& r : records) {
+    TKM_ASSIGN_OR_RETURN(
+        std::int64_t events,
+        db_.execute("DELETE FROM ingest_events WHERE person_key = ?", {r.person_key}));
+    TKM_ASSIGN_OR_RETURN(std::size_t identities, vault_.erase(r.person_key));
+    TKM_RETURN_IF_ERROR(
+        db_.execute("DELETE FROM link_members WHERE person_key = ?", {r.person_key}));
+    report.opt_out.records_deleted += static_cast<std::size_t>(events);
+    report.opt_out.identities_deleted += identities;
+    report.person_keys.push_back(r.person_key);
+  }
+  ops::DeletionRecords deletions(db_, clock_);
   TKM_ASSIGN_OR_RETURN(
-      std::int64_t events,
-      batch_id == 0 ? db_.execute("DELETE FROM ingest_events WHERE person_key = ?", {person_key})
-                    : db_.execute("DELETE FROM ingest_events WHERE person_key = ? AND batch_id = ?",
-                                  {person_key, batch_id}));
-  TKM_ASSIGN_OR_RETURN(std::size_t identities, vault_.erase(person_key));
-  return std::pair{static_cast<std::size_t>(events), identities};
+      report.opt_out.deletion_record,
+      deletions.add(tx, {.object = object,
+                         .count = static_cast<std::int64_t>(report.opt_out.records_deleted +
+                                                            report.opt_out.identities_deleted),
+                         .reason = "optout: 停止の求め (" + via + ", " + received_on + ")",
+                         .method = "row delete, SQLite secure_delete on; WAL checkpointed; "
+                                   "person keys marked erased",
+                         .executor = by.user,
+                         .approver = by.user}));
+  std::vector<PatientRecord> patients = records;
+  if (requested) patients.push_back(*requested);
+  std::set<std::pair<std::string, std::string>> done;
+  for (const auto& p : patients) {
+    if (p.institution.empty() || p.patient_id.empty()) continue;
+    if (!done.insert({p.institution, p.patient_id}).second) continue;
+    const bool is_requested = requested && requested->institution == p.institution &&
+                              requested->patient_id == p.patient_id;
+    TKM_ASSIGN_OR_RETURN(bool registered, opted_out(p.institution, p.patient_id));
+    if (registered && !is_requested) continue;
+    TKM_ASSIGN_OR_RETURN(Bytes index, patient_index(p.institution, p.patient_id));
+    TKM_ASSIGN_OR_RETURN(
+        std::optional<std::int64_t> id,
+        db_.insert(
+            "INSERT INTO consent_optouts (patient_index, institution, received_on, via, "
+            "recorded_by, at_ms, records_deleted, identities_deleted, deletion_record) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            {index, p.institution, received_on, is_requested ? via : std::string("linked"), by.user,
+             to_unix_ms(clock_.now()), static_cast<std::int64_t>(report.opt_out.records_deleted),
+             static_cast<std::int64_t>(report.opt_out.identities_deleted),
+             report.opt_out.deletion_record}));
+    if (is_requested) report.opt_out.id = *id;
+  }
+  TKM_RETURN_IF_ERROR(tx.commit());
+  return report;
 }
 
 Result<OptOutReport> ConsentStore::opt_out(const audit::Actor& by, const std::string& institution,
@@ -305,70 +417,25 @@ Result<OptOutReport> ConsentStore::opt_out(const audit::Actor& by, const std::st
                 Location{.field = "via"});
   }
   TKM_ASSIGN_OR_RETURN(std::string received, day_of(received_on, "received_on"));
-  OptOutReport report;
-  report.opt_out = {.institution = institution,
-                    .received_on = received,
-                    .via = via,
-                    .recorded_by = by.user,
-                    .recorded_at = clock_.now()};
-
   // The patient and every record linked to them at other hospitals.
-  identity::LinkageStore links(db_, vault_, keys_, audit_, clock_);
-  std::vector<std::pair<std::string, std::string>> patients;  // (institution, patient ID)
+  std::vector<PatientRecord> records;
   TKM_ASSIGN_OR_RETURN(std::optional<std::string> person, vault_.find(institution, patient_id));
   if (person) {
-    TKM_ASSIGN_OR_RETURN(std::string linked, links.linked_key(*person));
-    TKM_ASSIGN_OR_RETURN(std::vector<std::string> members, links.members(linked));
-    if (std::find(members.begin(), members.end(), *person) == members.end()) {
-      members.push_back(*person);
-    }
-    for (const auto& m : members) {
-      TKM_ASSIGN_OR_RETURN(auto versions, vault_.versions(m));
-      if (!versions.empty()) {
-        patients.emplace_back(versions.back().institution, versions.back().patient_id);
-      }
-      report.person_keys.push_back(m);
-    }
-  } else {
-    patients.emplace_back(institution, patient_id);
+    TKM_ASSIGN_OR_RETURN(records, linked_records(*person));
   }
   std::vector<std::string> subjects;
-  for (const auto& key : report.person_keys) {
-    TKM_ASSIGN_OR_RETURN(std::string s, vault_.audit_reference(key));
+  for (const auto& r : records) {
+    TKM_ASSIGN_OR_RETURN(std::string s, vault_.audit_reference(r.person_key));
     subjects.push_back(std::move(s));
   }
-
-  ops::DeletionRecords deletions(db_, clock_);
   TKM_ASSIGN_OR_RETURN(store::Transaction tx, db_.begin());
-  for (const auto& key : report.person_keys) {
-    TKM_ASSIGN_OR_RETURN(auto erased, erase_person(key, 0));
-    report.opt_out.records_deleted += erased.first;
-    report.opt_out.identities_deleted += erased.second;
-  }
   TKM_ASSIGN_OR_RETURN(
-      report.opt_out.deletion_record,
-      deletions.add(tx, {.object = subjects.empty() ? std::string("person:(none stored)")
-                                                    : "person:" + subjects.front(),
-                         .count = static_cast<std::int64_t>(report.opt_out.records_deleted +
-                                                            report.opt_out.identities_deleted),
-                         .reason = "optout: 停止の求め (" + via + ", " + received + ")",
-                         .method = "row delete, SQLite secure_delete on; WAL checkpointed; "
-                                   "person keys marked erased",
-                         .executor = by.user,
-                         .approver = by.user}));
-  for (const auto& [inst, pid] : patients) {
-    TKM_ASSIGN_OR_RETURN(Bytes index, patient_index(inst, pid));
-    TKM_ASSIGN_OR_RETURN(
-        std::optional<std::int64_t> id,
-        db_.insert("INSERT INTO consent_optouts (patient_index, institution, received_on, via, "
-                   "recorded_by, at_ms, records_deleted, identities_deleted, deletion_record) "
-                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                   {index, inst, received, via, by.user, to_unix_ms(clock_.now()),
-                    static_cast<std::int64_t>(report.opt_out.records_deleted),
-                    static_cast<std::int64_t>(report.opt_out.identities_deleted),
-                    report.opt_out.deletion_record}));
-    if (inst == institution && pid == patient_id) report.opt_out.id = *id;
-  }
+      OptOutReport report,
+      erase_and_register(
+          by, records,
+          PatientRecord{.person_key = "", .institution = institution, .patient_id = patient_id},
+          received, via,
+          subjects.empty() ? std::string("person:(none stored)") : "person:" + subjects.front()));
   TKM_RETURN_IF_ERROR(
       audit_.append(tx, {.actor = by,
                          .action = "consent.optout",
@@ -381,7 +448,7 @@ Result<OptOutReport> ConsentStore::opt_out(const audit::Actor& by, const std::st
                                         {"records_deleted", report.opt_out.records_deleted},
                                         {"identities_deleted", report.opt_out.identities_deleted},
                                         {"deletion_record", report.opt_out.deletion_record},
-                                        {"datasets_provided", report.datasets_provided.size()}}
+                                        {"datasets_provided", nullptr}}
                                        .dump(),
                          .subjects = subjects}));
   TKM_RETURN_IF_ERROR(tx.commit());

@@ -17,6 +17,7 @@
 // they were seen, or data dated before their notification.
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -67,8 +68,17 @@ struct OptOut {
 // What registering an opt-out did.
 struct OptOutReport {
   OptOut opt_out;
-  std::vector<std::string> person_keys{};        // erased (the patient and linked records)
-  std::vector<std::string> datasets_provided{};  // provisions that contained them
+  std::vector<std::string> person_keys{};  // erased (the patient and linked records)
+  // The provisions that contained them; nullopt while the operator has no provision records
+  // (provision is not built yet), so that nobody reads "none" where nothing is known.
+  std::optional<std::vector<std::string>> datasets_provided{};
+};
+
+// A record of the vault with the patient it is.
+struct PatientRecord {
+  std::string person_key;
+  std::string institution{};
+  std::string patient_id{};
 };
 
 class ConsentStore {
@@ -96,6 +106,22 @@ class ConsentStore {
   // The patient's notification history, oldest first.
   Result<std::vector<Notification>> notifications(const std::string& institution,
                                                   const std::string& patient_id);
+  // Every notification of an institution, held in memory for checking a whole batch: what
+  // `notifications` says of a patient, without a query each.
+  class Index {
+   public:
+    // The earliest notification day of the patient ("" when a notification gives no day), or
+    // nullopt when none is on record.
+    Result<std::optional<std::string>> earliest(const std::string& patient_id);
+
+   private:
+    friend class ConsentStore;
+    ConsentStore* store_ = nullptr;
+    std::string institution_;
+    std::map<Bytes, std::string> earliest_;
+  };
+  Result<Index> notification_index(const std::string& institution);
+
   // The history of a person by key (their identity gives institution and patient ID).
   Result<std::vector<Notification>> notifications_of(const std::string& person_key);
 
@@ -106,10 +132,18 @@ class ConsentStore {
   Result<std::vector<OptOut>> opt_outs();
   Result<bool> opted_out(const std::string& institution, const std::string& patient_id);
 
-  // Deletes a person's identity versions and, of `batch_id` (every batch when 0), events, and
-  // marks the person erased — inside the caller's transaction. Returns (events, identities).
-  Result<std::pair<std::size_t, std::size_t>> erase_person(const std::string& person_key,
-                                                           std::int64_t batch_id);
+  // A record and every record linked to it at other hospitals, erased ones left out.
+  Result<std::vector<PatientRecord>> linked_records(const std::string& person_key);
+
+  // Erases `records` (events of every batch, identity versions, patient index; linkage
+  // membership; keys marked erased) and registers an opt-out for each of their patients, and for
+  // `requested` when given, that is not registered yet; writes one deletion record. Joins the
+  // caller's transaction; writes no audit entry (the caller does).
+  Result<OptOutReport> erase_and_register(const audit::Actor& by,
+                                          const std::vector<PatientRecord>& records,
+                                          const std::optional<PatientRecord>& requested,
+                                          const std::string& received_on, const std::string& via,
+                                          const std::string& object);
 
  private:
   Result<Bytes> patient_index(const std::string& institution, const std::string& patient_id);

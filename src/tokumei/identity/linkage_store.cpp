@@ -191,6 +191,8 @@ Result<std::vector<std::string>> LinkageStore::members(const std::string& linked
 }
 
 Result<std::string> LinkageStore::institution_of(const std::string& person_key) {
+  TKM_ASSIGN_OR_RETURN(bool gone, vault_.erased(person_key));
+  if (gone) return std::string();  // erased: no institution holds it any more
   TKM_ASSIGN_OR_RETURN(auto versions, vault_.versions(person_key));
   if (versions.empty()) {
     return fail(Errc::not_found,
@@ -263,6 +265,20 @@ Result<std::vector<LinkageStore::Move>> LinkageStore::merge_moves(const std::str
   if (ga == gb) return std::vector<Move>{};
   TKM_ASSIGN_OR_RETURN(auto ma, members(ga));
   TKM_ASSIGN_OR_RETURN(auto mb, members(gb));
+  for (const auto& x : ma) {
+    for (const auto& y : mb) {
+      if (ordered(x, y) == ordered(a, b)) continue;  // the pair being decided: superseded
+      TKM_ASSIGN_OR_RETURN(auto said, verdict(x, y));
+      if (said && *said == "different") {
+        return fail(
+            Errc::conflict,
+            {"この二人のどちらかの記録どうしが別人と判断されています。先にその判断を取り消して"
+             "ください",
+             "records of these two were decided to be different persons; undo that "
+             "decision first"});
+      }
+    }
+  }
   std::set<std::string> institutions;
   for (const auto& p : ma) {
     TKM_ASSIGN_OR_RETURN(std::string i, institution_of(p));
@@ -270,7 +286,7 @@ Result<std::vector<LinkageStore::Move>> LinkageStore::merge_moves(const std::str
   }
   for (const auto& p : mb) {
     TKM_ASSIGN_OR_RETURN(std::string i, institution_of(p));
-    if (institutions.contains(i)) {
+    if (!i.empty() && institutions.contains(i)) {
       return fail(Errc::conflict,
                   {fmt::format("同じ医療機関 ({}) の記録がすでにあるため名寄せできません。先に "
                                "split で分けてください",
@@ -350,21 +366,34 @@ Result<LinkRunSummary> LinkageStore::run(const audit::Actor& by,
   summary.blocks_too_large = result.blocks_too_large;
   for (std::size_t i = 0; i < result.pairs.size(); ++i) {
     ScoredPair& p = result.pairs[i];
-    if (p.decision != Decision::match) continue;
+    // Only pairs that match on their own: one linked through others is merged through them.
+    if (p.decision != Decision::match || p.reason != Reason::above_match_threshold) continue;
     const std::string& a = keys[p.a];
     const std::string& b = keys[p.b];
-    if (verdict_of(a, b) == "different") {
+    const std::string ga = group_of(a), gb = group_of(b);
+    if (ga == gb) continue;
+    const auto ma = members_in(ga), mb = members_in(gb);
+    // A person's "two persons" holds for everything linked to either record.
+    bool apart = false;
+    for (const auto& x : ma) {
+      for (const auto& y : mb) apart = apart || verdict_of(x, y) == "different";
+    }
+    if (apart) {
       ++summary.kept_apart;
       p.decision = Decision::review;
       continue;
     }
-    const std::string ga = group_of(a), gb = group_of(b);
-    if (ga == gb) continue;
-    const auto ma = members_in(ga), mb = members_in(gb);
+    // Records no longer in the vault (erased) hold no institution.
     std::set<std::uint16_t> held;
-    for (const auto& m : ma) held.insert(records[index_of.at(m)].institution);
+    for (const auto& m : ma) {
+      if (auto it = index_of.find(m); it != index_of.end())
+        held.insert(records[it->second].institution);
+    }
     bool clash = false;
-    for (const auto& m : mb) clash = clash || held.contains(records[index_of.at(m)].institution);
+    for (const auto& m : mb) {
+      auto it = index_of.find(m);
+      clash = clash || (it != index_of.end() && held.contains(records[it->second].institution));
+    }
     if (clash) {
       p.decision = Decision::review;
       p.reason = Reason::same_institution_already_linked;

@@ -268,15 +268,17 @@ Result<std::size_t> IdentityVault::erase(const std::string& person_key) {
 }
 
 Result<std::vector<model::PersonIdentity>> IdentityVault::versions(const std::string& person_key) {
-  TKM_ASSIGN_OR_RETURN(bool gone, erased(person_key));
-  if (gone) {
-    return fail(Errc::key_destroyed, {"この人の情報は停止の求めにより消去されています",
-                                      "this person was erased (opt-out)"});
-  }
   TKM_ASSIGN_OR_RETURN(
       store::Rows rows,
       db_.query("SELECT sealed FROM identity_versions WHERE person_key = ? ORDER BY id",
                 {person_key}));
+  if (rows.empty()) {  // an erased person has no versions left: say why
+    TKM_ASSIGN_OR_RETURN(bool gone, erased(person_key));
+    if (gone) {
+      return fail(Errc::key_destroyed, {"この人の情報は停止の求めにより消去されています",
+                                        "this person was erased (opt-out)"});
+    }
+  }
   std::vector<model::PersonIdentity> out;
   for (const auto& row : rows) {
     TKM_ASSIGN_OR_RETURN(Bytes plain, keys_.open(kVaultKey, as_bytes(person_key), row.blob(0)));

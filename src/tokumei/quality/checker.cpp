@@ -146,7 +146,8 @@ Result<Decision> parse_decision(std::string_view name) {
 }
 
 store::SchemaModule QualityStore::schema() {
-  return {"quality", {{1, "quality rules, checks, findings, decisions, reports, exclusions", R"sql(
+  return {"quality",
+          {{1, "quality rules, checks, findings, decisions, reports, exclusions", R"sql(
 CREATE TABLE quality_rules (
   rule_id        TEXT NOT NULL,
   version        INTEGER NOT NULL,
@@ -233,6 +234,32 @@ CREATE TRIGGER quality_exclusions_no_update BEFORE UPDATE ON quality_exclusions
   BEGIN SELECT RAISE(ABORT, 'quality_exclusions is append-only'); END;
 CREATE TRIGGER quality_exclusions_no_delete BEFORE DELETE ON quality_exclusions
   BEGIN SELECT RAISE(ABORT, 'quality_exclusions is append-only'); END;
+)sql"},
+           {2, "queries to institutions about findings (INTAKE-10)", R"sql(
+CREATE TABLE quality_queries (
+  id          INTEGER PRIMARY KEY,
+  finding_id  INTEGER NOT NULL REFERENCES quality_findings (id),
+  institution TEXT NOT NULL,
+  opened_by   TEXT NOT NULL,
+  at_ms       INTEGER NOT NULL
+);
+CREATE TABLE quality_query_steps (
+  id       INTEGER PRIMARY KEY,
+  query_id INTEGER NOT NULL REFERENCES quality_queries (id),
+  status   TEXT NOT NULL CHECK (status IN ('open', 'answered', 'closed')),
+  note     TEXT NOT NULL,
+  actor    TEXT NOT NULL,
+  at_ms    INTEGER NOT NULL
+);
+CREATE INDEX quality_query_steps_query ON quality_query_steps (query_id, id);
+CREATE TRIGGER quality_queries_no_update BEFORE UPDATE ON quality_queries
+  BEGIN SELECT RAISE(ABORT, 'quality_queries is append-only'); END;
+CREATE TRIGGER quality_queries_no_delete BEFORE DELETE ON quality_queries
+  BEGIN SELECT RAISE(ABORT, 'quality_queries is append-only'); END;
+CREATE TRIGGER quality_query_steps_no_update BEFORE UPDATE ON quality_query_steps
+  BEGIN SELECT RAISE(ABORT, 'quality_query_steps is append-only'); END;
+CREATE TRIGGER quality_query_steps_no_delete BEFORE DELETE ON quality_query_steps
+  BEGIN SELECT RAISE(ABORT, 'quality_query_steps is append-only'); END;
 )sql"}}};
 }
 
@@ -335,6 +362,8 @@ Result<CheckSummary> QualityStore::check(const audit::Actor& by, std::int64_t ba
     for (const auto& r : rows) known.insert(r.text(0));
   }
 
+  TKM_ASSIGN_OR_RETURN(consent::ConsentStore::Index notified_index,
+                       consent_.notification_index(institution));
   std::vector<NewFinding> found;
   auto add = [&](std::string_view rule_id, const std::string& person,
                  std::vector<std::int64_t> events, json detail, std::string fingerprint) {
@@ -358,6 +387,10 @@ Result<CheckSummary> QualityStore::check(const audit::Actor& by, std::int64_t ba
 
   for (const auto& pr : person_rows) {
     const std::string& person = pr.text(0);
+    // A patient erased since the batch came (an opt-out) is not checked: acquisition deletes
+    // what is left of them.
+    TKM_ASSIGN_OR_RETURN(bool erased, vault_.erased(person));
+    if (erased) continue;
     ++summary.persons;
     TKM_ASSIGN_OR_RETURN(std::vector<model::PersonIdentity> versions, vault_.versions(person));
 
@@ -487,39 +520,31 @@ Result<CheckSummary> QualityStore::check(const audit::Actor& by, std::int64_t ba
     }
     // QUALITY-04: seen (claims or clinical data) but not covered by a notification.
     if (!rows.empty() && !versions.empty()) {
-      const model::PersonIdentity& who = versions.back();
-      TKM_ASSIGN_OR_RETURN(std::vector<consent::Notification> notes,
-                           consent_.notifications(who.institution, who.patient_id));
-      bool seen_in_claims = false;
-      for (const auto& r : rows) seen_in_claims = seen_in_claims || r.text(2) == "claim_visit";
-      if (notes.empty()) {
+      TKM_ASSIGN_OR_RETURN(std::optional<std::string> notified,
+                           notified_index.earliest(versions.back().patient_id));
+      if (!notified) {
+        bool seen_in_claims = false;
         std::vector<std::int64_t> ids;
-        for (const auto& r : rows) ids.push_back(r.integer(0));
+        for (const auto& r : rows) {
+          seen_in_claims = seen_in_claims || r.text(2) == "claim_visit";
+          ids.push_back(r.integer(0));
+        }
         add(rule::not_notified, person, ids,
             {{"kind", "no_notification"},
              {"seen_in_claims", seen_in_claims},
              {"events", ids.size()}},
             event_fingerprint(person, ids));
-      } else {
-        // The earliest notification day given (a list without days covers everything).
-        std::string first;
-        bool undated = false;
-        for (const auto& n : notes) {
-          if (n.notified_on.empty())
-            undated = true;
-          else if (first.empty() || n.notified_on < first)
-            first = n.notified_on;
+      } else if (!notified->empty()) {
+        std::vector<std::int64_t> ids;
+        for (const auto& r : rows) {
+          if (auto c = compare_to_day(r.text(5), *notified); c && *c < 0) {
+            ids.push_back(r.integer(0));
+          }
         }
-        if (!undated && !first.empty()) {
-          std::vector<std::int64_t> ids;
-          for (const auto& r : rows) {
-            if (auto c = compare_to_day(r.text(5), first); c && *c < 0) ids.push_back(r.integer(0));
-          }
-          if (!ids.empty()) {
-            add(rule::not_notified, person, ids,
-                {{"kind", "before_notification"}, {"notified_on", first}, {"events", ids.size()}},
-                event_fingerprint(person, ids));
-          }
+        if (!ids.empty()) {
+          add(rule::not_notified, person, ids,
+              {{"kind", "before_notification"}, {"notified_on", *notified}, {"events", ids.size()}},
+              event_fingerprint(person, ids));
         }
       }
     }
@@ -832,18 +857,19 @@ Result<std::string> QualityStore::report_html(std::int64_t batch_id, Lang lang) 
   for (const auto& f : r["findings"]) {
     std::string where;
     for (const auto& e : f["events"]) {
-      where +=
-          fmt::format("{} {} {} {} — {} {}:{}{}<br>", e.value("event", 0), e.value("type", ""),
-                      e.value("date", ""), e.value("code", ""),
-                      e.value("file_sha256", "").substr(0, 16), t("行", "line"), e.value("line", 0),
-                      e.value("element", "").empty() ? "" : " " + e.value("element", ""));
+      // Values from the hospital's files: escaped before they meet the page.
+      where += html_escape(fmt::format(
+                   "{} {} {} {} — {} {}:{}{}", e.value("event", 0), e.value("type", ""),
+                   e.value("date", ""), e.value("code", ""),
+                   e.value("file_sha256", "").substr(0, 16), t("行", "line"), e.value("line", 0),
+                   e.value("element", "").empty() ? "" : " " + e.value("element", ""))) +
+               "<br>";
     }
-    h += fmt::format(
-        "<tr><td>{}</td><td{}>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
-        f.value("finding", 0), f.value("blocking", false) ? " class=\"blocking\"" : "",
-        html_escape(f.value("rule", "")), html_escape(f.value("status", "")),
-        html_escape(where).empty() ? t("(患者の身元情報)", "(the patient's identity)") : where,
-        html_escape(f["detail"].dump()));
+    h += fmt::format("<tr><td>{}</td><td{}>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+                     f.value("finding", 0), f.value("blocking", false) ? " class=\"blocking\"" : "",
+                     html_escape(f.value("rule", "")), html_escape(f.value("status", "")),
+                     where.empty() ? t("(患者の身元情報)", "(the patient's identity)") : where,
+                     html_escape(f["detail"].dump()));
   }
   h += "</table>\n</body></html>\n";
   return h;
@@ -969,7 +995,11 @@ Result<AcquireSummary> QualityStore::acquire(const audit::Actor& by, std::int64_
                   {f.id}));
     reviewers.insert(decided.empty() ? "system:consent.not_notified" : decided[0].text(0));
     std::vector<std::int64_t> ids;
-    if (f.status == "confirm" && !f.events.empty()) {
+    // Only the finding's own records, except for a finding about the patient as a whole (an
+    // identity finding, one without a notification, or an exclusion).
+    const bool whole = f.status == "exclude" || f.events.empty() ||
+                       f.detail.find("\"no_notification\"") != std::string::npos;
+    if (!whole) {
       for (const auto& l : f.events) ids.push_back(l.event_id);
     } else {
       whole_persons.insert(f.person_key);
@@ -996,7 +1026,10 @@ Result<AcquireSummary> QualityStore::acquire(const audit::Actor& by, std::int64_
                   {batch_id, batch_id}));
     for (const auto& p : persons) {
       TKM_ASSIGN_OR_RETURN(bool gone, vault_.erased(p.text(0)));
-      if (gone) continue;
+      if (gone) {  // erased after this batch came: delete what the batch brought of them
+        opted_out.push_back(p.text(0));
+        continue;
+      }
       TKM_ASSIGN_OR_RETURN(auto versions, vault_.versions(p.text(0)));
       if (versions.empty()) continue;
       TKM_ASSIGN_OR_RETURN(
@@ -1017,22 +1050,17 @@ Result<AcquireSummary> QualityStore::acquire(const audit::Actor& by, std::int64_
   summary.persons_opted_out = opted_out.size();
   ops::DeletionRecords deletions(db_, clock_);
   TKM_ASSIGN_OR_RETURN(store::Transaction tx, db_.begin());
-  std::size_t opted_out_records = 0;
+  // Each with every record linked to them at other hospitals; their patients are registered.
   for (const auto& person : opted_out) {
-    TKM_ASSIGN_OR_RETURN(auto erased, consent_.erase_person(person, batch_id));
-    opted_out_records += erased.first + erased.second;
-  }
-  if (!opted_out.empty()) {
+    TKM_ASSIGN_OR_RETURN(std::vector<consent::PatientRecord> records,
+                         consent_.linked_records(person));
+    TKM_ASSIGN_OR_RETURN(std::string subject, vault_.audit_reference(person));
     TKM_ASSIGN_OR_RETURN(
-        std::int64_t record,
-        deletions.add(tx, {.object = fmt::format("batch:{} opted-out persons", batch_id),
-                           .count = static_cast<std::int64_t>(opted_out_records),
-                           .reason = "optout: 停止の求めのあった患者",
-                           .method = "row delete, SQLite secure_delete on; WAL checkpointed; "
-                                     "person keys marked erased",
-                           .executor = by.user,
-                           .approver = by.user}));
-    (void)record;
+        consent::OptOutReport erased,
+        consent_.erase_and_register(
+            by, records, std::nullopt, japanese_day(clock_.now()), "linked",
+            fmt::format("batch:{} opted-out persons (person:{})", batch_id, subject)));
+    (void)erased;
   }
   for (const auto& x : excluded) {
     TKM_RETURN_IF_ERROR(db_.execute(
@@ -1075,6 +1103,141 @@ Result<AcquireSummary> QualityStore::acquire(const audit::Actor& by, std::int64_
   TKM_RETURN_IF_ERROR(tx.commit());
   if (!excluded.empty() || !opted_out.empty()) TKM_RETURN_IF_ERROR(db_.scrub());
   return summary;
+}
+
+Result<std::int64_t> QualityStore::open_query(const audit::Actor& by, std::int64_t finding_id,
+                                              const std::string& note) {
+  TKM_ASSIGN_OR_RETURN(Finding f, finding(finding_id));
+  TKM_ASSIGN_OR_RETURN(
+      store::Row batch,
+      db_.query_one("SELECT institution FROM ingest_batches WHERE id = ?", {f.batch_id}));
+  // The letter needs the patient: a patient erased since (an opt-out) cannot be asked about.
+  TKM_RETURN_IF_ERROR(vault_.versions(f.person_key));
+  TKM_ASSIGN_OR_RETURN(store::Transaction tx, db_.begin());
+  TKM_ASSIGN_OR_RETURN(
+      std::optional<std::int64_t> id,
+      db_.insert("INSERT INTO quality_queries (finding_id, institution, opened_by, at_ms) VALUES "
+                 "(?, ?, ?, ?) RETURNING id",
+                 {finding_id, batch.text(0), by.user, to_unix_ms(clock_.now())}));
+  TKM_RETURN_IF_ERROR(db_.execute(
+      "INSERT INTO quality_query_steps (query_id, status, note, actor, at_ms) VALUES (?, 'open', "
+      "?, ?, ?)",
+      {*id, note, by.user, to_unix_ms(clock_.now())}));
+  TKM_RETURN_IF_ERROR(audit_.append(tx, {.actor = by,
+                                         .action = "quality.query.open",
+                                         .object = fmt::format("query:{}", *id),
+                                         .outcome = audit::Outcome::success,
+                                         .detail = json{{"finding", finding_id}}.dump(),
+                                         .subjects = {}}));
+  TKM_RETURN_IF_ERROR(tx.commit());
+  return *id;
+}
+
+Status QualityStore::add_query_step(const audit::Actor& by, std::int64_t query_id,
+                                    const std::string& status, const std::string& note) {
+  if (status != "answered" && status != "closed" && status != "open") {
+    return fail(
+        Errc::invalid_argument,
+        {"状態は open、answered、closed のいずれかです", "the status is open, answered or closed"},
+        Location{.field = "status"});
+  }
+  TKM_ASSIGN_OR_RETURN(
+      store::Rows last,
+      db_.query("SELECT status FROM quality_query_steps WHERE query_id = ? ORDER BY id DESC "
+                "LIMIT 1",
+                {query_id}));
+  if (last.empty()) {
+    return fail(Errc::not_found, {fmt::format("問い合わせ {} はありません", query_id),
+                                  fmt::format("no query {}", query_id)});
+  }
+  if (last[0].text(0) == "closed") {
+    return fail(Errc::invalid_argument, {fmt::format("問い合わせ {} は終了しています", query_id),
+                                         fmt::format("query {} is closed", query_id)});
+  }
+  TKM_ASSIGN_OR_RETURN(store::Transaction tx, db_.begin());
+  TKM_RETURN_IF_ERROR(db_.execute(
+      "INSERT INTO quality_query_steps (query_id, status, note, actor, at_ms) VALUES (?, ?, ?, "
+      "?, ?)",
+      {query_id, status, note, by.user, to_unix_ms(clock_.now())}));
+  TKM_RETURN_IF_ERROR(audit_.append(tx, {.actor = by,
+                                         .action = "quality.query." + status,
+                                         .object = fmt::format("query:{}", query_id),
+                                         .outcome = audit::Outcome::success,
+                                         .detail = "{}",
+                                         .subjects = {}}));
+  return tx.commit();
+}
+
+Result<std::vector<InstitutionQuery>> QualityStore::queries(bool open_only) {
+  TKM_ASSIGN_OR_RETURN(
+      store::Rows rows,
+      db_.query("SELECT q.id, q.finding_id, q.institution, s.status, s.note, s.actor, s.at_ms "
+                "FROM quality_queries q JOIN quality_query_steps s ON s.query_id = q.id "
+                "ORDER BY q.id, s.id"));
+  std::vector<InstitutionQuery> out;
+  for (const auto& r : rows) {
+    if (out.empty() || out.back().id != r.integer(0)) {
+      out.push_back(
+          {.id = r.integer(0), .finding_id = r.integer(1), .institution = r.text(2), .status = ""});
+    }
+    out.back().steps.push_back({.status = r.text(3),
+                                .note = r.text(4),
+                                .by = r.text(5),
+                                .at = from_unix_ms(r.integer(6))});
+    out.back().status = r.text(3);
+  }
+  if (open_only) std::erase_if(out, [](const InstitutionQuery& q) { return q.status == "closed"; });
+  return out;
+}
+
+Result<std::string> QualityStore::query_letter(const audit::Actor& by, std::int64_t query_id,
+                                               Lang lang) {
+  TKM_ASSIGN_OR_RETURN(std::vector<InstitutionQuery> all, queries(false));
+  const auto it = std::find_if(all.begin(), all.end(),
+                               [&](const InstitutionQuery& q) { return q.id == query_id; });
+  if (it == all.end()) {
+    return fail(Errc::not_found, {fmt::format("問い合わせ {} はありません", query_id),
+                                  fmt::format("no query {}", query_id)});
+  }
+  TKM_ASSIGN_OR_RETURN(Finding f, finding(it->finding_id));
+  TKM_ASSIGN_OR_RETURN(std::vector<model::PersonIdentity> versions, vault_.versions(f.person_key));
+  const Rule* rule = find_rule(f.rule_id);
+  const bool ja = lang == Lang::ja;
+  std::string letter = fmt::format(
+      fmt::runtime(
+          ja ? "医療機関 {} "
+               "御中\n\n取得前の品質点検で次の点が見つかりました。ご確認のうえご回答ください。\n\n"
+             : "To institution {}\n\nThe quality check before acquisition found the following. "
+               "Please look into it and answer.\n\n"),
+      it->institution);
+  letter += fmt::format(fmt::runtime(ja ? "問い合わせ番号: {}\n患者ID: {}\n指摘: {} — {}\n"
+                                        : "Query: {}\nPatient ID: {}\nFinding: {} — {}\n"),
+                        query_id, versions.empty() ? "" : versions.back().patient_id, f.rule_id,
+                        rule ? rule->description.in(lang) : "");
+  for (const auto& l : f.events) {
+    letter += fmt::format(fmt::runtime(ja ? "  記録: {} {} {} — ファイル SHA-256 {} 行 {} {}\n"
+                                          : "  record: {} {} {} — file SHA-256 {} line {} {}\n"),
+                          l.type, l.date, l.code, l.file_sha256, l.line, l.element);
+  }
+  if (f.events.empty()) {
+    letter += ja ? "  (患者の基本情報 (氏名・性別・生年月日・患者ID) についての指摘です)\n"
+                 : "  (about the patient's identity records: name, sex, birth date, patient ID)\n";
+  }
+  for (const auto& step : it->steps) {
+    if (step.note.empty()) continue;
+    letter +=
+        fmt::format("\n{} ({}): {}\n", step.status, format_utc(step.at).substr(0, 10), step.note);
+  }
+  TKM_ASSIGN_OR_RETURN(std::string subject, vault_.audit_reference(f.person_key));
+  TKM_ASSIGN_OR_RETURN(store::Transaction tx, db_.begin());
+  TKM_RETURN_IF_ERROR(audit_.append(tx, {.actor = by,
+                                         .action = "quality.query.letter",
+                                         .object = fmt::format("query:{}", query_id),
+                                         .outcome = audit::Outcome::success,
+                                         .detail = "{}",
+                                         .subjects = {subject}}));
+  TKM_RETURN_IF_ERROR(tx.commit());
+  return letter;
 }
 
 }  // namespace tokumei::quality

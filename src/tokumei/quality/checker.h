@@ -102,6 +102,23 @@ struct AcquireSummary {
   std::int64_t deletion_record = 0;      // 0 when nothing was deleted
 };
 
+// A question to the institution about a finding (INTAKE-10): it goes out by a channel other than
+// the intake server (which cannot send), on paper or through the operator's office system, and is
+// tracked until it is closed.
+struct QueryStep {
+  std::string status;  // open, answered, closed
+  std::string note;
+  std::string by;
+  TimePoint at{};
+};
+struct InstitutionQuery {
+  std::int64_t id = 0;
+  std::int64_t finding_id = 0;
+  std::string institution;
+  std::string status;  // the latest step's
+  std::vector<QueryStep> steps{};
+};
+
 // What a reviewer sees of a finding.
 struct FindingView {
   Finding finding;
@@ -153,6 +170,17 @@ class QualityStore {
   Result<std::vector<Finding>> open_blocking(std::int64_t batch_id);
 
   Result<AcquireSummary> acquire(const audit::Actor& by, std::int64_t batch_id);
+
+  // INTAKE-10: opens a query about a finding, records the institution's answer, closes it.
+  // Steps are only added (open → answered → closed; answered again after more questions).
+  Result<std::int64_t> open_query(const audit::Actor& by, std::int64_t finding_id,
+                                  const std::string& note);
+  Status add_query_step(const audit::Actor& by, std::int64_t query_id, const std::string& status,
+                        const std::string& note);
+  Result<std::vector<InstitutionQuery>> queries(bool open_only);
+  // The letter to the institution: the finding in their terms — their patient ID, the rule, and
+  // each record by file hash, line and element. Writing it out is logged.
+  Result<std::string> query_letter(const audit::Actor& by, std::int64_t query_id, Lang lang);
 
  private:
   Result<std::vector<EventLocation>> locate(const std::string& institution,

@@ -126,6 +126,19 @@ TEST_F(ConsentTest, ImportRecordsEachRowAndRefusesBadOnesWithTheirLine) {
   EXPECT_EQ((*rows)[0].integer(0), 0);
 }
 
+TEST_F(ConsentTest, ImportReadsSpreadsheetExports) {
+  // A byte order mark, quotes and spaces, as spreadsheets write them: the patient is the same.
+  auto s = store_->import_notifications(
+      staff_, "1310000001", "\xEF\xBB\xBFpatient_id,notified_on\r\n\"0007\" , 2024-04-01\r\n",
+      "export.csv");
+  ASSERT_TRUE(s) << s.error().describe(Lang::en);
+  EXPECT_EQ(s->recorded, 1u);
+  auto history = store_->notifications("1310000001", "0007");
+  ASSERT_TRUE(history);
+  ASSERT_EQ(history->size(), 1u);
+  EXPECT_EQ((*history)[0].notified_on, "2024-04-01");
+}
+
 TEST_F(ConsentTest, AnOptOutErasesThePatientAndEveryLinkedRecord) {
   const std::string here = admit("1310000001", "A1");
   const std::string there = admit("1310000002", "B7");

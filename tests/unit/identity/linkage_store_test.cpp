@@ -278,5 +278,32 @@ TEST_F(LinkageStoreTest, AMergeNeverGivesAPersonTwoRecordsOfOneInstitution) {
   EXPECT_EQ(refused.error().code(), Errc::conflict);
 }
 
+TEST_F(LinkageStoreTest, TwoPersonsStayApartWhenAThirdRecordMatchesBoth) {
+  // 一郎 at a third hospital matches both of his records; a person had decided those two are
+  // different persons. The third record may join one of them, never both.
+  const std::string third = admit("1310000003", "C9", "佐藤　一郎", "サトウ　イチロウ",
+                                  "1960-10-10", model::Sex::male, "980-0001");
+  LinkageModel review_all = LinkageModel::defaults();
+  review_all.match_threshold = 1000;
+  review_all.review_threshold = 1;
+  ASSERT_TRUE(store_->run(staff_, review_all));
+  std::int64_t between = 0;
+  auto waiting = store_->waiting();
+  ASSERT_TRUE(waiting);
+  for (const auto& w : *waiting) {
+    if ((w.person_a == ichiro_[0] && w.person_b == ichiro_[1]) ||
+        (w.person_a == ichiro_[1] && w.person_b == ichiro_[0])) {
+      between = w.pair_id;
+    }
+  }
+  ASSERT_GT(between, 0);
+  ASSERT_TRUE(store_->decide(staff_, between, false, "別人と確認"));
+  auto run = store_->run(staff_, LinkageModel::defaults());
+  ASSERT_TRUE(run) << run.error().describe(Lang::en);
+  EXPECT_NE(linked(ichiro_[0]), linked(ichiro_[1]));
+  EXPECT_TRUE(linked(third) == linked(ichiro_[0]) || linked(third) == linked(ichiro_[1]));
+  EXPECT_GE(run->kept_apart, 1u);
+}
+
 }  // namespace
 }  // namespace tokumei::identity
