@@ -231,6 +231,7 @@ std::vector<json> read_ndjson(const fs::path& path) {
 std::string_view rule_for(std::string_view kind) {
   using namespace quality::rule;
   if (kind == "discharge_before_admission") return discharge_before_admission;
+  if (kind == "order_outside_encounter") return outside_encounter;
   if (kind == "one_id_two_names" || kind == "name_typo") return several_names;
   if (kind == "conflicting_sex" || kind == "conflicting_birth_date") {
     return conflicting_demographics;

@@ -484,8 +484,7 @@ Result<std::vector<LinkReview>> LinkageStore::waiting() {
   return out;
 }
 
-Result<std::pair<model::PersonIdentity, model::PersonIdentity>> LinkageStore::identities(
-    const audit::Actor& by, std::int64_t pair_id) {
+Result<std::pair<std::string, std::string>> LinkageStore::pair_persons(std::int64_t pair_id) {
   TKM_ASSIGN_OR_RETURN(
       store::Rows rows,
       db_.query("SELECT person_a, person_b FROM link_pairs WHERE id = ?", {pair_id}));
@@ -493,14 +492,20 @@ Result<std::pair<model::PersonIdentity, model::PersonIdentity>> LinkageStore::id
     return fail(Errc::not_found,
                 {fmt::format("組 {} はありません", pair_id), fmt::format("no pair {}", pair_id)});
   }
-  TKM_ASSIGN_OR_RETURN(auto a, vault_.versions(rows[0].text(0)));
-  TKM_ASSIGN_OR_RETURN(auto b, vault_.versions(rows[0].text(1)));
+  return std::pair{rows[0].text(0), rows[0].text(1)};
+}
+
+Result<std::pair<model::PersonIdentity, model::PersonIdentity>> LinkageStore::identities(
+    const audit::Actor& by, std::int64_t pair_id) {
+  TKM_ASSIGN_OR_RETURN(auto persons, pair_persons(pair_id));
+  TKM_ASSIGN_OR_RETURN(auto a, vault_.versions(persons.first));
+  TKM_ASSIGN_OR_RETURN(auto b, vault_.versions(persons.second));
   if (a.empty() || b.empty()) {
     return fail(Errc::not_found, {fmt::format("組 {} の身元情報がありません", pair_id),
                                   fmt::format("pair {} has no identities", pair_id)});
   }
-  TKM_ASSIGN_OR_RETURN(std::string sa, subject(rows[0].text(0)));
-  TKM_ASSIGN_OR_RETURN(std::string sb, subject(rows[0].text(1)));
+  TKM_ASSIGN_OR_RETURN(std::string sa, subject(persons.first));
+  TKM_ASSIGN_OR_RETURN(std::string sb, subject(persons.second));
   TKM_RETURN_IF_ERROR(
       audit_entry(by, "identity.link.read", fmt::format("link_pair:{}", pair_id), "{}", {sa, sb}));
   return std::pair{a.back(), b.back()};
@@ -509,14 +514,8 @@ Result<std::pair<model::PersonIdentity, model::PersonIdentity>> LinkageStore::id
 Result<std::int64_t> LinkageStore::decide(const audit::Actor& by, std::int64_t pair_id,
                                           bool same_person, const std::string& reason) {
   if (reason.empty()) return std::unexpected(missing_reason());
-  TKM_ASSIGN_OR_RETURN(
-      store::Rows rows,
-      db_.query("SELECT person_a, person_b FROM link_pairs WHERE id = ?", {pair_id}));
-  if (rows.empty()) {
-    return fail(Errc::not_found,
-                {fmt::format("組 {} はありません", pair_id), fmt::format("no pair {}", pair_id)});
-  }
-  const std::string a = rows[0].text(0), b = rows[0].text(1);
+  TKM_ASSIGN_OR_RETURN(auto persons, pair_persons(pair_id));
+  const std::string a = persons.first, b = persons.second;
   std::vector<Move> moves;
   if (same_person) {
     TKM_ASSIGN_OR_RETURN(moves, merge_moves(a, b));

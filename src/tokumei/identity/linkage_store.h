@@ -117,6 +117,7 @@ class LinkageStore {
                      std::int64_t event, const audit::Actor& by, const std::string& reason);
   Result<std::optional<std::string>> verdict(const std::string& a, const std::string& b);
   Result<std::string> institution_of(const std::string& person_key);
+  Result<std::pair<std::string, std::string>> pair_persons(std::int64_t pair_id);
   Result<std::string> subject(const std::string& person_key);
   Status audit_entry(const audit::Actor& by, std::string_view action, std::string object,
                      const std::string& detail, std::vector<std::string> subjects);

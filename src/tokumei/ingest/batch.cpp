@@ -4,6 +4,7 @@
 
 #include <charconv>
 #include <nlohmann/json.hpp>
+#include <unordered_map>
 
 #include "tokumei/ingest/event_record.h"
 #include "tokumei/ingest/fields.h"
@@ -24,6 +25,14 @@ struct ClearColumns {
   std::string value;
   std::string_view unit;
 };
+
+// The key of the encounter an event is or belongs to ("" when none).
+std::string_view encounter_key(const model::Encounter& e) { return e.source_key; }
+std::string_view encounter_key(const model::Medication& m) { return m.encounter_key; }
+std::string_view encounter_key(const model::LabResult& l) { return l.encounter_key; }
+std::string_view encounter_key(const model::Procedure& p) { return p.encounter_key; }
+std::string_view encounter_key(const model::Diagnosis&) { return {}; }
+std::string_view encounter_key(const model::ClaimVisit&) { return {}; }
 
 ClearColumns clear_columns(const model::Encounter& e) {
   return {event_type(e), "encounter-kind", model::encounter_kind_name(e.kind), e.start, e.end, ""};
@@ -240,6 +249,12 @@ ALTER TABLE ingest_files_v3 RENAME TO ingest_files;
 ALTER TABLE ingest_events_v3 RENAME TO ingest_events;
 ALTER TABLE ingest_quarantine_v3 RENAME TO ingest_quarantine;
 CREATE INDEX ingest_events_person ON ingest_events (person_key);
+)sql"},
+           {4,
+            "the encounter an event belongs to, as a keyed hash (quality: records outside their "
+            "encounter)",
+            R"sql(
+ALTER TABLE ingest_events ADD COLUMN encounter_index BLOB;
 )sql"}}};
 }
 
@@ -399,6 +414,8 @@ Result<bool> BatchStore::record_parts(std::int64_t batch_id, const std::string& 
     // Each event's record as the reading thread made it ahead, or made here.
     const bool encoded = o.records.ends.size() == o.extract.events();
     std::size_t index = 0;
+    // The records of a visit share its encounter: its keyed hash is made once per file.
+    std::unordered_map<std::string, Bytes> encounter_indexes;
     auto put = [&](const auto& event) -> Status {
       auto it = person_of.find(event.patient_id);
       if (it == person_of.end()) {
@@ -423,12 +440,23 @@ Result<bool> BatchStore::record_parts(std::int64_t batch_id, const std::string& 
         text = record;
       }
       TKM_ASSIGN_OR_RETURN(Bytes sealed, keys_.seal(key, as_bytes(person), as_bytes(text)));
+      store::Value encounter = nullptr;
+      if (const std::string_view k = encounter_key(event); !k.empty()) {
+        auto [it, added] = encounter_indexes.try_emplace(std::string(k));
+        if (added) {
+          TKM_ASSIGN_OR_RETURN(crypto::Digest d,
+                               keys_.blind_index(key, as_bytes("encounter\x1f" + it->first)));
+          it->second.assign(d.begin(), d.begin() + 16);
+        }
+        encounter = it->second;
+      }
       TKM_RETURN_IF_ERROR(db_.execute(
           "INSERT INTO ingest_events (batch_id, file_id, person_key, type, code_system, code, "
-          "date, value, unit, withdrawn, sealed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+          "date, value, unit, withdrawn, sealed, encounter_index) "
+          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
           {batch_id, file_id, person, std::string(c.type), std::string(c.code_system),
            std::string(c.code), std::string(c.date), c.value, std::string(c.unit),
-           std::int64_t{o.extract.deleted ? 1 : 0}, std::move(sealed)}));
+           std::int64_t{o.extract.deleted ? 1 : 0}, std::move(sealed), std::move(encounter)}));
       return ok();
     };
     const model::Extract& x = o.extract;

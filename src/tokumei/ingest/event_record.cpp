@@ -118,6 +118,7 @@ void medication(Writer& w, const model::Medication& m) {
   w.str("unit", m.dose_unit);
   if (m.days) w.integer("days", *m.days);
   w.str("start", m.start);
+  if (!m.encounter_key.empty()) w.str("encounter", m.encounter_key);
   w.source(m.source, m.source_key);
 }
 
@@ -171,6 +172,7 @@ void encode_event(const model::LabResult& l, std::string& out) {
     w.str("reference_range", l.reference_range);
     w.str("flag", l.abnormal_flag);
     w.str("observed", l.observed);
+    if (!l.encounter_key.empty()) w.str("encounter", l.encounter_key);
     w.source(l.source, l.source_key);
   });
 }
@@ -179,6 +181,7 @@ void encode_event(const model::Procedure& p, std::string& out) {
   encode(out, [&](Writer& w) {
     w.code("code", p.code);
     w.str("performed", p.performed);
+    if (!p.encounter_key.empty()) w.str("encounter", p.encounter_key);
     w.source(p.source, p.source_key);
   });
 }
@@ -201,6 +204,14 @@ class Reader {
   explicit Reader(element root) : root_(root) {}
 
   std::string str(const char* k) { return std::string(view(root_, k)); }
+  // A text field records written before it existed do not have: empty then.
+  std::string optional_str(const char* k) {
+    auto field = root_[k];
+    if (field.error() == simdjson::NO_SUCH_FIELD) return {};
+    std::string_view v;
+    take(field.get(v), k);
+    return std::string(v);
+  }
   model::Code code(const char* k) {
     element c;
     if (!take(root_[k].get(c), k)) return {};
@@ -347,6 +358,7 @@ Result<Event> decode_event(std::string_view type, std::string_view record) {
     m.dose_unit = r.str("unit");
     m.days = r.optional_int("days");
     m.start = r.str("start");
+    m.encounter_key = r.optional_str("encounter");
     r.source(m);
     out = std::move(m);
   } else if (type == "lab_result") {
@@ -358,12 +370,14 @@ Result<Event> decode_event(std::string_view type, std::string_view record) {
     l.reference_range = r.str("reference_range");
     l.abnormal_flag = r.str("flag");
     l.observed = r.str("observed");
+    l.encounter_key = r.optional_str("encounter");
     r.source(l);
     out = std::move(l);
   } else if (type == "procedure") {
     model::Procedure p;
     p.code = r.code("code");
     p.performed = r.str("performed");
+    p.encounter_key = r.optional_str("encounter");
     r.source(p);
     out = std::move(p);
   } else if (type == "claim_visit") {

@@ -107,6 +107,9 @@ struct Medication {
   std::string dose_unit{};
   std::optional<int> days{};
   std::string start{};
+  // The source's key of the encounter the record belongs to (a FHIR encounter reference,
+  // "Encounter/123"), when the source gives one.
+  std::string encounter_key{};
   std::string source_key{};
   SourceRef source{};
   bool operator==(const Medication&) const = default;
@@ -122,6 +125,9 @@ struct LabResult {
   std::string reference_range{};
   std::string abnormal_flag{};
   std::string observed{};
+  // The source's key of the encounter the record belongs to (a FHIR encounter reference,
+  // "Encounter/123"), when the source gives one.
+  std::string encounter_key{};
   std::string source_key{};
   SourceRef source{};
   bool operator==(const LabResult&) const = default;
@@ -131,6 +137,9 @@ struct Procedure {
   std::string patient_id;
   Code code{};
   std::string performed{};
+  // The source's key of the encounter the record belongs to (a FHIR encounter reference,
+  // "Encounter/123"), when the source gives one.
+  std::string encounter_key{};
   std::string source_key{};
   SourceRef source{};
   bool operator==(const Procedure&) const = default;

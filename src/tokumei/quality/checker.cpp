@@ -444,10 +444,22 @@ Result<CheckSummary> QualityStore::check(const audit::Actor& by, std::int64_t ba
     // --- the patient's events of this batch (QUALITY-01, duplicates, codes) ---
     TKM_ASSIGN_OR_RETURN(
         store::Rows rows,
-        db_.query("SELECT id, file_id, type, code_system, code, date, value, unit FROM "
-                  "ingest_events WHERE person_key = ? AND batch_id = ? AND withdrawn = 0 "
-                  "ORDER BY id",
+        db_.query("SELECT id, file_id, type, code_system, code, date, value, unit, "
+                  "encounter_index FROM ingest_events WHERE person_key = ? AND batch_id = ? AND "
+                  "withdrawn = 0 ORDER BY id",
                   {person, batch_id}));
+    // The periods of the patient's encounters (of every batch) that records point at.
+    std::map<Bytes, std::pair<std::string, std::string>> encounters;
+    bool pointing = false;
+    for (const auto& r : rows) pointing = pointing || (r.text(2) != "encounter" && !r.is_null(8));
+    if (pointing) {
+      TKM_ASSIGN_OR_RETURN(
+          store::Rows periods,
+          db_.query("SELECT encounter_index, date, value FROM ingest_events WHERE person_key = ? "
+                    "AND type = 'encounter' AND withdrawn = 0 AND encounter_index IS NOT NULL",
+                    {person}));
+      for (const auto& p : periods) encounters[p.blob(0)] = {p.text(1), p.text(2)};
+    }
     // Event findings are gathered per rule: one finding lists all of the patient's events that
     // break it.
     std::map<std::string_view, std::vector<std::int64_t>> broken;
@@ -493,6 +505,19 @@ Result<CheckSummary> QualityStore::check(const audit::Actor& by, std::int64_t ba
         const std::size_t n = std::min({e.date.size(), e.value.size(), std::size_t{19}});
         if (n >= 10 && e.value.compare(0, n, e.date, 0, n) < 0) {
           flag(rule::discharge_before_admission, e.id, json::object());
+        }
+      }
+      // An order, result or procedure dated outside the encounter it says it belongs to (by day:
+      // before the encounter's first day or after its last; an encounter without an end has no
+      // last day yet).
+      if (e.type != "encounter" && !r.is_null(8)) {
+        if (auto it = encounters.find(r.blob(8)); it != encounters.end()) {
+          const auto& [start, end] = it->second;
+          const auto before = start.size() >= 10 ? compare_to_day(e.date, start) : std::nullopt;
+          const auto after = end.size() >= 10 ? compare_to_day(e.date, end) : std::nullopt;
+          if ((before && *before < 0) || (after && *after > 0)) {
+            flag(rule::outside_encounter, e.id, json::object());
+          }
         }
       }
       if (!e.code.empty() && !valid_code(e.system, e.code)) {

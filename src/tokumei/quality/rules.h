@@ -36,6 +36,7 @@ inline constexpr std::string_view future = "date.future";
 inline constexpr std::string_view after_extraction = "date.after_extraction";
 inline constexpr std::string_view discharge_before_admission =
     "encounter.discharge_before_admission";
+inline constexpr std::string_view outside_encounter = "encounter.order_outside";
 inline constexpr std::string_view several_names = "identity.several_names";
 inline constexpr std::string_view conflicting_demographics = "identity.conflicting_demographics";
 inline constexpr std::string_view orphan_id = "identity.orphan_id";

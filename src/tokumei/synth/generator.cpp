@@ -85,9 +85,10 @@ struct PatientPlan {
   std::vector<std::pair<const Disease*, Date>> diagnoses;
   std::vector<Visit> visits;
   std::vector<Stay> stays;
-  std::string death{};                // yyyymmdd, in the patient master (ADT-00, Patient)
-  bool claims_sex_flipped = false;    // the claims say the other sex
-  bool claims_birth_shifted = false;  // the claims give another birth year
+  std::string death{};                      // yyyymmdd, in the patient master (ADT-00, Patient)
+  bool claims_sex_flipped = false;          // the claims say the other sex
+  bool claims_birth_shifted = false;        // the claims give another birth year
+  bool prescription_off_encounter = false;  // FHIR: the first visit's prescriptions misdated
 };
 
 class Writer {
@@ -232,6 +233,9 @@ class Writer {
     if (n % 61 == 41 && !p.visits.empty() && !p.visits.front().drugs.empty()) {
       p.visits.front().drugs.push_back(p.visits.front().drugs.front());
       note("duplicate_event");
+    }
+    if (n % 73 == 53 && !p.visits.empty() && !p.visits.front().drugs.empty()) {
+      p.prescription_off_encounter = true;  // noted where FHIR writes it (SS-MIX2 has no links)
     }
     if (n % 67 == 43 && !p.visits.empty() && !p.visits.front().labs.empty()) {
       p.visits.front().labs.front().first = &kMalformedLabTest;
@@ -559,6 +563,14 @@ class Writer {
            {"class", {{"code", "AMB"}}},
            {"period", {{"start", start + "+09:00"}, {"end", end + "+09:00"}}}});
       truth_event(p, "encounter", "encounter-kind", "outpatient", start, end, "");
+      const json encounter = {{"reference", fmt::format("Encounter/{}-{}", p.patient_id, k)}};
+      // The first visit's prescriptions dated a day off their encounter (an anomaly).
+      Date authored = v.date;
+      if (plan.prescription_off_encounter && &v == &plan.visits.front()) {
+        authored.d = v.date.d > 1 ? v.date.d - 1 : v.date.d + 1;
+        anomaly("order_outside_encounter",
+                {{"institution", p.institution}, {"patient_id", p.patient_id}});
+      }
       for (const Drug* drug : v.drugs) {
         add({{"resourceType", "MedicationRequest"},
              {"status", "active"},
@@ -568,11 +580,12 @@ class Writer {
                 {{{"system", "urn:oid:1.2.392.200119.4.403.1"},
                   {"code", drug->hot9},
                   {"display", drug->name}}}}}},
-             {"authoredOn", v.date.iso()},
+             {"authoredOn", authored.iso()},
+             {"encounter", encounter},
              {"dosageInstruction",
               {{{"doseAndRate",
                  {{{"doseQuantity", {{"value", drug->dose}, {"unit", drug->unit}}}}}}}}}});
-        truth_event(p, "prescription", "HOT9", std::string(drug->hot9), v.date.iso(),
+        truth_event(p, "prescription", "HOT9", std::string(drug->hot9), authored.iso(),
                     fmt::format("{}", double(drug->dose)), std::string(drug->unit));
       }
       for (const auto& [t, value] : v.labs) {
@@ -584,6 +597,7 @@ class Writer {
                   {"code", t->jlac10},
                   {"display", t->name}}}}}},
              {"effectiveDateTime", v.date.iso() + "T09:00:00+09:00"},
+             {"encounter", encounter},
              {"valueQuantity", {{"value", std::stod(value)}, {"unit", t->unit}}}});
         truth_event(p, "lab_result", "JLAC10", std::string(t->jlac10), v.date.iso() + "T09:00:00",
                     value, std::string(t->unit));

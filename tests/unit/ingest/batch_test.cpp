@@ -224,15 +224,7 @@ TEST_F(BatchStoreTest, TheWalkFollowsLinksAndSkipsDanglingOnesAndLoops) {
 TEST_F(BatchStoreTest, SchemaVersionThreeKeepsWhatWasTakenInBefore) {
   const fs::path jpcore = shared("jpcore/jp-core.r4-1.1.2_package_examples");
   if (!fs::exists(jpcore)) GTEST_SKIP() << "no samples";
-  // A database made by a program that knew only versions 1 and 2.
-  store_.reset();
-  keys_.reset();
-  key_storage_.reset();
-  db_.reset();
-  for (const char* file : {"core.db", "core.db-wal", "core.db-shm"}) fs::remove(dir_ / file);
-  created_ = false;
-  ingest_versions_ = 2;
-  open();
+  // What a run takes in, and a refused file.
   auto run = ingest_paths(*store_, {jpcore}, "1311234567");
   ASSERT_TRUE(run) << run.error().describe(Lang::en);
   auto batch = store_->open_batch("1311234567");
@@ -243,8 +235,12 @@ TEST_F(BatchStoreTest, SchemaVersionThreeKeepsWhatWasTakenInBefore) {
   IngestSummary summary;
   ASSERT_TRUE(
       store_->record(*batch, "1311234567", crypto::sha256(as_bytes("refused")), refused, summary));
-  auto dump = [&](const char* table) {
-    auto rows = db_->query(std::string("SELECT * FROM ") + table + " ORDER BY id");
+  // The columns version 2 had.
+  const std::string event_columns =
+      "id, batch_id, file_id, person_key, type, code_system, code, date, value, unit, withdrawn, "
+      "sealed";
+  auto dump = [&](const std::string& table, const std::string& columns = "*") {
+    auto rows = db_->query("SELECT " + columns + " FROM " + table + " ORDER BY id");
     EXPECT_TRUE(rows) << rows.error().describe(Lang::en);
     std::vector<std::vector<store::Value>> values;
     for (const auto& row : rows.value_or(store::Rows{})) {
@@ -254,16 +250,36 @@ TEST_F(BatchStoreTest, SchemaVersionThreeKeepsWhatWasTakenInBefore) {
     }
     return values;
   };
-  const auto files = dump("ingest_files"), events = dump("ingest_events"),
+  const auto files = dump("ingest_files"), events = dump("ingest_events", event_columns),
              quarantine = dump("ingest_quarantine");
   ASSERT_EQ(files.size(), 49u + 1);  // the samples, and the refused file
   ASSERT_EQ(events.size(), 16u);
   ASSERT_EQ(quarantine.size(), 1u + 1);  // the samples' one, and the refused file
 
+  // The same rows in a database made by a program that knew only versions 1 and 2.
+  store_.reset();
+  keys_.reset();
+  key_storage_.reset();
+  db_.reset();
+  fs::rename(dir_ / "core.db", dir_ / "filled.db");
+  for (const char* file : {"core.db-wal", "core.db-shm"}) fs::remove(dir_ / file);
+  created_ = false;
+  ingest_versions_ = 2;
+  open();
+  ASSERT_TRUE(db_->execute("ATTACH DATABASE '" + (dir_ / "filled.db").string() + "' AS filled"));
+  for (const std::string& table : {std::string("ingest_batches"), std::string("ingest_files"),
+                                   std::string("ingest_quarantine")}) {
+    ASSERT_TRUE(db_->execute("INSERT INTO " + table + " SELECT * FROM filled." + table));
+  }
+  ASSERT_TRUE(db_->execute("INSERT INTO ingest_events SELECT " + event_columns +
+                           " FROM filled.ingest_events"));
+  ASSERT_TRUE(db_->execute("DETACH DATABASE filled"));
+  EXPECT_EQ(dump("ingest_events"), events);
+
   ingest_versions_ = 0;
   open();
   EXPECT_EQ(dump("ingest_files"), files);
-  EXPECT_EQ(dump("ingest_events"), events);
+  EXPECT_EQ(dump("ingest_events", event_columns), events);
   EXPECT_EQ(dump("ingest_quarantine"), quarantine);
   auto orphans = db_->query("PRAGMA foreign_key_check");
   ASSERT_TRUE(orphans);

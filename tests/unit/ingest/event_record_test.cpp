@@ -65,8 +65,11 @@ TEST(EventRecord, EveryTypeSurvivesTheRoundTrip) {
                                .dose_unit = "錠",
                                .days = 14,
                                .start = "2024-06-01",
+                               .encounter_key = "Encounter/e-7",
                                .source_key = "O-3",
                                .source = kSource};
+  EXPECT_EQ(round_trip(medication), without_patient(medication));
+  medication.encounter_key.clear();  // and records written before the field existed
   EXPECT_EQ(round_trip(medication), without_patient(medication));
   medication.kind = model::MedicationKind::prescription;
   medication.dose.reset();
@@ -81,6 +84,7 @@ TEST(EventRecord, EveryTypeSurvivesTheRoundTrip) {
                        .reference_range = "70-109",
                        .abnormal_flag = "N",
                        .observed = "2024-06-01T08:00",
+                       .encounter_key = "urn:uuid:0c6e",
                        .source_key = "L-1",
                        .source = kSource};
   EXPECT_EQ(round_trip(lab), without_patient(lab));

@@ -429,6 +429,7 @@ class ResourceMapper {
       if (auto v = number_of(supply, "value")) m.days = static_cast<int>(*v);
     }
     if (m.start.empty()) m.start = date(r, "authoredOn");
+    m.encounter_key = encounter_of(r);
     m.source = ref();
     // One event per drug (an injection's ingredients each with its own amount).
     std::size_t index = 0;
@@ -481,6 +482,7 @@ class ResourceMapper {
       break;
     }
     lab.source_key = source_key(r) + (index > 0 ? fmt::format("#{}", index) : "");
+    lab.encounter_key = encounter_of(r);
     lab.source = ref();
     out_.lab_results.push_back(std::move(lab));
   }
@@ -531,9 +533,20 @@ class ResourceMapper {
       p.performed = date(period, "start");
     }
     p.source_key = source_key(r);
+    p.encounter_key = encounter_of(r);
     p.source = ref();
     out_.procedures.push_back(std::move(p));
     return ok();
+  }
+
+  // The encounter a resource belongs to, as the Encounter's own source key ("Encounter/<id>")
+  // when the reference names it so; any other reference (a urn:uuid) as it is.
+  static std::string encounter_of(element r) {
+    element e;
+    if (r["encounter"].get(e) != simdjson::SUCCESS) return {};
+    const std::string reference(text_of(e, "reference"));
+    const auto at = reference.find("Encounter/");
+    return at == std::string::npos ? reference : reference.substr(at);
   }
 
   std::string source_key(element r) const {
