@@ -217,6 +217,24 @@ TEST_F(QualityCli, TheReportPageEscapesWhatTheFilesSay) {
   EXPECT_THAT(html, ::testing::Not(HasSubstr("<b>x</b>")));
 }
 
+TEST_F(QualityCli, RecordsOfAPatientNoFileDescribesAreOrphans) {
+  // An Observation whose subject is in none of the files: the vault knows the patient by ID only.
+  const std::string fhir = fmt_institution(2);
+  write_file(tmp_ / "orphan/result.json",
+             R"({"resourceType":"Observation","id":"o9","status":"final",)"
+             R"("subject":{"reference":"Patient/nobody-here"},"code":{"coding":[{"system":)"
+             R"("urn:oid:1.2.392.200119.4.504","code":"3D010000001926101"}]},)"
+             R"("effectiveDateTime":"2024-05-01","valueQuantity":{"value":99,"unit":"mg/dL"}})");
+  const nlohmann::json in =
+      json("ingest '" + (tmp_ / "orphan").string() + "'" + at() + " --institution " + fhir);
+  const std::string batch = std::to_string(in["batch"].get<int>());
+  json("check " + batch + at() + " --extracted 2025-12-31");
+  const nlohmann::json found =
+      json("findings --batch " + batch + " --rule identity.orphan_id" + at());
+  ASSERT_EQ(found["findings"].size(), 1u);
+  EXPECT_EQ(found["findings"][0]["detail"]["kind"], "no_patient_record");
+}
+
 TEST_F(QualityCli, QueriesToTheInstitutionAreTrackedUntilClosed) {
   json("check 1" + at() + " --extracted 2025-12-31", 1);
   const nlohmann::json list = json("findings --batch 1 --rule date.before_birth" + at());

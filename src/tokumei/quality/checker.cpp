@@ -389,10 +389,13 @@ Result<CheckSummary> QualityStore::check(const audit::Actor& by, std::int64_t ba
     const std::string& person = pr.text(0);
     // A patient erased since the batch came (an opt-out) is not checked: acquisition deletes
     // what is left of them.
-    TKM_ASSIGN_OR_RETURN(bool erased, vault_.erased(person));
-    if (erased) continue;
+    auto read = vault_.versions(person);
+    if (!read) {
+      if (read.error().code() == Errc::key_destroyed) continue;
+      return std::unexpected(read.error());
+    }
+    const std::vector<model::PersonIdentity> versions = std::move(*read);
     ++summary.persons;
-    TKM_ASSIGN_OR_RETURN(std::vector<model::PersonIdentity> versions, vault_.versions(person));
 
     // --- the patient's identity versions (QUALITY-02, QUALITY-03) ---
     std::set<std::string> kanji, kana, sexes, births;
@@ -573,14 +576,25 @@ Result<CheckSummary> QualityStore::check(const audit::Actor& by, std::int64_t ba
         }
       }
     }
-    // QUALITY-03: a patient ID the institution's clinical data never mention, seen in claims.
-    if (institution_sends_clinical_data && !rows.empty() && only_claims) {
+    // QUALITY-03: records of a patient no patient record describes (a FHIR resource whose
+    // subject is in no file: the vault knows the ID alone), or a patient ID the institution's
+    // clinical data never mention, seen in claims.
+    const bool described = std::any_of(versions.begin(), versions.end(), [](const auto& v) {
+      return !v.name_kanji.empty() || !v.name_kana.empty() || !v.birth_date.empty();
+    });
+    if (!rows.empty() && !described) {
+      add(rule::orphan_id, person, {}, {{"kind", "no_patient_record"}, {"events", rows.size()}},
+          person);
+    } else if (institution_sends_clinical_data && !rows.empty() && only_claims) {
       TKM_ASSIGN_OR_RETURN(
           store::Rows other,
           db_.query("SELECT 1 FROM ingest_events WHERE person_key = ? AND type <> 'claim_visit' "
                     "AND code_system NOT LIKE 'claims-%' LIMIT 1",
                     {person}));
-      if (other.empty()) add(rule::orphan_id, person, {}, {{"events", rows.size()}}, person);
+      if (other.empty()) {
+        add(rule::orphan_id, person, {}, {{"kind", "claims_only"}, {"events", rows.size()}},
+            person);
+      }
     }
   }
 

@@ -68,8 +68,10 @@ const std::vector<Rule>& rules() {
        1,
        Severity::warning,
        false,
-       {"患者の基本情報も診療記録もなく、レセプトにだけ現れる患者ID",
-        "a patient ID found only in claims, with no patient record or clinical data"}},
+       {"患者の基本情報のない記録 (どのファイルにもない患者を指す) "
+        "か、診療記録がなくレセプトにだけ現れる患者ID",
+        "records of a patient no patient record describes (they name a patient in no file), or "
+        "a patient ID found only in claims, with no clinical data"}},
       {rule::duplicate,
        1,
        Severity::warning,
