@@ -27,7 +27,9 @@ struct ClearColumns {
 };
 
 // The key of the encounter an event is or belongs to ("" when none).
-std::string_view encounter_key(const model::Encounter& e) { return e.source_key; }
+std::string_view encounter_key(const model::Encounter& e) {
+  return e.visit.empty() ? std::string_view(e.source_key) : std::string_view(e.visit);
+}
 std::string_view encounter_key(const model::Medication& m) { return m.encounter_key; }
 std::string_view encounter_key(const model::LabResult& l) { return l.encounter_key; }
 std::string_view encounter_key(const model::Procedure& p) { return p.encounter_key; }

@@ -142,6 +142,7 @@ void encode_event(const model::Encounter& e, std::string& out) {
     w.str("start", e.start);
     w.str("end", e.end);
     w.code("department", e.department);
+    if (!e.visit.empty()) w.str("visit", e.visit);
     w.source(e.source, e.source_key);
   });
 }
@@ -336,6 +337,7 @@ Result<Event> decode_event(std::string_view type, std::string_view record) {
     e.start = r.str("start");
     e.end = r.str("end");
     e.department = r.code("department");
+    e.visit = r.optional_str("visit");
     r.source(e);
     out = std::move(e);
   } else if (type == "diagnosis") {

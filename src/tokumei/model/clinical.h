@@ -76,6 +76,9 @@ struct Encounter {
   std::string end{};
   Code department{};
   std::string source_key{};  // the source's own identity of the record (order or visit number)
+  // The visit number records name to say they belong to this encounter (HL7 PV1-19), as
+  // "visit/<number>"; empty when the source gives none.
+  std::string visit{};
   SourceRef source{};
   bool operator==(const Encounter&) const = default;
 };

@@ -479,17 +479,47 @@ class Writer {
                                       ingest::Charset::iso_2022_jp));
     }
     // Stays: admission (ADT-22) and discharge (ADT-52); one in 20 discharged "before" admission.
+    int stay_number = 0;
     for (const auto& s : plan.stays) {
       Date discharge = s.discharge;
+      bool misdated = false;
       if (o_.anomalies && n % 20 == 2) {
         discharge = {s.admit.y, s.admit.m, std::max(1, s.admit.d - 3)};
         if (!(discharge < s.admit)) discharge = {s.admit.y - 1, s.admit.m, s.admit.d};
         anomaly("discharge_before_admission",
                 {{"institution", p.institution}, {"patient_id", p.patient_id}});
+        misdated = true;
       }
+      // PV1-19 names the stay; PV1-44 and -45 give its days.
+      const std::string visit = fmt::format("{}{:02}", p.patient_id, ++stay_number);
       const std::string pv1 =
-          fmt::format("PV1|0001|I|32^302|||||||01{}{}1000|{}1500\r", std::string(34, '|'),
-                      s.admit.compact(), discharge.compact());
+          fmt::format("PV1|0001|I|32^302|||||||01{}{}{}{}1000|{}1500\r", std::string(9, '|'), visit,
+                      std::string(25, '|'), s.admit.compact(), discharge.compact());
+      // A prescription during the stay that names it: on the day of admission, or (one patient
+      // with a stay in 6, an anomaly) the day after discharge.
+      if (!misdated) {
+        const bool outside = o_.anomalies && n % 6 == 4;
+        Date day = s.admit;
+        if (outside) {
+          day = s.discharge.d < 28   ? Date{s.discharge.y, s.discharge.m, s.discharge.d + 1}
+                : s.discharge.m < 12 ? Date{s.discharge.y, s.discharge.m + 1, 1}
+                                     : Date{s.discharge.y + 1, 1, 1};
+          anomaly("order_outside_encounter",
+                  {{"institution", p.institution}, {"patient_id", p.patient_id}});
+        }
+        const Drug& drug = kDrugs[1];
+        const std::string number =
+            fmt::format("{:015}", (n + 1) * 1000 + 900 + static_cast<std::size_t>(stay_number));
+        std::string omp = msh("RDE^O11^RDE_O11", day.compact() + "110000") +
+                          pid_segment(p, p.kanji(), address) + pv1 +
+                          fmt::format("ORC|NW|{}||1|||||{}110000\r", number, day.compact()) +
+                          fmt::format("RXE||{}^{}^HOT9|{}||{}^錠^MR9P\rTQ1|1|||||7^d|{}\r",
+                                      drug.hot9, drug.name, drug.dose, drug.unit, day.compact());
+        TKM_RETURN_IF_ERROR(write_bytes(storage(p, day.compact(), "OMP-01", number, "01"), omp,
+                                        ingest::Charset::iso_2022_jp));
+        truth_event(p, "prescription", "HOT9", std::string(drug.hot9), day.iso(),
+                    fmt::format("{}", double(drug.dose)), std::string(drug.unit));
+      }
       std::string a01 = msh("ADT^A01^ADT_A01", s.admit.compact() + "100000") +
                         pid_segment(p, p.kanji(), address) + pv1;
       TKM_RETURN_IF_ERROR(

@@ -100,6 +100,13 @@ class Mapper {
     return fmt::format("{}#{}", base, index);
   }
 
+  // The visit the message is about (PV1-19), as records and encounters name it.
+  std::string visit() const {
+    const Segment* pv1 = m_.find("PV1");
+    const std::string number = pv1 ? value(*pv1, 19) : "";
+    return number.empty() ? "" : "visit/" + number;
+  }
+
   void identity() {
     const Segment* pid = m_.find("PID");
     if (pid == nullptr) return;
@@ -185,6 +192,7 @@ class Mapper {
     }
     e.department = {.system = "JHSD0002", .code = value(*pv1, 10)};
     e.source_key = key(1);
+    e.visit = visit();
     e.source = ref(*pv1);
     out_.extract.encounters.push_back(std::move(e));
   }
@@ -234,6 +242,7 @@ class Mapper {
       med.days = days;
       med.start = start;
       med.source_key = key(++n);
+      med.encounter_key = visit();
       med.source = ref(s);
       out_.extract.medications.push_back(std::move(med));
     };
@@ -293,6 +302,7 @@ class Mapper {
     r.observed = date(obx, 14);
     if (r.observed.empty()) r.observed = fallback_time;
     r.source_key = key(n);
+    r.encounter_key = visit();
     r.source = ref(obx);
     out_.extract.lab_results.push_back(std::move(r));
   }
