@@ -137,6 +137,10 @@ CREATE TABLE identity_erased (
   person_key TEXT PRIMARY KEY,
   erased_ms  INTEGER NOT NULL
 );
+)sql"},
+           {3, "identity versions are never edited in place (QUALITY-10)", R"sql(
+CREATE TRIGGER identity_versions_no_update BEFORE UPDATE ON identity_versions
+  BEGIN SELECT RAISE(ABORT, 'identity versions are not edited in place; a change is a new version'); END;
 )sql"}}};
 }
 

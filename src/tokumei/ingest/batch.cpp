@@ -257,6 +257,10 @@ CREATE INDEX ingest_events_person ON ingest_events (person_key);
             "encounter)",
             R"sql(
 ALTER TABLE ingest_events ADD COLUMN encounter_index BLOB;
+)sql"},
+           {5, "source records are never edited in place (QUALITY-10)", R"sql(
+CREATE TRIGGER ingest_events_no_update BEFORE UPDATE ON ingest_events
+  BEGIN SELECT RAISE(ABORT, 'source records are not edited in place; a correction is a new version'); END;
 )sql"}}};
 }
 

@@ -295,6 +295,21 @@ TEST_F(BatchStoreTest, SchemaVersionThreeKeepsWhatWasTakenInBefore) {
   EXPECT_EQ(again->files_already_taken, 49u);
 }
 
+// QUALITY-10: what was taken in is never edited in place (a correction is a new version).
+TEST_F(BatchStoreTest, SourceRecordsAreNotEditedInPlace) {
+  const fs::path jpcore = shared("jpcore/jp-core.r4-1.1.2_package_examples");
+  if (!fs::exists(jpcore)) GTEST_SKIP() << "no samples";
+  ASSERT_TRUE(ingest_paths(*store_, {jpcore}, "1311234567"));
+  ASSERT_GT(count("ingest_events"), 0);
+  auto edit = db_->execute("UPDATE ingest_events SET value = '0'");
+  ASSERT_FALSE(edit);
+  EXPECT_NE(edit.error().message(Lang::en).find("not edited in place"), std::string::npos)
+      << edit.error().message(Lang::en);
+  auto rename = db_->execute("UPDATE identity_versions SET batch_id = 99");
+  ASSERT_FALSE(rename);
+  EXPECT_NE(rename.error().message(Lang::en).find("not edited in place"), std::string::npos);
+}
+
 // A run killed after its last file was recorded but before the batch was finished: the next
 // run finds nothing new, and must still finish the batch (or it stays received for ever).
 TEST_F(BatchStoreTest, ARunWithNothingNewFinishesTheUnfinishedBatch) {
