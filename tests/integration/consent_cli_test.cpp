@@ -10,7 +10,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "support/test_support.h"
+#include "support/cli_fixture.h"
 #include "tokumei/identity/vault.h"
 #include "tokumei/store/sqlite_database.h"
 #include "tokumei/zones/deployment.h"
@@ -21,33 +21,7 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
-class ConsentCli : public ::testing::Test {
- protected:
-  void SetUp() override {
-    binary_ = tokumei_binary();
-    ASSERT_TRUE(fs::exists(binary_)) << binary_;
-  }
-  std::string at() const { return " --dir '" + dir_.string() + "'"; }
-  CommandResult tokumei(const std::string& args) {
-    return run_command("TOKUMEI_LANG= " + binary_ + " " + args);
-  }
-  nlohmann::json json(const std::string& args, int expected_exit = 0) {
-    const CommandResult r = tokumei("--json " + args);
-    EXPECT_EQ(r.exit_code, expected_exit) << args << "\n" << r.output;
-    return nlohmann::json::parse(r.output, nullptr, false);
-  }
-  std::int64_t count(const std::string& sql, const std::vector<store::Value>& params = {}) {
-    auto db = store::SqliteDatabase::open(dir_ / "data/tokumei.db", {});
-    EXPECT_TRUE(db);
-    auto row = (*db)->query_one(sql, params);
-    EXPECT_TRUE(row) << row.error().describe(Lang::en);
-    return row ? row->integer(0) : -1;
-  }
-
-  TempDir tmp_;
-  std::string binary_;
-  fs::path dir_ = tmp_ / "core";
-};
+class ConsentCli : public DeploymentCliTest {};
 
 TEST_F(ConsentCli, AnOptedOutPatientIsErasedAndALaterBatchIsAcquiredWithoutThem) {
   const fs::path data = tmp_ / "hospitals";

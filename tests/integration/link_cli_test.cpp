@@ -8,7 +8,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "support/test_support.h"
+#include "support/cli_fixture.h"
 #include "tokumei/zones/deployment.h"
 
 namespace tokumei::testing {
@@ -17,24 +17,7 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
-class LinkCli : public ::testing::Test {
- protected:
-  void SetUp() override {
-    binary_ = tokumei_binary();
-    ASSERT_TRUE(fs::exists(binary_)) << binary_;
-  }
-  CommandResult tokumei(const std::string& args) {
-    return run_command("TOKUMEI_LANG= " + binary_ + " " + args);
-  }
-  nlohmann::json json(const std::string& args) {
-    const CommandResult r = tokumei("--json " + args);
-    EXPECT_EQ(r.exit_code, 0) << args << "\n" << r.output;
-    return nlohmann::json::parse(r.output, nullptr, false);
-  }
-
-  TempDir tmp_;
-  std::string binary_;
-};
+class LinkCli : public DeploymentCliTest {};
 
 TEST_F(LinkCli, EvaluatePrintsPrecisionAndRecallPerKindOfDifference) {
   const nlohmann::json e = json("link evaluate --persons 3000 --institutions 5 --seed 2");

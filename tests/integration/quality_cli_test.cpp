@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "support/test_support.h"
+#include "support/cli_fixture.h"
 #include "tokumei/store/sqlite_database.h"
 #include "tokumei/zones/deployment.h"
 
@@ -19,13 +19,11 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
-class QualityCli : public ::testing::Test {
+class QualityCli : public DeploymentCliTest {
  protected:
   void SetUp() override {
-    binary_ = tokumei_binary();
-    ASSERT_TRUE(fs::exists(binary_)) << binary_;
+    DeploymentCliTest::SetUp();
     data_ = tmp_ / "hospitals";
-    dir_ = tmp_ / "core";
     ASSERT_EQ(
         tokumei("synth --out '" + data_.string() + "' --patients 700 --institutions 3").exit_code,
         0);
@@ -48,22 +46,6 @@ class QualityCli : public ::testing::Test {
     }
   }
   static std::string fmt_institution(int n) { return "131000" + std::to_string(1000 + n); }
-  std::string at() const { return " --dir '" + dir_.string() + "'"; }
-  CommandResult tokumei(const std::string& args) {
-    return run_command("TOKUMEI_LANG= " + binary_ + " " + args);
-  }
-  nlohmann::json json(const std::string& args, int expected_exit = 0) {
-    const CommandResult r = tokumei("--json " + args);
-    EXPECT_EQ(r.exit_code, expected_exit) << args << "\n" << r.output;
-    return nlohmann::json::parse(r.output, nullptr, false);
-  }
-  std::int64_t count(const std::string& sql) {
-    auto db = store::SqliteDatabase::open(dir_ / "data/tokumei.db", {});
-    EXPECT_TRUE(db);
-    auto row = (*db)->query_one(sql);
-    EXPECT_TRUE(row) << row.error().describe(Lang::en);
-    return row ? row->integer(0) : -1;
-  }
   void create_account(const std::string& id, security::Role role,
                       const std::string& qualification) {
     SystemClock clock;
@@ -76,9 +58,7 @@ class QualityCli : public ::testing::Test {
     ASSERT_TRUE(created) << created.error().describe(Lang::en);
   }
 
-  TempDir tmp_;
-  std::string binary_;
-  fs::path data_, dir_;
+  fs::path data_;
 };
 
 TEST_F(QualityCli, EveryInjectedAnomalyIsFoundAndNoCleanRecordIsFlagged) {

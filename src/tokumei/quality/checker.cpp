@@ -275,6 +275,14 @@ Status QualityStore::register_rules() {
   return ok();
 }
 
+Result<store::Rows> QualityStore::persons_of(std::int64_t batch_id) {
+  // Those with events in the batch and those whose identity it brought.
+  return db_.query(
+      "SELECT person_key FROM ingest_events WHERE batch_id = ? UNION "
+      "SELECT person_key FROM identity_versions WHERE batch_id = ? ORDER BY 1",
+      {batch_id, batch_id});
+}
+
 Result<std::vector<EventLocation>> QualityStore::locate(
     const std::string& institution, const std::string& person_key,
     const std::vector<std::int64_t>& event_ids) {
@@ -341,12 +349,7 @@ Result<CheckSummary> QualityStore::check(const audit::Actor& by, std::int64_t ba
     summary.extraction_date = japanese_day(from_unix_ms(batches[0].integer(2)));
   }
 
-  // The batch's persons: those with events in it and those whose identity it brought.
-  TKM_ASSIGN_OR_RETURN(
-      store::Rows person_rows,
-      db_.query("SELECT person_key FROM ingest_events WHERE batch_id = ? UNION "
-                "SELECT person_key FROM identity_versions WHERE batch_id = ? ORDER BY 1",
-                {batch_id, batch_id}));
+  TKM_ASSIGN_OR_RETURN(store::Rows person_rows, persons_of(batch_id));
   TKM_ASSIGN_OR_RETURN(
       store::Rows clinical,
       db_.query("SELECT 1 FROM ingest_events e JOIN ingest_batches b ON b.id = e.batch_id "
@@ -1058,11 +1061,7 @@ Result<AcquireSummary> QualityStore::acquire(const audit::Actor& by, std::int64_
   // Patients who asked to stop (CONSENT-03): erased, whatever the findings.
   std::vector<std::string> opted_out;
   {
-    TKM_ASSIGN_OR_RETURN(
-        store::Rows persons,
-        db_.query("SELECT person_key FROM ingest_events WHERE batch_id = ? UNION "
-                  "SELECT person_key FROM identity_versions WHERE batch_id = ? ORDER BY 1",
-                  {batch_id, batch_id}));
+    TKM_ASSIGN_OR_RETURN(store::Rows persons, persons_of(batch_id));
     for (const auto& p : persons) {
       TKM_ASSIGN_OR_RETURN(bool gone, vault_.erased(p.text(0)));
       if (gone) {  // erased after this batch came: delete what the batch brought of them

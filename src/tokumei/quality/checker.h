@@ -189,6 +189,7 @@ class QualityStore {
   Result<std::string> make_report(std::int64_t batch_id, std::int64_t check_id,
                                   const CheckSummary& summary);
   Status register_rules();
+  Result<store::Rows> persons_of(std::int64_t batch_id);  // the batch's patients, by key
 
   store::Database& db_;
   crypto::KeyRing& keys_;
