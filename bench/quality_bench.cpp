@@ -113,8 +113,7 @@ struct World {
                                  .observed = date,
                                  .source = {.file = "bench", .line = 1}};
             ingest::encode_event(lab, record);
-            auto s =
-                keys->seal(ingest::clinical_key(kInstitution), as_bytes(*key), as_bytes(record));
+            auto s = vault->seal_for(*key, as_bytes(record));
             if (!s) return fail(s.error());
             sealed = std::move(*s);
           }

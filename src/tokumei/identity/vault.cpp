@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <nlohmann/json.hpp>
 
 #include "tokumei/base/id.h"
@@ -141,6 +142,12 @@ CREATE TABLE identity_erased (
            {3, "identity versions are never edited in place (QUALITY-10)", R"sql(
 CREATE TRIGGER identity_versions_no_update BEFORE UPDATE ON identity_versions
   BEGIN SELECT RAISE(ABORT, 'identity versions are not edited in place; a change is a new version'); END;
+)sql"},
+           {4, "each person's data key, wrapped under the vault key (crypto-erase)", R"sql(
+CREATE TABLE identity_person_keys (
+  person_key TEXT PRIMARY KEY,
+  wrapped    BLOB NOT NULL
+);
 )sql"}}};
 }
 
@@ -248,6 +255,87 @@ Result<std::string> IdentityVault::admit(const model::PersonIdentity& identity,
   return person_key;
 }
 
+namespace {
+constexpr std::uint8_t kPersonSealFormat = 0x02;
+constexpr std::size_t kPersonNonce = 12, kPersonTag = 16;
+std::string person_key_aad(const std::string& person_key) { return "person-key\x1f" + person_key; }
+}  // namespace
+
+Result<IdentityVault::PersonKey*> IdentityVault::person_data_key(const std::string& person_key,
+                                                                 bool create) {
+  // A rollback may have undone a key made since: what is remembered is forgotten then.
+  if (person_keys_rollbacks_ != db_.rollbacks()) {
+    person_keys_.clear();
+    person_keys_rollbacks_ = db_.rollbacks();
+  }
+  if (auto it = person_keys_.find(person_key); it != person_keys_.end()) return &it->second;
+  TKM_ASSIGN_OR_RETURN(
+      store::Rows rows,
+      db_.query("SELECT wrapped FROM identity_person_keys WHERE person_key = ?", {person_key}));
+  SecretBytes key;
+  if (!rows.empty()) {
+    TKM_ASSIGN_OR_RETURN(
+        Bytes plain, keys_.open(kVaultKey, as_bytes(person_key_aad(person_key)), rows[0].blob(0)));
+    key = SecretBytes(ByteView(plain));
+    std::fill(plain.begin(), plain.end(), 0);
+  } else {
+    TKM_ASSIGN_OR_RETURN(bool gone, erased(person_key));
+    if (gone) {
+      return fail(Errc::key_destroyed, {"この人の情報は停止の求めにより消去されています",
+                                        "this person was erased (opt-out)"});
+    }
+    if (!create) {
+      return fail(Errc::not_found, {"この人の暗号鍵がありません", "this person has no data key"});
+    }
+    key = SecretBytes(32);
+    random_.fill(key.span());
+    TKM_ASSIGN_OR_RETURN(Bytes wrapped,
+                         keys_.seal(kVaultKey, as_bytes(person_key_aad(person_key)), key.view()));
+    TKM_RETURN_IF_ERROR(
+        db_.execute("INSERT INTO identity_person_keys (person_key, wrapped) VALUES (?, ?)",
+                    {person_key, wrapped}));
+  }
+  if (person_keys_.size() >= kRecentLimit) person_keys_.clear();
+  PersonKey& entry = person_keys_[person_key];
+  entry.key = std::move(key);
+  return &entry;
+}
+
+Result<Bytes> IdentityVault::seal_for(const std::string& person_key, ByteView plaintext) {
+  TKM_ASSIGN_OR_RETURN(PersonKey * k, person_data_key(person_key, true));
+  if (!k->sealer) {
+    TKM_ASSIGN_OR_RETURN(crypto::Aes256GcmSealer sealer,
+                         crypto::Aes256GcmSealer::create(k->key.view()));
+    k->sealer.emplace(std::move(sealer));
+  }
+  const std::array<std::uint8_t, 1> header{kPersonSealFormat};
+  std::array<std::uint8_t, kPersonNonce> nonce;
+  random_.fill(nonce);
+  Bytes out(1 + nonce.size());
+  out[0] = kPersonSealFormat;
+  std::ranges::copy(nonce, out.begin() + 1);
+  out.reserve(out.size() + plaintext.size() + kPersonTag);
+  TKM_RETURN_IF_ERROR(
+      k->sealer->seal_append(nonce, {header, as_bytes(person_key)}, plaintext, out));
+  return out;
+}
+
+Result<Bytes> IdentityVault::open_for(const std::string& person_key,
+                                      const std::string& earlier_purpose, ByteView sealed) {
+  if (sealed.empty() || sealed[0] != kPersonSealFormat) {
+    return keys_.open(earlier_purpose, as_bytes(person_key), sealed);
+  }
+  if (sealed.size() < 1 + kPersonNonce + kPersonTag) {
+    return fail(Errc::integrity, {"暗号文の形式が正しくありません", "not a Tokumei ciphertext"});
+  }
+  TKM_ASSIGN_OR_RETURN(PersonKey * k, person_data_key(person_key, false));
+  // The header byte and the person key are authenticated, as seal_for bound them.
+  std::string aad(1, static_cast<char>(kPersonSealFormat));
+  aad += person_key;
+  return crypto::aes256gcm_open(k->key.view(), sealed.subspan(1, kPersonNonce), as_bytes(aad),
+                                sealed.subspan(1 + kPersonNonce));
+}
+
 Result<bool> IdentityVault::erased(const std::string& person_key) {
   TKM_ASSIGN_OR_RETURN(
       store::Rows rows,
@@ -263,11 +351,14 @@ Result<std::size_t> IdentityVault::erase(const std::string& person_key) {
   TKM_RETURN_IF_ERROR(
       db_.execute("DELETE FROM identity_persons WHERE person_key = ?", {person_key}));
   TKM_RETURN_IF_ERROR(
+      db_.execute("DELETE FROM identity_person_keys WHERE person_key = ?", {person_key}));
+  TKM_RETURN_IF_ERROR(
       db_.execute("INSERT INTO identity_erased (person_key, erased_ms) VALUES (?, ?) "
                   "ON CONFLICT (person_key) DO NOTHING",
                   {person_key, to_unix_ms(clock_.now())}));
   TKM_RETURN_IF_ERROR(tx.commit());
   recent_.clear();  // what it remembers may name the erased person
+  person_keys_.erase(person_key);
   return static_cast<std::size_t>(versions);
 }
 

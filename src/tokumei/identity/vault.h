@@ -18,6 +18,7 @@
 
 #include "tokumei/base/clock.h"
 #include "tokumei/base/random.h"
+#include "tokumei/crypto/aead.h"
 #include "tokumei/crypto/key_ring.h"
 #include "tokumei/model/clinical.h"
 #include "tokumei/store/database.h"
@@ -53,8 +54,19 @@ class IdentityVault {
   // ("erased") for a person erased by an opt-out.
   Result<std::vector<model::PersonIdentity>> versions(const std::string& person_key);
 
-  // Erases a person (CONSENT-03): deletes every identity version and the patient index (a later
-  // batch naming the same patient makes a new person) and marks the key erased. Joins the
+  // Seals a clinical record of a person under the person's own data key — made the first time,
+  // kept wrapped under the vault key — so that erasing the person destroys every record of theirs
+  // at once, wherever a copy of it lies (crypto-erase, CONSENT-03). Joins the caller's
+  // transaction. Output: 0x02 | nonce (12) | ciphertext | tag (16).
+  Result<Bytes> seal_for(const std::string& person_key, ByteView plaintext);
+  // Opens what seal_for made; a record sealed before persons had keys opens under
+  // `earlier_purpose` of the key ring. Errc::key_destroyed ("erased") once the person is erased.
+  Result<Bytes> open_for(const std::string& person_key, const std::string& earlier_purpose,
+                         ByteView sealed);
+
+  // Erases a person (CONSENT-03): destroys their data key (their clinical records can no longer
+  // be opened), deletes every identity version and the patient index (a later batch naming the
+  // same patient makes a new person) and marks the key erased. Joins the
   // caller's transaction. Returns the identity versions deleted.
   Result<std::size_t> erase(const std::string& person_key);
   Result<bool> erased(const std::string& person_key);
@@ -96,6 +108,14 @@ class IdentityVault {
   Recent& remember(const std::string& institution, const std::string& patient_id,
                    const std::string& person_key);
   std::unordered_map<std::string, Recent> recent_;
+  // Persons' data keys in use lately (person key → key), forgotten like recent_.
+  struct PersonKey {
+    SecretBytes key;
+    std::optional<crypto::Aes256GcmSealer> sealer;
+  };
+  Result<PersonKey*> person_data_key(const std::string& person_key, bool create);
+  std::unordered_map<std::string, PersonKey> person_keys_;
+  std::uint64_t person_keys_rollbacks_ = 0;
   std::uint64_t recent_rollbacks_ = 0;
   static constexpr std::size_t kRecentLimit = 65536;  // ~150 bytes each
   static constexpr std::size_t kRecentVersions = 4;

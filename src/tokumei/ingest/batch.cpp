@@ -445,7 +445,7 @@ Result<bool> BatchStore::record_parts(std::int64_t batch_id, const std::string& 
         encode_event(event, record);
         text = record;
       }
-      TKM_ASSIGN_OR_RETURN(Bytes sealed, keys_.seal(key, as_bytes(person), as_bytes(text)));
+      TKM_ASSIGN_OR_RETURN(Bytes sealed, vault_.seal_for(person, as_bytes(text)));
       store::Value encounter = nullptr;
       if (const std::string_view k = encounter_key(event); !k.empty()) {
         auto [it, added] = encounter_indexes.try_emplace(std::string(k));

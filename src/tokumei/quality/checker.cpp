@@ -301,8 +301,8 @@ Result<std::vector<EventLocation>> QualityStore::locate(
                     .code_system = r.text(2),
                     .code = r.text(3),
                     .file_sha256 = hex_encode(r.blob(5))};
-    TKM_ASSIGN_OR_RETURN(Bytes plain, keys_.open(ingest::clinical_key(institution),
-                                                 as_bytes(person_key), r.blob(4)));
+    TKM_ASSIGN_OR_RETURN(Bytes plain,
+                         vault_.open_for(person_key, ingest::clinical_key(institution), r.blob(4)));
     TKM_ASSIGN_OR_RETURN(ingest::Event event, ingest::decode_event(l.type, to_string(plain)));
     std::visit(
         [&](const auto& e) {
@@ -705,9 +705,9 @@ Result<FindingView> QualityStore::show(const audit::Actor& by, std::int64_t id) 
         store::Rows rows,
         db_.query("SELECT type, sealed FROM ingest_events WHERE id = ?", {l.event_id}));
     if (rows.empty()) continue;  // excluded at acquisition: gone
-    TKM_ASSIGN_OR_RETURN(Bytes plain,
-                         keys_.open(ingest::clinical_key(batch.text(0)),
-                                    as_bytes(view.finding.person_key), rows[0].blob(1)));
+    TKM_ASSIGN_OR_RETURN(
+        Bytes plain, vault_.open_for(view.finding.person_key, ingest::clinical_key(batch.text(0)),
+                                     rows[0].blob(1)));
     TKM_ASSIGN_OR_RETURN(ingest::Event e, ingest::decode_event(rows[0].text(0), to_string(plain)));
     view.events.push_back(std::move(e));
   }

@@ -165,6 +165,16 @@ TEST_F(ConsentTest, AnOptOutErasesThePatientAndEveryLinkedRecord) {
         {key}));
   }
 
+  // A copy of one of the patient's sealed records, kept elsewhere (a backup, an export).
+  auto copy = vault_->seal_for(here, as_bytes(std::string("{\"code\":\"I10\"}")));
+  ASSERT_TRUE(copy);
+  ASSERT_TRUE(vault_->open_for(here, "clinical:1310000001", *copy));
+  // Records sealed before persons had keys still open, under the institution's key.
+  ASSERT_TRUE(keys_->ensure_key("clinical:1310000001"));
+  auto earlier = keys_->seal("clinical:1310000001", as_bytes(other), as_bytes(std::string("{}")));
+  ASSERT_TRUE(earlier);
+  EXPECT_TRUE(vault_->open_for(other, "clinical:1310000001", *earlier));
+
   auto bad = store_->opt_out(staff_, "1310000001", "A1", "2026-05-01", "phone");
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().where().field, "via");
@@ -179,6 +189,14 @@ TEST_F(ConsentTest, AnOptOutErasesThePatientAndEveryLinkedRecord) {
     EXPECT_EQ(read.error().code(), Errc::key_destroyed);
   }
   EXPECT_TRUE(vault_->versions(other));  // another patient of the same hospital stays
+  // The copy can no longer be opened: the patient's key is gone (crypto-erase).
+  auto opened = vault_->open_for(here, "clinical:1310000001", *copy);
+  ASSERT_FALSE(opened);
+  EXPECT_EQ(opened.error().code(), Errc::key_destroyed);
+  EXPECT_THAT(opened.error().message(Lang::en), HasSubstr("erased"));
+  auto rows = db_->query("SELECT COUNT(*) FROM identity_person_keys WHERE person_key = ?", {here});
+  ASSERT_TRUE(rows);
+  EXPECT_EQ((*rows)[0].integer(0), 0);
   EXPECT_TRUE(*store_->opted_out("1310000001", "A1"));
   EXPECT_TRUE(*store_->opted_out("1310000002", "B7"));  // the linked record too
   EXPECT_FALSE(*store_->opted_out("1310000001", "A2"));

@@ -376,7 +376,7 @@ TEST_F(BatchStoreTest, SealedEventsOpenToTheEventsTheReaderExtracted) {
   std::vector<Event> stored;
   for (const auto& row : *rows) {
     const Bytes& sealed = row.blob(2);
-    auto text = keys_->open(clinical_key("1311234567"), as_bytes(row.text(1)), sealed);
+    auto text = store_->vault().open_for(row.text(1), clinical_key("1311234567"), sealed);
     ASSERT_TRUE(text) << text.error().describe(Lang::en);
     auto event = decode_event(
         row.text(0), std::string_view(reinterpret_cast<const char*>(text->data()), text->size()));
