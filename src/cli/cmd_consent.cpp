@@ -5,13 +5,16 @@
 
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <tuple>
 
 #include "cli/cli.h"
 #include "tokumei/base/clock.h"
 #include "tokumei/base/files.h"
 #include "tokumei/base/random.h"
 #include "tokumei/consent/consent.h"
+#include "tokumei/consent/inquiries.h"
 #include "tokumei/crypto/hash.h"
+#include "tokumei/identity/japanese.h"
 
 namespace tokumei::cli {
 namespace {
@@ -26,6 +29,10 @@ struct ConsentArgs {
   std::string version, method, effective, file;
   std::string received_on;
   std::string via = "institution";
+  std::int64_t inquiry = 0;
+  std::string from, channel, kind = "inquiry", note;
+  bool open_only = false;
+  std::string period_from, period_to;
 };
 
 struct Opened {
@@ -283,11 +290,169 @@ void add_optout(CLI::App& app, const Globals& g, int* exit_code) {
   for (auto* sub : {add, list}) sub->fallthrough();
 }
 
+json inquiry_json(const consent::Inquiry& q) {
+  json steps = json::array();
+  for (const auto& s : q.steps) {
+    steps.push_back({{"state", s.state}, {"note", s.note}, {"by", s.by}, {"at", format_utc(s.at)}});
+  }
+  return {{"inquiry", q.id},      {"from", q.from},   {"channel", q.channel},
+          {"kind", q.kind},       {"state", q.state}, {"received", format_utc(q.received)},
+          {"overdue", q.overdue}, {"steps", steps}};
+}
+
+// The start of a Japanese day (UTC+9) given in any form the normalizer reads.
+Result<TimePoint> japanese_day_start(const std::string& text) {
+  TKM_ASSIGN_OR_RETURN(std::string day, identity::normalize_date(text));
+  const std::chrono::year_month_day ymd{
+      std::chrono::year(std::stoi(day.substr(0, 4))),
+      std::chrono::month(static_cast<unsigned>(std::stoi(day.substr(5, 2)))),
+      std::chrono::day(static_cast<unsigned>(std::stoi(day.substr(8, 2))))};
+  return TimePoint(std::chrono::sys_days(ymd)) - std::chrono::hours(9);
+}
+
+// Runs `body` on the consultation center's tickets.
+void with_inquiries(const Globals& g, const ConsentArgs& args, int* exit_code,
+                    const std::function<Result<int>(consent::InquiryStore&)>& body) {
+  SystemClock clock;
+  SystemRandom random;
+  auto run = [&]() -> Result<int> {
+    TKM_ASSIGN_OR_RETURN(auto d, open_deployment(args.deployment, clock, random));
+    TKM_ASSIGN_OR_RETURN(security::Account account, d->accounts().find(args.user));
+    if (!account.active) {
+      return fail(Errc::permission_denied,
+                  {fmt::format("{} のアカウントは無効です", args.user),
+                   fmt::format("{}'s account is disabled", args.user)},
+                  Location{.field = "--user"});
+    }
+    consent::InquiryStore store(d->db(), d->keys(), d->audit(), clock);
+    return body(store);
+  };
+  auto done = run();
+  *exit_code = done ? *done : report_error(g, done.error());
+}
+
+void add_inquiry(CLI::App& app, const Globals& g, int* exit_code) {
+  auto args = std::make_shared<ConsentArgs>();
+  auto* cmd = app.add_subcommand(
+      "inquiry", tr(g, "相談センターの受付 (問い合わせ・苦情) の記録と定期報告",
+                    "the consultation center's tickets (inquiries, complaints) and the report"));
+  cmd->require_subcommand(1);
+  add_deployment_options(cmd, g, args->deployment);
+  cmd->add_option("--user", args->user, tr(g, "担当者", "who records it"))->required();
+
+  auto* receive = cmd->add_subcommand("receive", tr(g, "受け付ける", "take one in"));
+  receive->add_option("--from", args->from, "patient | institution | recipient | other")
+      ->required();
+  receive
+      ->add_option("--channel", args->channel,
+                   tr(g, "経路 (電話、メール、郵便、来所…)", "channel (phone, email, letter, …)"))
+      ->required();
+  receive->add_option("--kind", args->kind, "inquiry | complaint | opt_out_request");
+  receive
+      ->add_option("--summary", args->note,
+                   tr(g, "内容の要旨 (暗号化して保存)", "what it is about (kept encrypted)"))
+      ->required();
+  receive->callback([&g, args, exit_code] {
+    with_inquiries(g, *args, exit_code, [&](consent::InquiryStore& s) -> Result<int> {
+      TKM_ASSIGN_OR_RETURN(std::int64_t id, s.receive(actor(*args), args->from, args->channel,
+                                                      args->kind, args->note));
+      std::cout << (g.json ? json{{"inquiry", id}}.dump(2)
+                           : fmt::format(fmt::runtime(tr(g, "相談 {} を受け付けました",
+                                                         "inquiry {} taken in")),
+                                         id))
+                << "\n";
+      return kOk;
+    });
+  });
+  std::vector<CLI::App*> subs{receive};
+  for (const auto& [name, state, ja, en] :
+       std::vector<std::tuple<const char*, const char*, const char*, const char*>>{
+           {"route", "routed", "担当部署・担当者へ回す (宛先を --note に)",
+            "pass it on (to whom, in --note)"},
+           {"answer", "answered", "回答を記録する", "record the answer"},
+           {"close", "closed", "終了する (回答のあと)", "close it (after the answer)"}}) {
+    auto* sub = cmd->add_subcommand(name, tr(g, ja, en));
+    sub->add_option("inquiry", args->inquiry, tr(g, "相談番号", "inquiry number"))->required();
+    sub->add_option("--note", args->note, tr(g, "内容 (暗号化して保存)", "note (kept encrypted)"))
+        ->required();
+    const std::string st = state;
+    sub->callback([&g, args, exit_code, st] {
+      with_inquiries(g, *args, exit_code, [&](consent::InquiryStore& s) -> Result<int> {
+        TKM_RETURN_IF_ERROR(s.step(actor(*args), args->inquiry, st, args->note));
+        std::cout << (g.json ? json{{"inquiry", args->inquiry}, {"state", st}}.dump(2)
+                             : fmt::format("{} {}", args->inquiry, st))
+                  << "\n";
+        return kOk;
+      });
+    });
+    subs.push_back(sub);
+  }
+  auto* list =
+      cmd->add_subcommand("list", tr(g, "受付の一覧 (内容を復号して表示。監査ログに記録)",
+                                     "the tickets, notes decrypted (recorded in the audit log)"));
+  list->add_flag("--open", args->open_only,
+                 tr(g, "終了していないものだけ", "only those not closed"));
+  list->callback([&g, args, exit_code] {
+    with_inquiries(g, *args, exit_code, [&](consent::InquiryStore& s) -> Result<int> {
+      TKM_ASSIGN_OR_RETURN(auto all, s.list(actor(*args), args->open_only));
+      json out = json::array();
+      for (const auto& q : all) {
+        out.push_back(inquiry_json(q));
+        if (!g.json) {
+          std::cout << fmt::format("  [{}] {} {} {} {} {}{}\n", q.id, q.state, q.kind, q.from,
+                                   q.channel, format_utc(q.received),
+                                   q.overdue ? tr(g, " 回答期限超過", " OVERDUE") : "");
+        }
+      }
+      if (g.json) std::cout << json{{"inquiries", out}}.dump(2) << "\n";
+      return kOk;
+    });
+  });
+  auto* report = cmd->add_subcommand(
+      "report", tr(g, "期間の報告 (件数、未終了、期限超過; 内容は含めない)",
+                   "the report for a period (counts, open, overdue; no notes)"));
+  report->add_option("--from", args->period_from, tr(g, "開始日 (含む)", "first day"))->required();
+  report->add_option("--to", args->period_to, tr(g, "終了日 (含まない)", "day after the last"))
+      ->required();
+  report->callback([&g, args, exit_code] {
+    with_inquiries(g, *args, exit_code, [&](consent::InquiryStore& s) -> Result<int> {
+      TKM_ASSIGN_OR_RETURN(TimePoint from, japanese_day_start(args->period_from));
+      TKM_ASSIGN_OR_RETURN(TimePoint to, japanese_day_start(args->period_to));
+      TKM_ASSIGN_OR_RETURN(consent::InquiryReport r, s.report(actor(*args), from, to));
+      json open = json::array(), closed = json::array();
+      for (const auto& q : r.open_items) open.push_back(inquiry_json(q));
+      for (const auto& q : r.closed_items) closed.push_back(inquiry_json(q));
+      if (g.json) {
+        std::cout << json{{"received", r.received}, {"answered", r.answered}, {"closed", r.closed},
+                          {"open", r.open},         {"overdue", r.overdue},   {"open_items", open},
+                          {"closed_items", closed}}
+                         .dump(2)
+                  << "\n";
+      } else {
+        std::cout << fmt::format(
+            fmt::runtime(tr(g, "受付 {}、回答 {}、終了 {}、未終了 {} (うち期限超過 {})\n",
+                            "received {}, answered {}, closed {}, open {} ({} overdue)\n")),
+            r.received, r.answered, r.closed, r.open, r.overdue);
+        for (const auto& q : r.open_items) {
+          std::cout << fmt::format("  [{}] {} {} {}{}\n", q.id, q.state, q.kind,
+                                   format_utc(q.received),
+                                   q.overdue ? tr(g, " 回答期限超過", " OVERDUE") : "");
+        }
+      }
+      return kOk;
+    });
+  });
+  subs.push_back(list);
+  subs.push_back(report);
+  for (auto* sub : subs) sub->fallthrough();
+}
+
 }  // namespace
 
 void add_consent(CLI::App& app, const Globals& g, int* exit_code) {
   add_notification(app, g, exit_code);
   add_optout(app, g, exit_code);
+  add_inquiry(app, g, exit_code);
 }
 
 }  // namespace tokumei::cli

@@ -173,5 +173,28 @@ TEST_F(ConsentCli, AnOptedOutPatientIsErasedAndALaterBatchIsAcquiredWithoutThem)
   EXPECT_EQ(json("acquire 4 --user sato" + at())["events_acquired"].get<int>(), 0);
 }
 
+TEST_F(ConsentCli, TheConsultationCenterTracksEachTicketToItsClose) {
+  ASSERT_EQ(tokumei("init --dir '" + dir_.string() + "' --officer sato").exit_code, 0);
+  const std::string desk = "inquiry" + at() + " --user sato ";
+  const int id = json(desk +
+                      "receive --from patient --channel phone --kind complaint --summary "
+                      "'通知を見ていないとの苦情'")["inquiry"]
+                     .get<int>();
+  json(desk + "route " + std::to_string(id) + " --note '個人情報保護管理者へ'");
+  EXPECT_EQ(tokumei(desk + "close " + std::to_string(id) + " --note x").exit_code, 1);
+  json(desk + "answer " + std::to_string(id) + " --note '掲示場所を説明'");
+  json(desk + "close " + std::to_string(id) + " --note '了承'");
+  const nlohmann::json list = json(desk + "list");
+  ASSERT_EQ(list["inquiries"].size(), 1u);
+  EXPECT_EQ(list["inquiries"][0]["state"], "closed");
+  EXPECT_EQ(list["inquiries"][0]["steps"].size(), 4u);
+  const nlohmann::json report = json(desk + "report --from 2000-01-01 --to 2100-01-01");
+  EXPECT_EQ(report["received"], 1);
+  EXPECT_EQ(report["closed"], 1);
+  EXPECT_EQ(report["open"], 0);
+  EXPECT_TRUE(report["closed_items"][0]["steps"][0]["note"].get<std::string>().empty());
+  EXPECT_EQ(count("SELECT COUNT(*) FROM audit_entries WHERE action LIKE 'consent.inquiry.%'"), 6);
+}
+
 }  // namespace
 }  // namespace tokumei::testing

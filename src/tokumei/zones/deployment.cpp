@@ -9,6 +9,7 @@
 
 #include "tokumei/base/files.h"
 #include "tokumei/base/id.h"
+#include "tokumei/consent/inquiries.h"
 #include "tokumei/identity/linkage_store.h"
 #include "tokumei/identity/vault.h"
 #include "tokumei/ingest/batch.h"
@@ -132,7 +133,7 @@ std::vector<store::SchemaModule> database_schemas() {
           security::AccountStore::schema(),        identity::IdentityVault::schema(),
           identity::LinkageStore::schema(),        ingest::BatchStore::schema(),
           ops::DeletionRecords::schema(),          consent::ConsentStore::schema(),
-          quality::QualityStore::schema()};
+          consent::InquiryStore::schema(),         quality::QualityStore::schema()};
 }
 
 fs::path Deployment::database_path(const fs::path& dir, const config::Config& c) {
