@@ -73,6 +73,7 @@ void add_ingest(CLI::App& app, const Globals& g, int* exit_code);
 void add_synth(CLI::App& app, const Globals& g, int* exit_code);
 void add_link(CLI::App& app, const Globals& g, int* exit_code);
 void add_quality(CLI::App& app, const Globals& g, int* exit_code);  // check, findings, acquire
+void add_correct(CLI::App& app, const Globals& g, int* exit_code);
 void add_consent(CLI::App& app, const Globals& g,
                  int* exit_code);  // notification, optout, inquiry
 

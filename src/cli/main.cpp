@@ -138,6 +138,7 @@ int main(int argc, char** argv) {
   add_link(app, g, &exit_code);
   add_quality(app, g, &exit_code);
   add_consent(app, g, &exit_code);
+  add_correct(app, g, &exit_code);
 
   try {
     app.parse(argc, argv);

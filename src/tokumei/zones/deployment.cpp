@@ -13,6 +13,7 @@
 #include "tokumei/identity/linkage_store.h"
 #include "tokumei/identity/vault.h"
 #include "tokumei/ingest/batch.h"
+#include "tokumei/ingest/corrections.h"
 #include "tokumei/ops/deletion_records.h"
 #include "tokumei/quality/checker.h"
 
@@ -133,7 +134,8 @@ std::vector<store::SchemaModule> database_schemas() {
           security::AccountStore::schema(),        identity::IdentityVault::schema(),
           identity::LinkageStore::schema(),        ingest::BatchStore::schema(),
           ops::DeletionRecords::schema(),          consent::ConsentStore::schema(),
-          consent::InquiryStore::schema(),         quality::QualityStore::schema()};
+          consent::InquiryStore::schema(),         ingest::Corrections::schema(),
+          quality::QualityStore::schema()};
 }
 
 fs::path Deployment::database_path(const fs::path& dir, const config::Config& c) {
