@@ -261,6 +261,9 @@ ALTER TABLE ingest_events ADD COLUMN encounter_index BLOB;
            {5, "source records are never edited in place (QUALITY-10)", R"sql(
 CREATE TRIGGER ingest_events_no_update BEFORE UPDATE ON ingest_events
   BEGIN SELECT RAISE(ABORT, 'source records are not edited in place; a correction is a new version'); END;
+)sql"},
+           {6, "the mapping version each file was read with (QUALITY-09)", R"sql(
+ALTER TABLE ingest_files ADD COLUMN mapping_version INTEGER NOT NULL DEFAULT 0;
 )sql"}}};
 }
 
@@ -328,10 +331,11 @@ Result<bool> BatchStore::record_parts(std::int64_t batch_id, const std::string& 
     TKM_ASSIGN_OR_RETURN(
         std::optional<std::int64_t> id,
         db_.insert("INSERT INTO ingest_files (batch_id, institution, content_hash, outcome, "
-                   "record_type, path_sealed, events, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                   "record_type, path_sealed, events, created_ms, mapping_version) "
+                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
                    "ON CONFLICT (institution, content_hash) DO NOTHING",
                    {batch_id, institution, hash, outcome_name(kind), type.substr(0, 200),
-                    path_sealed, events, to_unix_ms(clock_.now())}));
+                    path_sealed, events, to_unix_ms(clock_.now()), std::int64_t{kMappingVersion}}));
     file_id = id.value_or(0);
     return id.has_value();
   };

@@ -103,6 +103,12 @@ class BatchStore {
   identity::IdentityVault vault_;
 };
 
+// The version of what the readers map (code-system short names, record layouts, era tables),
+// raised whenever a mapping changes (QUALITY-09). Every file records the version it was read
+// with; records are stored as mapped, never mapped again, so a later change leaves them as they
+// were and the version says how they were read.
+inline constexpr int kMappingVersion = 1;
+
 // The data key an institution's clinical records are sealed under.
 std::string clinical_key(const std::string& institution);
 

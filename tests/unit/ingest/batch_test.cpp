@@ -250,8 +250,11 @@ TEST_F(BatchStoreTest, SchemaVersionThreeKeepsWhatWasTakenInBefore) {
     }
     return values;
   };
-  const auto files = dump("ingest_files"), events = dump("ingest_events", event_columns),
-             quarantine = dump("ingest_quarantine");
+  const std::string file_columns =
+      "id, batch_id, institution, content_hash, outcome, record_type, path_sealed, events, "
+      "created_ms";
+  const auto files = dump("ingest_files", file_columns),
+             events = dump("ingest_events", event_columns), quarantine = dump("ingest_quarantine");
   ASSERT_EQ(files.size(), 49u + 1);  // the samples, and the refused file
   ASSERT_EQ(events.size(), 16u);
   ASSERT_EQ(quarantine.size(), 1u + 1);  // the samples' one, and the refused file
@@ -267,10 +270,10 @@ TEST_F(BatchStoreTest, SchemaVersionThreeKeepsWhatWasTakenInBefore) {
   ingest_versions_ = 2;
   open();
   ASSERT_TRUE(db_->execute("ATTACH DATABASE '" + (dir_ / "filled.db").string() + "' AS filled"));
-  for (const std::string& table : {std::string("ingest_batches"), std::string("ingest_files"),
-                                   std::string("ingest_quarantine")}) {
-    ASSERT_TRUE(db_->execute("INSERT INTO " + table + " SELECT * FROM filled." + table));
-  }
+  ASSERT_TRUE(db_->execute("INSERT INTO ingest_batches SELECT * FROM filled.ingest_batches"));
+  ASSERT_TRUE(db_->execute("INSERT INTO ingest_files SELECT " + file_columns +
+                           " FROM filled.ingest_files"));
+  ASSERT_TRUE(db_->execute("INSERT INTO ingest_quarantine SELECT * FROM filled.ingest_quarantine"));
   ASSERT_TRUE(db_->execute("INSERT INTO ingest_events SELECT " + event_columns +
                            " FROM filled.ingest_events"));
   ASSERT_TRUE(db_->execute("DETACH DATABASE filled"));
@@ -278,7 +281,7 @@ TEST_F(BatchStoreTest, SchemaVersionThreeKeepsWhatWasTakenInBefore) {
 
   ingest_versions_ = 0;
   open();
-  EXPECT_EQ(dump("ingest_files"), files);
+  EXPECT_EQ(dump("ingest_files", file_columns), files);
   EXPECT_EQ(dump("ingest_events", event_columns), events);
   EXPECT_EQ(dump("ingest_quarantine"), quarantine);
   auto orphans = db_->query("PRAGMA foreign_key_check");
@@ -296,6 +299,17 @@ TEST_F(BatchStoreTest, SchemaVersionThreeKeepsWhatWasTakenInBefore) {
 }
 
 // QUALITY-10: what was taken in is never edited in place (a correction is a new version).
+// QUALITY-09: each file keeps the mapping version it was read with.
+TEST_F(BatchStoreTest, FilesRecordTheMappingVersionTheyWereReadWith) {
+  const fs::path jpcore = shared("jpcore/jp-core.r4-1.1.2_package_examples");
+  if (!fs::exists(jpcore)) GTEST_SKIP() << "no samples";
+  ASSERT_TRUE(ingest_paths(*store_, {jpcore}, "1311234567"));
+  auto rows = db_->query("SELECT DISTINCT mapping_version FROM ingest_files");
+  ASSERT_TRUE(rows);
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ((*rows)[0].integer(0), kMappingVersion);
+}
+
 TEST_F(BatchStoreTest, SourceRecordsAreNotEditedInPlace) {
   const fs::path jpcore = shared("jpcore/jp-core.r4-1.1.2_package_examples");
   if (!fs::exists(jpcore)) GTEST_SKIP() << "no samples";
