@@ -61,6 +61,13 @@ struct DeploymentArgs {
   std::string terminal = "local";
 };
 void add_deployment_options(CLI::App* cmd, const Globals& g, DeploymentArgs& args);
+// The active account named by --user (until sessions come, the account is named, not logged in);
+// Errc::permission_denied for a disabled one.
+Result<security::Account> active_account(zones::Deployment& deployment, const std::string& user);
+
+// The start of a Japanese day (UTC+9) written in any form identity::normalize_date reads.
+Result<TimePoint> japanese_day_start(const std::string& text);
+
 // Opens the deployment the arguments name.
 Result<std::unique_ptr<zones::Deployment>> open_deployment(const DeploymentArgs& args,
                                                            const Clock& clock, Random& random);

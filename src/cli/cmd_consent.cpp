@@ -51,15 +51,7 @@ void with_store(const Globals& g, const ConsentArgs& args, int* exit_code,
     Opened o;
     TKM_ASSIGN_OR_RETURN(o.deployment, open_deployment(args.deployment, clock, random));
     zones::Deployment& d = *o.deployment;
-    if (!args.user.empty()) {
-      TKM_ASSIGN_OR_RETURN(security::Account account, d.accounts().find(args.user));
-      if (!account.active) {
-        return fail(Errc::permission_denied,
-                    {fmt::format("{} のアカウントは無効です", args.user),
-                     fmt::format("{}'s account is disabled", args.user)},
-                    Location{.field = "--user"});
-      }
-    }
+    if (!args.user.empty()) TKM_RETURN_IF_ERROR(active_account(d, args.user));
     o.vault.emplace(d.db(), d.keys(), clock, random);
     TKM_RETURN_IF_ERROR(o.vault->prepare());
     o.store.emplace(d.db(), d.keys(), *o.vault, d.audit(), clock);
@@ -300,16 +292,6 @@ json inquiry_json(const consent::Inquiry& q) {
           {"overdue", q.overdue}, {"steps", steps}};
 }
 
-// The start of a Japanese day (UTC+9) given in any form the normalizer reads.
-Result<TimePoint> japanese_day_start(const std::string& text) {
-  TKM_ASSIGN_OR_RETURN(std::string day, identity::normalize_date(text));
-  const std::chrono::year_month_day ymd{
-      std::chrono::year(std::stoi(day.substr(0, 4))),
-      std::chrono::month(static_cast<unsigned>(std::stoi(day.substr(5, 2)))),
-      std::chrono::day(static_cast<unsigned>(std::stoi(day.substr(8, 2))))};
-  return TimePoint(std::chrono::sys_days(ymd)) - std::chrono::hours(9);
-}
-
 // Runs `body` on the consultation center's tickets.
 void with_inquiries(const Globals& g, const ConsentArgs& args, int* exit_code,
                     const std::function<Result<int>(consent::InquiryStore&)>& body) {
@@ -317,13 +299,7 @@ void with_inquiries(const Globals& g, const ConsentArgs& args, int* exit_code,
   SystemRandom random;
   auto run = [&]() -> Result<int> {
     TKM_ASSIGN_OR_RETURN(auto d, open_deployment(args.deployment, clock, random));
-    TKM_ASSIGN_OR_RETURN(security::Account account, d->accounts().find(args.user));
-    if (!account.active) {
-      return fail(Errc::permission_denied,
-                  {fmt::format("{} のアカウントは無効です", args.user),
-                   fmt::format("{}'s account is disabled", args.user)},
-                  Location{.field = "--user"});
-    }
+    TKM_RETURN_IF_ERROR(active_account(*d, args.user));
     consent::InquiryStore store(d->db(), d->keys(), d->audit(), clock);
     return body(store);
   };

@@ -29,13 +29,7 @@ void with_corrections(const Globals& g, const CorrectArgs& args, int* exit_code,
   SystemRandom random;
   auto run = [&]() -> Result<int> {
     TKM_ASSIGN_OR_RETURN(auto d, open_deployment(args.deployment, clock, random));
-    TKM_ASSIGN_OR_RETURN(security::Account account, d->accounts().find(args.user));
-    if (!account.active) {
-      return fail(Errc::permission_denied,
-                  {fmt::format("{} のアカウントは無効です", args.user),
-                   fmt::format("{}'s account is disabled", args.user)},
-                  Location{.field = "--user"});
-    }
+    TKM_RETURN_IF_ERROR(active_account(*d, args.user));
     identity::IdentityVault vault(d->db(), d->keys(), clock, random);
     ingest::Corrections corrections(d->db(), vault, d->audit(), clock);
     return body(corrections);

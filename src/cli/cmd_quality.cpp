@@ -338,15 +338,8 @@ void add_findings(CLI::App& app, const Globals& g, int* exit_code) {
   metrics->add_option("--to", args->to, tr(g, "終了日 (含まない)", "last day (excluded)"));
   metrics->callback([&g, args, exit_code] {
     with_store(g, *args, exit_code, [&](Opened& o) -> Result<int> {
-      // The start of a Japanese day (UTC+9).
       auto parse = [](const std::string& text, TimePoint fallback) -> Result<TimePoint> {
-        if (text.empty()) return fallback;
-        TKM_ASSIGN_OR_RETURN(std::string day, identity::normalize_date(text));
-        const std::chrono::year_month_day ymd{
-            std::chrono::year(std::stoi(day.substr(0, 4))),
-            std::chrono::month(static_cast<unsigned>(std::stoi(day.substr(5, 2)))),
-            std::chrono::day(static_cast<unsigned>(std::stoi(day.substr(8, 2))))};
-        return TimePoint(std::chrono::sys_days(ymd)) - std::chrono::hours(9);
+        return text.empty() ? Result<TimePoint>(fallback) : japanese_day_start(text);
       };
       TKM_ASSIGN_OR_RETURN(TimePoint from, parse(args->from, TimePoint{}));
       TKM_ASSIGN_OR_RETURN(TimePoint to, parse(args->to, TimePoint::max()));

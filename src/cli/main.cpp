@@ -1,5 +1,6 @@
 // tokumei: the command line of the Tokumei platform.
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -9,6 +10,7 @@
 
 #include "cli/cli.h"
 #include "tokumei/base/files.h"
+#include "tokumei/identity/japanese.h"
 
 namespace tokumei::cli {
 
@@ -64,6 +66,26 @@ void add_deployment_options(CLI::App* cmd, const Globals& g, DeploymentArgs& arg
                      "key-ring passphrase (when keys.source = passphrase)"));
   cmd->add_option("--terminal", args.terminal,
                   tr(g, "監査ログに記録する端末名", "terminal name recorded in the audit log"));
+}
+
+Result<security::Account> active_account(zones::Deployment& deployment, const std::string& user) {
+  TKM_ASSIGN_OR_RETURN(security::Account account, deployment.accounts().find(user));
+  if (!account.active) {
+    return fail(Errc::permission_denied,
+                {fmt::format("{} のアカウントは無効です", user),
+                 fmt::format("{}'s account is disabled", user)},
+                Location{.field = "--user"});
+  }
+  return account;
+}
+
+Result<TimePoint> japanese_day_start(const std::string& text) {
+  TKM_ASSIGN_OR_RETURN(std::string day, identity::normalize_date(text));
+  const std::chrono::year_month_day ymd{
+      std::chrono::year(std::stoi(day.substr(0, 4))),
+      std::chrono::month(static_cast<unsigned>(std::stoi(day.substr(5, 2)))),
+      std::chrono::day(static_cast<unsigned>(std::stoi(day.substr(8, 2))))};
+  return TimePoint(std::chrono::sys_days(ymd)) - std::chrono::hours(9);
 }
 
 Result<std::unique_ptr<zones::Deployment>> open_deployment(const DeploymentArgs& args,

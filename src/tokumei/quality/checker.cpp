@@ -83,6 +83,12 @@ Finding finding_from(const store::Row& r) {
   return f;
 }
 
+// A consent.not_notified finding about a patient with no notification at all (as against one
+// about records dated before a late notification).
+bool without_notification(const Finding& f) {
+  return f.detail.find("\"no_notification\"") != std::string::npos;
+}
+
 std::string html_escape(std::string_view s) {
   std::string out;
   for (char c : s) {
@@ -1015,7 +1021,7 @@ Result<AcquireSummary> QualityStore::acquire(const audit::Actor& by, std::int64_
     // Held out: confirmed or excluded findings, and patients not covered by a notification
     // unless a reviewer overrode the finding.
     bool held = f.rule_id == rule::not_notified && f.status == "open";
-    if (held && f.detail.find("\"no_notification\"") != std::string::npos) {
+    if (held && without_notification(f)) {
       // A notification recorded since the check covers the patient now.
       TKM_ASSIGN_OR_RETURN(bool gone, vault_.erased(f.person_key));
       held = !gone;  // an erased patient has nothing left to hold
@@ -1039,8 +1045,7 @@ Result<AcquireSummary> QualityStore::acquire(const audit::Actor& by, std::int64_
     std::vector<std::int64_t> ids;
     // Only the finding's own records, except for a finding about the patient as a whole (an
     // identity finding, one without a notification, or an exclusion).
-    const bool whole = f.status == "exclude" || f.events.empty() ||
-                       f.detail.find("\"no_notification\"") != std::string::npos;
+    const bool whole = f.status == "exclude" || f.events.empty() || without_notification(f);
     if (!whole) {
       for (const auto& l : f.events) ids.push_back(l.event_id);
     } else {
@@ -1063,12 +1068,13 @@ Result<AcquireSummary> QualityStore::acquire(const audit::Actor& by, std::int64_
   {
     TKM_ASSIGN_OR_RETURN(store::Rows persons, persons_of(batch_id));
     for (const auto& p : persons) {
-      TKM_ASSIGN_OR_RETURN(bool gone, vault_.erased(p.text(0)));
-      if (gone) {  // erased after this batch came: delete what the batch brought of them
+      auto read = vault_.versions(p.text(0));
+      if (!read && read.error().code() == Errc::key_destroyed) {
+        // Erased after this batch came: delete what the batch brought of them.
         opted_out.push_back(p.text(0));
         continue;
       }
-      TKM_ASSIGN_OR_RETURN(auto versions, vault_.versions(p.text(0)));
+      TKM_ASSIGN_OR_RETURN(auto versions, std::move(read));
       if (versions.empty()) continue;
       TKM_ASSIGN_OR_RETURN(
           bool stop, consent_.opted_out(versions.back().institution, versions.back().patient_id));

@@ -165,6 +165,14 @@ TEST_F(ConsentTest, AnOptOutErasesThePatientAndEveryLinkedRecord) {
         {key}));
   }
 
+  // CONSENT-02: the notification history by internal patient key, with its source.
+  ASSERT_TRUE(store_->record_notification(staff_, "1310000001", "A1",
+                                          {.notified_on = "2024-04-01", .source = "correction"}));
+  auto by_key = store_->notifications_of(here);
+  ASSERT_TRUE(by_key) << by_key.error().describe(Lang::en);
+  ASSERT_EQ(by_key->size(), 1u);
+  EXPECT_EQ((*by_key)[0].source, "correction");
+
   // A copy of one of the patient's sealed records, kept elsewhere (a backup, an export).
   auto copy = vault_->seal_for(here, as_bytes(std::string("{\"code\":\"I10\"}")));
   ASSERT_TRUE(copy);
