@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "tokumei/base/files.h"
+
 namespace tokumei::audit {
 namespace {
 
@@ -67,6 +69,11 @@ Result<StoredEntry> from_row(const store::Row& r) {
   s.entry.outcome = *outcome;
   s.entry.detail = r.text(7);
   // The hash covers the subjects as a list, so the stored text must be exactly that list's form.
+  if (r.text(8) == "[]") {
+    s.leaf_hash = to_digest(r.blob(9));
+    s.chain_hash = to_digest(r.blob(10));
+    return s;
+  }
   auto subjects = nlohmann::json::parse(r.text(8), nullptr, false);
   if (!subjects.is_array() || subjects.dump() != r.text(8)) return bad("subjects");
   for (const auto& v : subjects) {
@@ -127,6 +134,35 @@ BEGIN SELECT RAISE(ABORT, 'audit entries are append-only'); END;
 CREATE TRIGGER audit_entries_next_seq BEFORE INSERT ON audit_entries
 WHEN NEW.seq IS NOT (SELECT COALESCE(MAX(seq), 0) + 1 FROM audit_entries)
 BEGIN SELECT RAISE(ABORT, 'audit entries are append-only: only the next sequence number can be added'); END;
+)sql"},
+           // Level >= 1 only: the leaves are the entries' own leaf_hash. Filled for an older log
+           // by its first append after the upgrade.
+           {3, "Merkle tree nodes and signed checkpoints (AUDIT-05)", R"sql(
+CREATE TABLE audit_nodes (
+  level INTEGER NOT NULL CHECK (level >= 1),
+  idx   INTEGER NOT NULL CHECK (idx >= 0),
+  hash  BLOB NOT NULL,
+  PRIMARY KEY (level, idx)
+) WITHOUT ROWID;
+CREATE TRIGGER audit_nodes_no_update BEFORE UPDATE ON audit_nodes
+BEGIN SELECT RAISE(ABORT, 'audit tree nodes are append-only'); END;
+CREATE TRIGGER audit_nodes_no_delete BEFORE DELETE ON audit_nodes
+BEGIN SELECT RAISE(ABORT, 'audit tree nodes are append-only'); END;
+CREATE TABLE audit_checkpoints (
+  id         INTEGER PRIMARY KEY,
+  tree_size  INTEGER NOT NULL,
+  root       BLOB NOT NULL,
+  at         INTEGER NOT NULL,
+  public_key BLOB NOT NULL,
+  signature  BLOB NOT NULL
+);
+CREATE TRIGGER audit_checkpoints_no_update BEFORE UPDATE ON audit_checkpoints
+BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END;
+CREATE TRIGGER audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints
+BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END;
+CREATE TRIGGER audit_checkpoints_next_id BEFORE INSERT ON audit_checkpoints
+WHEN NEW.id IS NOT (SELECT COALESCE(MAX(id), 0) + 1 FROM audit_checkpoints)
+BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only: only the next number can be added'); END;
 )sql"}}};
 }
 
@@ -177,6 +213,7 @@ Result<std::int64_t> AuditLog::append(store::Transaction& tx, const Entry& entry
       db.query("SELECT seq, chain_hash FROM audit_entries ORDER BY seq DESC LIMIT 1"));
   std::int64_t seq = last.empty() ? 1 : last[0].integer(0) + 1;
   crypto::Digest prev = last.empty() ? crypto::Digest{} : to_digest(last[0].blob(1));
+  TKM_ASSIGN_OR_RETURN(merkle::Frontier * tree, frontier(seq - 1, prev));
   TimePoint at = clock_->now();
   crypto::Digest leaf = leaf_hash(seq, at, stored);
   crypto::Digest link = chain(prev, leaf);
@@ -188,7 +225,74 @@ Result<std::int64_t> AuditLog::append(store::Transaction& tx, const Entry& entry
       {seq, to_unix_ms(at), stored.actor.user, stored.actor.terminal, stored.action, stored.object,
        std::string(outcome_name(stored.outcome)), stored.detail, subjects.dump(),
        Bytes(leaf.begin(), leaf.end()), Bytes(link.begin(), link.end())}));
+  Status nodes = ok();
+  tree->append(leaf, [&](int level, std::uint64_t index, const crypto::Digest& h) {
+    if (nodes) {
+      nodes = status_of(db.execute(
+          "INSERT INTO audit_nodes (level, idx, hash) VALUES (?, ?, ?)",
+          {std::int64_t{level}, static_cast<std::int64_t>(index), Bytes(h.begin(), h.end())}));
+    }
+  });
+  if (!nodes) {
+    cache_.reset();
+    return std::unexpected(nodes.error());
+  }
+  cache_->seq = seq;
+  cache_->chain = link;
   return seq;
+}
+
+merkle::NodeSource AuditLog::stored_nodes() {
+  return [db = db_](int level, std::uint64_t index) -> Result<crypto::Digest> {
+    auto n = static_cast<std::int64_t>(index);
+    TKM_ASSIGN_OR_RETURN(
+        store::Rows rows,
+        level == 0 ? db->query("SELECT leaf_hash FROM audit_entries WHERE seq = ?", {n + 1})
+                   : db->query("SELECT hash FROM audit_nodes WHERE level = ? AND idx = ?",
+                               {std::int64_t{level}, n}));
+    if (rows.empty() || !std::holds_alternative<Bytes>(rows[0][0]) ||
+        rows[0].blob(0).size() != 32) {
+      return fail(Errc::not_found, {"監査ログの木の節 (レベル " + std::to_string(level) +
+                                        "、番号 " + std::to_string(index) + ") がありません",
+                                    "audit tree node (level " + std::to_string(level) + ", index " +
+                                        std::to_string(index) + ") is missing"});
+    }
+    return to_digest(rows[0].blob(0));
+  };
+}
+
+Result<merkle::Frontier*> AuditLog::frontier(std::int64_t seq, const crypto::Digest& chain) {
+  if (cache_ && cache_->seq == seq && cache_->chain == chain) return &cache_->frontier;
+  cache_.reset();
+  auto loaded = merkle::Frontier::load(stored_nodes(), static_cast<std::uint64_t>(seq));
+  if (!loaded) {
+    // A log from before the tree: build its nodes once from the stored leaf hashes.
+    TKM_ASSIGN_OR_RETURN(store::Row count, db_->query_one("SELECT COUNT(*) FROM audit_nodes"));
+    if (count.integer(0) != 0) return std::unexpected(loaded.error());
+    merkle::Frontier built;
+    for (std::int64_t from = 1; from <= seq; from += 10000) {
+      TKM_ASSIGN_OR_RETURN(
+          store::Rows rows,
+          db_->query("SELECT leaf_hash FROM audit_entries WHERE seq >= ? AND seq < ? ORDER BY seq",
+                     {from, std::min(from + 10000, seq + 1)}));
+      for (const auto& r : rows) {
+        Status st = ok();
+        built.append(
+            to_digest(r.blob(0)), [&](int level, std::uint64_t index, const crypto::Digest& h) {
+              if (st) {
+                st = status_of(
+                    db_->execute("INSERT INTO audit_nodes (level, idx, hash) VALUES (?, ?, ?)",
+                                 {std::int64_t{level}, static_cast<std::int64_t>(index),
+                                  Bytes(h.begin(), h.end())}));
+              }
+            });
+        TKM_RETURN_IF_ERROR(st);
+      }
+    }
+    loaded = std::move(built);
+  }
+  cache_ = Cached{seq, chain, std::move(*loaded)};
+  return &cache_->frontier;
 }
 
 Result<std::int64_t> AuditLog::record(const Entry& entry) {
@@ -210,16 +314,260 @@ Result<std::vector<StoredEntry>> AuditLog::read(std::int64_t from, std::int64_t 
   return out;
 }
 
-Result<VerifyReport> AuditLog::verify() {
+Result<std::int64_t> AuditLog::record_all(std::span<const Entry> entries) {
+  TKM_ASSIGN_OR_RETURN(store::Transaction tx, db_->begin());
+  std::int64_t first = 0;
+  for (const auto& e : entries) {
+    TKM_ASSIGN_OR_RETURN(std::int64_t seq, append(tx, e));
+    if (first == 0) first = seq;
+  }
+  TKM_RETURN_IF_ERROR(tx.commit());
+  return first;
+}
+
+Result<std::int64_t> AuditLog::size() {
+  TKM_ASSIGN_OR_RETURN(store::Row row,
+                       db_->query_one("SELECT COALESCE(MAX(seq), 0) FROM audit_entries"));
+  return row.integer(0);
+}
+
+namespace {
+
+std::string checkpoint_name(const Checkpoint& c) {
+  return c.id > 0 ? "#" + std::to_string(c.id) : "(" + format_jst(c.at) + ")";
+}
+
+Checkpoint checkpoint_from(const store::Row& r) {
+  Checkpoint c;
+  c.id = r.integer(0);
+  c.tree_size = static_cast<std::uint64_t>(r.integer(1));
+  if (std::holds_alternative<Bytes>(r[2])) c.root = to_digest(r.blob(2));
+  c.at = from_unix_ms(r.integer(3));
+  if (std::holds_alternative<Bytes>(r[4])) c.public_key = r.blob(4);
+  if (std::holds_alternative<Bytes>(r[5])) c.signature = r.blob(5);
+  return c;
+}
+
+}  // namespace
+
+std::string Checkpoint::signed_text() const {
+  return "tokumei-audit-checkpoint/1\nsize " + std::to_string(tree_size) + "\nroot " +
+         hex_encode(root) + "\ntime " + std::to_string(to_unix_ms(at)) + "\n";
+}
+
+bool Checkpoint::verify_signature(ByteView trusted_key) const {
+  if (!trusted_key.empty() && !std::ranges::equal(ByteView(public_key), trusted_key)) {
+    return false;
+  }
+  return crypto::ed25519_verify(public_key, as_bytes(signed_text()), signature);
+}
+
+std::string Checkpoint::to_json() const {
+  return nlohmann::json{{"size", tree_size},
+                        {"root", hex_encode(root)},
+                        {"time", to_unix_ms(at)},
+                        {"public_key", hex_encode(public_key)},
+                        {"signature", hex_encode(signature)}}
+      .dump();
+}
+
+Result<Checkpoint> Checkpoint::from_json(std::string_view line) {
+  auto bad = [](std::string_view why) {
+    return fail(Errc::invalid_input, {"チェックポイントの形式が不正です: " + std::string(why),
+                                      "malformed checkpoint: " + std::string(why)});
+  };
+  auto j = nlohmann::json::parse(line, nullptr, false);
+  if (!j.is_object()) return bad("not a JSON object");
+  Checkpoint c;
+  try {
+    c.tree_size = j.at("size").get<std::uint64_t>();
+    auto root = hex_decode(j.at("root").get<std::string>());
+    if (!root || root->size() != 32) return bad("root");
+    c.root = to_digest(*root);
+    c.at = from_unix_ms(j.at("time").get<std::int64_t>());
+    auto key = hex_decode(j.at("public_key").get<std::string>());
+    auto sig = hex_decode(j.at("signature").get<std::string>());
+    if (!key || !sig) return bad("public_key or signature");
+    c.public_key = std::move(*key);
+    c.signature = std::move(*sig);
+  } catch (const nlohmann::json::exception& e) {
+    return bad(e.what());
+  }
+  return c;
+}
+
+Result<std::vector<Checkpoint>> read_checkpoint_file(const std::filesystem::path& path) {
+  TKM_ASSIGN_OR_RETURN(std::string text, read_file(path));
+  std::vector<Checkpoint> out;
+  int line_no = 0;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t end = text.find('\n', pos);
+    if (end == std::string::npos) end = text.size();
+    std::string_view line(text.data() + pos, end - pos);
+    ++line_no;
+    pos = end + 1;
+    if (line.empty()) continue;
+    auto c = Checkpoint::from_json(line);
+    if (!c) {
+      return fail(Errc::invalid_input, c.error().text(),
+                  Location{.file = path.string(), .line = line_no});
+    }
+    out.push_back(std::move(*c));
+  }
+  return out;
+}
+
+Result<Checkpoint> AuditLog::checkpoint(const Actor& by, const crypto::Ed25519PrivateKey& key) {
+  TKM_ASSIGN_OR_RETURN(store::Transaction tx, db_->begin());
+  TKM_ASSIGN_OR_RETURN(
+      std::int64_t seq,
+      append(tx, {by, "audit.checkpoint", "audit:log", Outcome::success, "{}", {}}));
+  Checkpoint c;
+  c.tree_size = static_cast<std::uint64_t>(seq);
+  c.root = cache_->frontier.root();  // append just brought the frontier to `seq`
+  c.at = clock_->now();
+  c.public_key = key.public_key();
+  c.signature = key.sign(as_bytes(c.signed_text()));
+  TKM_ASSIGN_OR_RETURN(store::Row next,
+                       db_->query_one("SELECT COALESCE(MAX(id), 0) + 1 FROM audit_checkpoints"));
+  c.id = next.integer(0);
+  TKM_RETURN_IF_ERROR(
+      db_->execute("INSERT INTO audit_checkpoints (id, tree_size, root, at, public_key, signature) "
+                   "VALUES (?, ?, ?, ?, ?, ?)",
+                   {c.id, seq, Bytes(c.root.begin(), c.root.end()), to_unix_ms(c.at), c.public_key,
+                    c.signature}));
+  TKM_RETURN_IF_ERROR(tx.commit());
+  return c;
+}
+
+Result<std::vector<Checkpoint>> AuditLog::checkpoints() {
+  TKM_ASSIGN_OR_RETURN(store::Rows rows,
+                       db_->query("SELECT id, tree_size, root, at, public_key, signature FROM "
+                                  "audit_checkpoints ORDER BY id"));
+  std::vector<Checkpoint> out;
+  for (const auto& r : rows) out.push_back(checkpoint_from(r));
+  return out;
+}
+
+Result<crypto::Digest> AuditLog::root(std::uint64_t tree_size) {
+  return merkle::root(stored_nodes(), tree_size);
+}
+
+Result<InclusionProof> AuditLog::prove(std::int64_t seq, std::uint64_t tree_size) {
+  TKM_ASSIGN_OR_RETURN(std::int64_t n, size());
+  if (tree_size == 0) tree_size = static_cast<std::uint64_t>(n);
+  if (seq < 1 || static_cast<std::uint64_t>(seq) > tree_size ||
+      tree_size > static_cast<std::uint64_t>(n)) {
+    return fail(
+        Errc::not_found,
+        {"監査エントリ " + std::to_string(seq) + " は木の大きさ " + std::to_string(tree_size) +
+             " (ログは " + std::to_string(n) + " 件) の範囲外です",
+         "audit entry " + std::to_string(seq) + " is outside a tree of " +
+             std::to_string(tree_size) + " (the log holds " + std::to_string(n) + ")"});
+  }
+  auto nodes = stored_nodes();
+  InclusionProof p;
+  p.seq = seq;
+  p.tree_size = tree_size;
+  TKM_ASSIGN_OR_RETURN(p.leaf, nodes(0, static_cast<std::uint64_t>(seq - 1)));
+  TKM_ASSIGN_OR_RETURN(p.root, merkle::root(nodes, tree_size));
+  TKM_ASSIGN_OR_RETURN(
+      p.path, merkle::inclusion_proof(nodes, static_cast<std::uint64_t>(seq - 1), tree_size));
+  return p;
+}
+
+Result<ConsistencyProof> AuditLog::consistency(std::uint64_t first, std::uint64_t second) {
+  TKM_ASSIGN_OR_RETURN(std::int64_t n, size());
+  if (second == 0) second = static_cast<std::uint64_t>(n);
+  if (first == 0 || first > second || second > static_cast<std::uint64_t>(n)) {
+    return fail(Errc::invalid_argument,
+                {"木の大きさ " + std::to_string(first) + " と " + std::to_string(second) +
+                     " の間の整合性は示せません (ログは " + std::to_string(n) + " 件)",
+                 "no consistency proof between tree sizes " + std::to_string(first) + " and " +
+                     std::to_string(second) + " (the log holds " + std::to_string(n) + ")"});
+  }
+  auto nodes = stored_nodes();
+  ConsistencyProof p;
+  p.first = first;
+  p.second = second;
+  TKM_ASSIGN_OR_RETURN(p.first_root, merkle::root(nodes, first));
+  TKM_ASSIGN_OR_RETURN(p.second_root, merkle::root(nodes, second));
+  TKM_ASSIGN_OR_RETURN(p.path, merkle::consistency_proof(nodes, first, second));
+  return p;
+}
+
+Result<VerifyReport> AuditLog::verify(ByteView trusted_key, std::span<const Checkpoint> witnessed) {
   VerifyReport report;
-  crypto::Digest prev{};
-  std::int64_t expected = 1;
-  constexpr std::int64_t kBatch = 1000;
   auto bad = [&](std::int64_t seq, Text why) {
     report.first_bad = seq;
     report.problem = std::move(why);
     return report;
   };
+
+  // Checkpoints first: their signatures and order need no entries. Each is then compared with the
+  // root when the walk reaches its size.
+  TKM_ASSIGN_OR_RETURN(std::vector<Checkpoint> stored, checkpoints());
+  std::vector<const Checkpoint*> pending;
+  std::uint64_t previous_size = 0;
+  for (const auto& c : stored) {
+    std::string name = checkpoint_name(c);
+    if (!c.verify_signature(trusted_key)) {
+      return bad(static_cast<std::int64_t>(c.tree_size),
+                 {"チェックポイント " + name + " の署名が正しくありません（偽造の疑い）",
+                  "checkpoint " + name + " has a bad signature (forged?)"});
+    }
+    if (c.tree_size < previous_size) {
+      return bad(static_cast<std::int64_t>(c.tree_size),
+                 {"チェックポイント " + name + " の大きさが前のものより小さくなっています",
+                  "checkpoint " + name + " is smaller than the one before it"});
+    }
+    previous_size = c.tree_size;
+    pending.push_back(&c);
+  }
+  for (const auto& c : witnessed) {
+    if (!c.verify_signature(trusted_key)) {
+      return bad(static_cast<std::int64_t>(c.tree_size),
+                 {"外部保管のチェックポイント " + checkpoint_name(c) + " の署名が正しくありません",
+                  "witnessed checkpoint " + checkpoint_name(c) + " has a bad signature"});
+    }
+    pending.push_back(&c);
+  }
+  std::ranges::stable_sort(pending, {}, &Checkpoint::tree_size);
+  std::size_t next_checkpoint = 0;
+  const Checkpoint* last_good = nullptr;
+
+  merkle::Frontier tree;
+  std::vector<std::vector<crypto::Digest>> computed(1);  // computed[level][index], level >= 1
+  auto keep_node = [&](int level, std::uint64_t index, const crypto::Digest& h) {
+    if (computed.size() <= static_cast<std::size_t>(level)) computed.resize(level + 1);
+    auto& row = computed[level];
+    if (row.size() <= index) row.resize(index + 1);
+    row[index] = h;
+  };
+  auto check_checkpoints = [&]() -> std::optional<VerifyReport> {
+    while (next_checkpoint < pending.size() && pending[next_checkpoint]->tree_size == tree.size()) {
+      const Checkpoint& c = *pending[next_checkpoint++];
+      ++report.checkpoints;
+      if (c.root != tree.root()) {
+        std::uint64_t from = last_good ? last_good->tree_size + 1 : 1;
+        return bad(static_cast<std::int64_t>(from),
+                   {"チェックポイント " + checkpoint_name(c) + " (" + std::to_string(c.tree_size) +
+                        " 件) の根がログと一致しません。エントリ " + std::to_string(from) + "〜" +
+                        std::to_string(c.tree_size) + " のどれかが書き換えられています",
+                    "checkpoint " + checkpoint_name(c) + " (" + std::to_string(c.tree_size) +
+                        " entries) does not match the log: one of entries " + std::to_string(from) +
+                        "–" + std::to_string(c.tree_size) + " was rewritten"});
+      }
+      last_good = &c;
+    }
+    return std::nullopt;
+  };
+  if (auto r = check_checkpoints()) return *r;
+
+  crypto::Digest prev{};
+  std::int64_t expected = 1;
+  constexpr std::int64_t kBatch = 10000;
   for (;;) {
     TKM_ASSIGN_OR_RETURN(store::Rows rows,
                          db_->query(std::string(kSelect) + " WHERE seq >= ? ORDER BY seq LIMIT ?",
@@ -245,14 +593,15 @@ Result<VerifyReport> AuditLog::verify() {
                     "the hash chain breaks at audit entry " + std::to_string(seq)});
       }
       prev = s->chain_hash;
+      tree.append(s->leaf_hash, keep_node);
+      if (auto r = check_checkpoints()) return *r;
       ++expected;
       ++report.entries;
     }
     if (static_cast<std::int64_t>(rows.size()) < kBatch) break;
   }
   // The walk from 1 upwards cannot see rows numbered below 1 (the insert trigger refuses them; an
-  // older file might not). Entries removed from the very end leave no gap: the signed checkpoints
-  // of the Merkle log will catch that.
+  // older file might not).
   TKM_ASSIGN_OR_RETURN(store::Row low,
                        db_->query_one("SELECT MIN(seq) FROM audit_entries WHERE seq < 1"));
   if (!low.is_null(0)) {
@@ -261,6 +610,61 @@ Result<VerifyReport> AuditLog::verify() {
                                 "audit entry " + std::to_string(low.integer(0)) +
                                     " is outside the sequence (inserted?)"});
   }
+  // A checkpoint beyond the end: entries were cut off, or an older copy of the log put back.
+  if (next_checkpoint < pending.size()) {
+    const Checkpoint& c = *pending.back();
+    return bad(
+        report.entries + 1,
+        {"ログは " + std::to_string(report.entries) + " 件ですが、チェックポイント " +
+             checkpoint_name(c) + " は " + std::to_string(c.tree_size) +
+             " 件に署名しています。エントリ " + std::to_string(report.entries + 1) + "〜" +
+             std::to_string(c.tree_size) + " が失われています（切り詰めまたは巻き戻しの疑い）",
+         "the log holds " + std::to_string(report.entries) + " entries but checkpoint " +
+             checkpoint_name(c) + " signed " + std::to_string(c.tree_size) + ": entries " +
+             std::to_string(report.entries + 1) + "–" + std::to_string(c.tree_size) +
+             " are gone (cut short or rolled back?)"});
+  }
+  // Every stored node must be exactly the one the entries give, and none may be missing or extra.
+  // Both lists are in (level, index) order, so one walk finds the first difference.
+  TKM_ASSIGN_OR_RETURN(store::Rows nodes,
+                       db_->query("SELECT level, idx, hash FROM audit_nodes ORDER BY level, idx"));
+  auto node_problem = [&](std::int64_t level, std::int64_t index, bool missing) {
+    std::int64_t first = (index << level) + 1;
+    std::string range = std::to_string(first) + "–" + std::to_string(first + (1LL << level) - 1);
+    std::string where = "(レベル " + std::to_string(level) + "、エントリ " + range + ")";
+    std::string where_en = "(level " + std::to_string(level) + ", entries " + range + ")";
+    return missing
+               ? bad(first, {"監査ログの木の節 " + where + " がありません（削除の疑い）",
+                             "audit tree node " + where_en + " is missing (deleted?)"})
+               : bad(first, {"監査ログの木の節 " + where + " が書き換えられているか、余分です",
+                             "audit tree node " + where_en + " was altered or does not belong"});
+  };
+  std::size_t level = 1;
+  std::size_t index = 0;
+  auto skip_full_levels = [&] {
+    while (level < computed.size() && index >= computed[level].size()) {
+      ++level;
+      index = 0;
+    }
+  };
+  skip_full_levels();
+  for (const auto& r : nodes) {
+    std::int64_t row_level = r.integer(0);
+    std::int64_t row_index = r.integer(1);
+    if (level >= computed.size()) return node_problem(row_level, row_index, false);
+    auto at = std::make_pair(static_cast<std::int64_t>(level), static_cast<std::int64_t>(index));
+    if (std::make_pair(row_level, row_index) > at) return node_problem(at.first, at.second, true);
+    bool same = std::make_pair(row_level, row_index) == at && std::holds_alternative<Bytes>(r[2]) &&
+                r.blob(2).size() == 32 && to_digest(r.blob(2)) == computed[level][index];
+    if (!same) return node_problem(row_level, row_index, false);
+    ++report.nodes;
+    ++index;
+    skip_full_levels();
+  }
+  if (level < computed.size()) {
+    return node_problem(static_cast<std::int64_t>(level), static_cast<std::int64_t>(index), true);
+  }
+  if (last_good) report.latest = *last_good;
   return report;
 }
 
