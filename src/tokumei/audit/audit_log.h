@@ -120,6 +120,8 @@ class AuditLog {
 
   static store::SchemaModule schema();
 
+  store::Database& database() { return *db_; }
+
   // Appends `entry` inside `tx`, the caller's open transaction. Returns its sequence number.
   Result<std::int64_t> append(store::Transaction& tx, const Entry& entry);
 

@@ -19,20 +19,34 @@ struct RoleInfo {
   std::string_view name;
   Text label;
 };
-const std::array<RoleInfo, 5>& roles() {
-  static const std::array<RoleInfo, 5> table = {{
+const std::array<RoleInfo, kRoleCount>& roles() {
+  static const std::array<RoleInfo, kRoleCount> table = {{
       {Role::security_officer, "security_officer", {"情報セキュリティ責任者", "security officer"}},
-      {Role::auditor, "auditor", {"監査担当者", "auditor"}},
-      {Role::processing_staff, "processing_staff", {"加工担当者", "processing staff"}},
-      {Role::committee_member, "committee_member", {"審査委員", "committee member"}},
+      {Role::senior_security_manager,
+       "senior_security_manager",
+       {"情報セキュリティ統括責任者", "senior security manager"}},
+      {Role::system_administrator,
+       "system_administrator",
+       {"システム管理者", "system administrator"}},
+      {Role::processing_staff, "processing_staff", {"加工担当者", "processing operator"}},
       {Role::quality_reviewer, "quality_reviewer", {"品質確認担当者", "quality reviewer"}},
+      {Role::committee_member, "committee_member", {"審査委員", "committee member"}},
+      {Role::provision_approver, "provision_approver", {"提供承認者", "provision approver"}},
+      {Role::auditor, "auditor", {"監査担当者", "auditor"}},
+      {Role::institution_submitter,
+       "institution_submitter",
+       {"医療機関の提出担当者", "institution submitter"}},
+      {Role::recipient, "recipient", {"加工情報の利用者", "recipient"}},
   }};
   return table;
 }
 
 std::unexpected<Error> wrong_credentials() {
-  return fail(Errc::authentication_failed, {"ユーザIDまたはパスワードが正しくありません",
-                                            "the user ID or password is not correct"});
+  // The same words whether the ID is unknown, the password wrong or the account locked, so the
+  // answer tells an outsider nothing about which IDs exist (AUTHN-07; no user enumeration).
+  return fail(Errc::authentication_failed,
+              {"ユーザIDまたはパスワードが正しくないか、アカウントがロックされています",
+               "the user ID or password is not correct, or the account is locked"});
 }
 
 std::unexpected<Error> no_such_account(std::string_view user_id) {
@@ -45,7 +59,8 @@ std::string detail(const nlohmann::json& j) { return j.dump(); }
 constexpr const char* kColumns =
     "user_id, display_name, role, status, one_time, one_time_expires_at, password_set_at, "
     "totp_secret IS NOT NULL, "
-    "totp_confirmed_at IS NOT NULL, created_at, created_by, password_hash, qualification";
+    "totp_confirmed_at IS NOT NULL, created_at, created_by, password_hash, qualification, "
+    "contractor, failed_logins, locked_at IS NOT NULL";
 
 Result<Account> account_from(const store::Row& r) {
   Account a;
@@ -61,10 +76,31 @@ Result<Account> account_from(const store::Row& r) {
   a.created_at = from_unix_ms(r.integer(9));
   a.created_by = r.text(10);
   a.qualification = r.text(12);
+  a.contractor = r.integer(13) != 0;
+  a.failed_logins = static_cast<int>(r.integer(14));
+  a.locked = r.integer(15) != 0;
   return a;
 }
 
 }  // namespace
+
+std::span<const Role> all_roles() {
+  static const std::array<Role, kRoleCount> list = [] {
+    std::array<Role, kRoleCount> out{};
+    for (std::size_t i = 0; i < out.size(); ++i) out[i] = roles()[i].role;
+    return out;
+  }();
+  return list;
+}
+
+bool is_approval_role(Role role) {
+  return role == Role::provision_approver || role == Role::committee_member ||
+         role == Role::senior_security_manager;
+}
+
+bool is_outside_party(Role role) {
+  return role == Role::institution_submitter || role == Role::recipient;
+}
 
 std::string_view role_name(Role role) {
   for (const auto& r : roles()) {
@@ -125,6 +161,26 @@ CREATE TABLE password_history (
 )sql"},
            {2, "a quality reviewer's medical qualification (QUALITY-06)", R"sql(
 ALTER TABLE accounts ADD COLUMN qualification TEXT NOT NULL DEFAULT '';
+)sql"},
+           {3, "contractors, lockout and the identity-check ledger (AUTHN-07, AUTHN-10, AUTHZ-08)",
+            R"sql(
+ALTER TABLE accounts ADD COLUMN contractor INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE accounts ADD COLUMN failed_logins INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE accounts ADD COLUMN locked_at INTEGER;
+ALTER TABLE accounts ADD COLUMN lock_reason TEXT;
+CREATE TABLE identity_checks (
+  id       INTEGER PRIMARY KEY,
+  at       INTEGER NOT NULL,
+  user_id  TEXT NOT NULL,
+  by_user  TEXT NOT NULL,
+  action   TEXT NOT NULL,
+  method   TEXT NOT NULL,
+  evidence TEXT NOT NULL
+);
+CREATE TRIGGER identity_checks_no_update BEFORE UPDATE ON identity_checks
+BEGIN SELECT RAISE(ABORT, 'the identity-check ledger is append-only'); END;
+CREATE TRIGGER identity_checks_no_delete BEFORE DELETE ON identity_checks
+BEGIN SELECT RAISE(ABORT, 'the identity-check ledger is append-only'); END;
 )sql"}}};
 }
 
@@ -180,21 +236,15 @@ Result<OneTimePassword> AccountStore::create(const audit::Actor& by, const NewAc
     return fail(Errc::invalid_input, {"氏名を入力してください", "display name is required"},
                 Location{.field = "display_name"});
   }
-  if (a.role == Role::quality_reviewer && a.qualification.empty()) {
-    return fail(
-        Errc::invalid_input,
-        {"品質確認担当者には医療分野の資格 (医師、看護師、診療情報管理士など) の記録が必要です",
-         "a quality reviewer needs a recorded medical qualification (physician, nurse, "
-         "health information manager, ...)"},
-        Location{.field = "qualification"});
-  }
   std::int64_t now_ms = to_unix_ms(clock_->now());
   TKM_ASSIGN_OR_RETURN(store::Transaction tx, db_->begin());
+  TKM_RETURN_IF_ERROR(check_role(a.user_id, a.role, a.contractor, a.qualification));
   auto inserted = db_->execute(
-      "INSERT INTO accounts (user_id, display_name, role, qualification, password_hash, "
-      "password_set_at, one_time, created_at, created_by) VALUES (?, ?, ?, ?, '!', ?, 1, ?, ?)",
-      {a.user_id, a.display_name, std::string(role_name(a.role)), a.qualification, now_ms, now_ms,
-       by.user});
+      "INSERT INTO accounts (user_id, display_name, role, qualification, contractor, "
+      "password_hash, password_set_at, one_time, created_at, created_by) "
+      "VALUES (?, ?, ?, ?, ?, '!', ?, 1, ?, ?)",
+      {a.user_id, a.display_name, std::string(role_name(a.role)), a.qualification,
+       std::int64_t{a.contractor}, now_ms, now_ms, by.user});
   if (!inserted) {
     if (inserted.error().code() == Errc::already_exists) {
       return fail(Errc::already_exists,
@@ -205,23 +255,26 @@ Result<OneTimePassword> AccountStore::create(const audit::Actor& by, const NewAc
     return std::unexpected(inserted.error());
   }
   TKM_ASSIGN_OR_RETURN(OneTimePassword otp, issue_one_time(a.user_id));
-  TKM_RETURN_IF_ERROR(
-      audit_->append(tx, {by,
-                          "account.create",
-                          "user:" + a.user_id,
-                          audit::Outcome::success,
-                          detail({{"role", role_name(a.role)}, {"qualification", a.qualification}}),
-                          {}}));
+  TKM_RETURN_IF_ERROR(audit_->append(tx, {by,
+                                          "account.create",
+                                          "user:" + a.user_id,
+                                          audit::Outcome::success,
+                                          detail({{"role", role_name(a.role)},
+                                                  {"qualification", a.qualification},
+                                                  {"contractor", a.contractor}}),
+                                          {}}));
   TKM_RETURN_IF_ERROR(tx.commit());
   return otp;
 }
 
 Result<OneTimePassword> AccountStore::reset_password(const audit::Actor& by,
-                                                     std::string_view user_id) {
+                                                     std::string_view user_id,
+                                                     const IdentityCheck& check) {
   TKM_ASSIGN_OR_RETURN(store::Transaction tx, db_->begin());
   TKM_ASSIGN_OR_RETURN(store::Rows rows, db_->query("SELECT 1 FROM accounts WHERE user_id = ?",
                                                     {std::string(user_id)}));
   if (rows.empty()) return no_such_account(user_id);
+  TKM_RETURN_IF_ERROR(record_identity_check(user_id, by, "password.reset", check));
   TKM_ASSIGN_OR_RETURN(OneTimePassword otp, issue_one_time(user_id));
   TKM_RETURN_IF_ERROR(audit_->append(tx, {by,
                                           "account.password.reset",
@@ -231,6 +284,174 @@ Result<OneTimePassword> AccountStore::reset_password(const audit::Actor& by,
                                           {}}));
   TKM_RETURN_IF_ERROR(tx.commit());
   return otp;
+}
+
+Status AccountStore::check_role(std::string_view user_id, Role role, bool contractor,
+                                std::string_view qualification) {
+  auto refuse = [](Errc code, Text why) {
+    return fail(code, std::move(why), Location{.field = "role"});
+  };
+  if (role == Role::quality_reviewer && qualification.empty()) {
+    return fail(
+        Errc::invalid_input,
+        {"品質確認担当者には医療分野の資格 (医師、看護師、診療情報管理士など) の記録が必要です",
+         "a quality reviewer needs a recorded medical qualification (physician, nurse, "
+         "health information manager, ...)"},
+        Location{.field = "qualification"});
+  }
+  if (is_outside_party(role)) {  // AUTHZ-09
+    return refuse(Errc::policy_violation,
+                  {"医療機関や利用者のアカウントは管理サーバには作れません（受信・出口サーバのみ）",
+                   "institutions and recipients get no account on the core server (intake and "
+                   "exit servers only)"});
+  }
+  if (contractor && is_approval_role(role)) {  // AUTHZ-08, REVIEW-09
+    return refuse(Errc::policy_violation,
+                  {"委託先の職員は承認の役割（" + role_label(role).ja + "）を持てません",
+                   "contractor staff cannot hold an approval role (" + role_label(role).en + ")"});
+  }
+  if (role == Role::system_administrator) {  // AUTHZ-03
+    TKM_ASSIGN_OR_RETURN(store::Row n,
+                         db_->query_one("SELECT COUNT(*) FROM accounts WHERE role = ? AND status = "
+                                        "'active' AND user_id <> ?",
+                                        {std::string(role_name(role)), std::string(user_id)}));
+    if (n.integer(0) >= policy_.max_administrators) {
+      std::string max = std::to_string(policy_.max_administrators);
+      return refuse(Errc::policy_violation,
+                    {"システム管理者は " + max + " 人までです。誰かの役割を先に外してください",
+                     "there may be at most " + max +
+                         " system administrators; take the role from someone first"});
+    }
+  }
+  return ok();
+}
+
+Status AccountStore::change_role(const audit::Actor& by, std::string_view user_id, Role role,
+                                 std::string_view qualification) {
+  if (by.user == user_id) {
+    return fail(Errc::permission_denied,
+                {"自分の役割は変更できません", "nobody can change their own role"});
+  }
+  TKM_ASSIGN_OR_RETURN(store::Transaction tx, db_->begin());
+  TKM_ASSIGN_OR_RETURN(Account a, find(user_id));
+  std::string q = qualification.empty() ? a.qualification : std::string(qualification);
+  TKM_RETURN_IF_ERROR(check_role(user_id, role, a.contractor, q));
+  TKM_RETURN_IF_ERROR(
+      db_->execute("UPDATE accounts SET role = ?, qualification = ? WHERE user_id = ?",
+                   {std::string(role_name(role)), q, std::string(user_id)}));
+  TKM_RETURN_IF_ERROR(audit_->append(
+      tx, {by,
+           "account.role.change",
+           "user:" + std::string(user_id),
+           audit::Outcome::success,
+           detail({{"from", role_name(a.role)}, {"to", role_name(role)}, {"qualification", q}}),
+           {}}));
+  return tx.commit();
+}
+
+Status AccountStore::set_active(const audit::Actor& by, std::string_view user_id, bool active,
+                                std::string_view reason) {
+  TKM_ASSIGN_OR_RETURN(store::Transaction tx, db_->begin());
+  TKM_ASSIGN_OR_RETURN(Account a, find(user_id));
+  if (active) TKM_RETURN_IF_ERROR(check_role(user_id, a.role, a.contractor, a.qualification));
+  TKM_RETURN_IF_ERROR(
+      db_->execute("UPDATE accounts SET status = ? WHERE user_id = ?",
+                   {std::string(active ? "active" : "disabled"), std::string(user_id)}));
+  TKM_RETURN_IF_ERROR(audit_->append(tx, {by,
+                                          active ? "account.enable" : "account.disable",
+                                          "user:" + std::string(user_id),
+                                          audit::Outcome::success,
+                                          detail({{"reason", reason}}),
+                                          {}}));
+  return tx.commit();
+}
+
+Status AccountStore::lock(const audit::Actor& by, std::string_view user_id,
+                          std::string_view reason) {
+  TKM_ASSIGN_OR_RETURN(store::Transaction tx, db_->begin());
+  TKM_ASSIGN_OR_RETURN(
+      std::int64_t n,
+      db_->execute("UPDATE accounts SET locked_at = COALESCE(locked_at, ?), lock_reason = "
+                   "COALESCE(lock_reason, ?) WHERE user_id = ?",
+                   {to_unix_ms(clock_->now()), std::string(reason), std::string(user_id)}));
+  if (n == 0) return no_such_account(user_id);
+  TKM_RETURN_IF_ERROR(audit_->append(tx, {by,
+                                          "account.lock",
+                                          "user:" + std::string(user_id),
+                                          audit::Outcome::success,
+                                          detail({{"reason", reason}}),
+                                          {}}));
+  return tx.commit();
+}
+
+Status AccountStore::unlock(const audit::Actor& by, std::string_view user_id,
+                            const IdentityCheck& check) {
+  if (by.user == user_id) {
+    return fail(Errc::permission_denied, {"自分のアカウントのロックは解除できません",
+                                          "nobody can unlock their own account"});
+  }
+  TKM_ASSIGN_OR_RETURN(store::Transaction tx, db_->begin());
+  TKM_ASSIGN_OR_RETURN(Account a, find(user_id));
+  TKM_RETURN_IF_ERROR(record_identity_check(user_id, by, "unlock", check));
+  TKM_RETURN_IF_ERROR(db_->execute(
+      "UPDATE accounts SET locked_at = NULL, lock_reason = NULL, failed_logins = 0 WHERE "
+      "user_id = ?",
+      {std::string(user_id)}));
+  TKM_RETURN_IF_ERROR(
+      audit_->append(tx, {by,
+                          "account.unlock",
+                          "user:" + std::string(user_id),
+                          audit::Outcome::success,
+                          detail({{"was_locked", a.locked}, {"method", check.method}}),
+                          {}}));
+  return tx.commit();
+}
+
+Status AccountStore::record_identity_check(std::string_view user_id, const audit::Actor& by,
+                                           std::string_view action, const IdentityCheck& check) {
+  if (check.method.empty() || check.evidence.empty()) {  // AUTHN-10
+    return fail(Errc::invalid_input,
+                {"本人確認の方法と証跡（記録の保管先）を記録してください",
+                 "record how the person's identity was checked and where the evidence is kept"},
+                Location{.field = check.method.empty() ? "method" : "evidence"});
+  }
+  return status_of(db_->execute(
+      "INSERT INTO identity_checks (at, user_id, by_user, action, method, evidence) VALUES (?, ?, "
+      "?, ?, ?, ?)",
+      {to_unix_ms(clock_->now()), std::string(user_id), by.user, std::string(action), check.method,
+       check.evidence}));
+}
+
+Result<std::vector<AccountStore::IdentityCheckRecord>> AccountStore::identity_checks() {
+  TKM_ASSIGN_OR_RETURN(store::Rows rows,
+                       db_->query("SELECT at, user_id, by_user, action, method, evidence FROM "
+                                  "identity_checks ORDER BY id"));
+  std::vector<IdentityCheckRecord> out;
+  for (const auto& r : rows) {
+    out.push_back(
+        {from_unix_ms(r.integer(0)), r.text(1), r.text(2), r.text(3), r.text(4), r.text(5)});
+  }
+  return out;
+}
+
+Status AccountStore::count_failure(store::Transaction& tx, const audit::Actor& who) {
+  TKM_ASSIGN_OR_RETURN(
+      store::Row row,
+      db_->query_one("UPDATE accounts SET failed_logins = failed_logins + 1 WHERE user_id = ? "
+                     "RETURNING failed_logins, locked_at IS NOT NULL",
+                     {who.user}));
+  std::int64_t failures = row.integer(0);
+  if (row.integer(1) != 0 || failures < policy_.lockout_threshold) return ok();
+  TKM_RETURN_IF_ERROR(db_->execute(
+      "UPDATE accounts SET locked_at = ?, lock_reason = 'failed_logins' WHERE user_id = ?",
+      {to_unix_ms(clock_->now()), who.user}));
+  return status_of(
+      audit_->append(tx, {{"system:auth", who.terminal},
+                          "account.lock",
+                          "user:" + who.user,
+                          audit::Outcome::success,
+                          detail({{"reason", "failed_logins"}, {"failures", failures}}),
+                          {}}));
 }
 
 void AccountStore::burn_time() {
@@ -288,8 +509,21 @@ Result<PasswordState> AccountStore::verify_password(std::string_view terminal,
     return wrong_credentials();
   }
   TKM_ASSIGN_OR_RETURN(Account a, account_from(rows[0]));
-  if (!crypto::argon2id_verify_password(password, rows[0].text(11))) {
-    TKM_RETURN_IF_ERROR(record(audit::Outcome::failure, "wrong_password"));
+  bool right = crypto::argon2id_verify_password(password, rows[0].text(11));
+  if (a.locked) {  // refused even with the right password, in the same words (AUTHN-07)
+    TKM_RETURN_IF_ERROR(record(audit::Outcome::denied, right ? "locked" : "locked_wrong_password"));
+    return wrong_credentials();
+  }
+  if (!right) {
+    TKM_ASSIGN_OR_RETURN(store::Transaction tx, db_->begin());
+    TKM_RETURN_IF_ERROR(audit_->append(tx, {who,
+                                            "auth.password",
+                                            "user:" + std::string(user_id),
+                                            audit::Outcome::failure,
+                                            detail({{"reason", "wrong_password"}}),
+                                            {}}));
+    TKM_RETURN_IF_ERROR(count_failure(tx, who));
+    TKM_RETURN_IF_ERROR(tx.commit());
     return wrong_credentials();
   }
   if (!a.active) {
@@ -471,12 +705,13 @@ Status AccountStore::verify_totp(std::string_view terminal, std::string_view use
                                             audit::Outcome::failure,
                                             detail({{"reason", reason}}),
                                             {}}));
+    TKM_RETURN_IF_ERROR(count_failure(tx, who));
     TKM_RETURN_IF_ERROR(tx.commit());
     return fail(Errc::authentication_failed, {"確認コードが正しくないか、既に使われています",
                                               "the code is wrong or was already used"});
   }
   TKM_RETURN_IF_ERROR(
-      db_->execute("UPDATE accounts SET totp_last_step = ?, totp_confirmed_at = "
+      db_->execute("UPDATE accounts SET totp_last_step = ?, failed_logins = 0, totp_confirmed_at = "
                    "COALESCE(totp_confirmed_at, ?) WHERE user_id = ?",
                    {*step, to_unix_ms(clock_->now()), std::string(user_id)}));
   TKM_RETURN_IF_ERROR(audit_->append(

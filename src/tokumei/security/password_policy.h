@@ -23,6 +23,9 @@ struct PasswordPolicy {
   std::size_t history = 5;              // AUTHN-05: last N passwords refused
   std::chrono::hours one_time_ttl{72};  // AUTHN-09: initial/reset password lifetime
   std::chrono::days max_age{60};        // AUTHN-06: 2 months
+  std::chrono::days warn_before{14};    // AUTHN-06: warnings start this long before expiry
+  int lockout_threshold = 5;            // AUTHN-07: consecutive failures that lock an account
+  int max_administrators = 2;           // AUTHZ-03: system administrators at most
   crypto::Argon2Params hashing;         // AUTHN-08
 };
 

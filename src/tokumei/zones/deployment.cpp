@@ -116,6 +116,127 @@ const config::Schema& deployment_schema() {
        .min = 1,
        .max = 20,
        .help = {"パスワードハッシュの反復回数", "password hashing passes"}},
+      {.key = "security.password_warning_days",
+       .type = Type::integer,
+       .default_value = std::int64_t{14},
+       .min = 1,
+       .max = 30,
+       .help = {"パスワード期限切れの何日前から警告するか（AUTHN-06）",
+                "days of warning before a password expires (AUTHN-06)"}},
+      {.key = "security.lockout_threshold",
+       .type = Type::integer,
+       .default_value = std::int64_t{5},
+       .min = 3,
+       .max = 10,
+       .help = {"アカウントをロックする連続ログイン失敗回数（AUTHN-07）",
+                "consecutive failed logins that lock an account (AUTHN-07)"}},
+      {.key = "security.max_administrators",
+       .type = Type::integer,
+       .default_value = std::int64_t{2},
+       .min = 1,
+       .max = 2,
+       .help = {"システム管理者の上限人数（AUTHZ-03）", "most system administrators (AUTHZ-03)"}},
+      {.key = "security.session_idle_minutes",
+       .type = Type::integer,
+       .default_value = std::int64_t{5},
+       .min = 1,
+       .max = 5,
+       .help = {"無操作でセッションを終える分数（AUTHN-15: 5分以内）",
+                "minutes without use that end a session (AUTHN-15: at most 5)"}},
+      {.key = "security.session_max_minutes",
+       .type = Type::integer,
+       .default_value = std::int64_t{480},
+       .min = 15,
+       .max = 720,
+       .help = {"セッションの最長時間（分）", "longest session (minutes)"}},
+      {.key = "monitor.failed_logins",
+       .type = Type::integer,
+       .default_value = std::int64_t{5},
+       .min = 2,
+       .max = 100,
+       .help = {"ログイン失敗の警報回数", "failed logins that raise an incident"}},
+      {.key = "monitor.failed_logins_window_minutes",
+       .type = Type::integer,
+       .default_value = std::int64_t{15},
+       .min = 1,
+       .max = 1440,
+       .help = {"ログイン失敗を数える時間幅（分）", "window for counting failed logins (minutes)"}},
+      {.key = "monitor.bulk_persons",
+       .type = Type::integer,
+       .default_value = std::int64_t{100},
+       .min = 1,
+       .max = 1000000,
+       .help = {"一人が時間幅内に触れてよい人数", "persons one user may touch within the window"}},
+      {.key = "monitor.bulk_window_minutes",
+       .type = Type::integer,
+       .default_value = std::int64_t{10},
+       .min = 1,
+       .max = 1440,
+       .help = {"大量参照を数える時間幅（分）", "window for bulk reads (minutes)"}},
+      {.key = "monitor.export_rows",
+       .type = Type::integer,
+       .default_value = std::int64_t{10000},
+       .min = 1,
+       .max = 1000000000,
+       .help = {"24時間の出力行数の上限", "rows one user may export in 24 hours"}},
+      {.key = "monitor.working_hours_start",
+       .type = Type::integer,
+       .default_value = std::int64_t{8},
+       .min = 0,
+       .max = 23,
+       .help = {"業務開始時刻（日本時間）", "working hours start (JST hour)"}},
+      {.key = "monitor.working_hours_end",
+       .type = Type::integer,
+       .default_value = std::int64_t{20},
+       .min = 1,
+       .max = 24,
+       .help = {"業務終了時刻（日本時間）", "working hours end (JST hour)"}},
+      {.key = "monitor.checkpoint_every",
+       .type = Type::integer,
+       .default_value = std::int64_t{1000},
+       .min = 1,
+       .max = 10000000,
+       .help = {"自動チェックポイントまでの件数", "entries between automatic checkpoints"}},
+      {.key = "monitor.on_failed_logins",
+       .type = Type::string,
+       .default_value = std::string("alert"),
+       .one_of = {"alert", "end_session", "lock_account", "freeze_exit"},
+       .help = {"規則 failed_logins の対処", "what the rule failed_logins does"}},
+      {.key = "monitor.on_off_hours",
+       .type = Type::string,
+       .default_value = std::string("alert"),
+       .one_of = {"alert", "end_session", "lock_account", "freeze_exit"},
+       .help = {"規則 off_hours の対処", "what the rule off_hours does"}},
+      {.key = "monitor.on_bulk_persons",
+       .type = Type::string,
+       .default_value = std::string("lock_account"),
+       .one_of = {"alert", "end_session", "lock_account", "freeze_exit"},
+       .help = {"規則 bulk_persons の対処", "what the rule bulk_persons does"}},
+      {.key = "monitor.on_export_volume",
+       .type = Type::string,
+       .default_value = std::string("freeze_exit"),
+       .one_of = {"alert", "end_session", "lock_account", "freeze_exit"},
+       .help = {"規則 export_volume の対処", "what the rule export_volume does"}},
+      {.key = "monitor.on_unregistered_terminal",
+       .type = Type::string,
+       .default_value = std::string("alert"),
+       .one_of = {"alert", "end_session", "lock_account", "freeze_exit"},
+       .help = {"規則 unregistered_terminal の対処", "what the rule unregistered_terminal does"}},
+      {.key = "monitor.on_privilege_change",
+       .type = Type::string,
+       .default_value = std::string("alert"),
+       .one_of = {"alert", "end_session", "lock_account", "freeze_exit"},
+       .help = {"規則 privilege_change の対処", "what the rule privilege_change does"}},
+      {.key = "monitor.on_break_glass",
+       .type = Type::string,
+       .default_value = std::string("alert"),
+       .one_of = {"alert", "end_session", "lock_account", "freeze_exit"},
+       .help = {"規則 break_glass の対処", "what the rule break_glass does"}},
+      {.key = "monitor.on_account_lock",
+       .type = Type::string,
+       .default_value = std::string("alert"),
+       .one_of = {"alert", "end_session", "lock_account", "freeze_exit"},
+       .help = {"規則 account_lock の対処", "what the rule account_lock does"}},
       {.key = "log.level",
        .type = Type::string,
        .default_value = std::string("info"),
@@ -130,11 +251,18 @@ const config::Schema& deployment_schema() {
 }
 
 std::vector<store::SchemaModule> database_schemas() {
-  return {store::DatabaseKeyRingStorage::schema(), audit::AuditLog::schema(),
-          security::AccountStore::schema(),        identity::IdentityVault::schema(),
-          identity::LinkageStore::schema(),        ingest::BatchStore::schema(),
-          ops::DeletionRecords::schema(),          consent::ConsentStore::schema(),
-          consent::InquiryStore::schema(),         ingest::Corrections::schema(),
+  return {store::DatabaseKeyRingStorage::schema(),
+          audit::AuditLog::schema(),
+          security::AccountStore::schema(),
+          security::Sessions::schema(),
+          audit::Monitor::schema(),
+          identity::IdentityVault::schema(),
+          identity::LinkageStore::schema(),
+          ingest::BatchStore::schema(),
+          ops::DeletionRecords::schema(),
+          consent::ConsentStore::schema(),
+          consent::InquiryStore::schema(),
+          ingest::Corrections::schema(),
           quality::QualityStore::schema()};
 }
 
@@ -159,12 +287,46 @@ Result<crypto::MasterKeySource> Deployment::master_key_source(
   return crypto::PassphraseSource{*passphrase, {}};
 }
 
+security::SessionPolicy Deployment::session_policy(const config::Config& c) {
+  security::SessionPolicy p;
+  p.idle = std::chrono::minutes(c.get_int("security.session_idle_minutes"));
+  p.absolute = std::chrono::minutes(c.get_int("security.session_max_minutes"));
+  return p;
+}
+
+Result<audit::MonitorConfig> Deployment::monitor_config(const config::Config& c) {
+  audit::MonitorConfig m;
+  m.failed_logins = static_cast<int>(c.get_int("monitor.failed_logins"));
+  m.failed_logins_window = std::chrono::minutes(c.get_int("monitor.failed_logins_window_minutes"));
+  m.bulk_persons = static_cast<int>(c.get_int("monitor.bulk_persons"));
+  m.bulk_window = std::chrono::minutes(c.get_int("monitor.bulk_window_minutes"));
+  m.export_rows = c.get_int("monitor.export_rows");
+  m.working_hours_start = static_cast<int>(c.get_int("monitor.working_hours_start"));
+  m.working_hours_end = static_cast<int>(c.get_int("monitor.working_hours_end"));
+  m.checkpoint_every = c.get_int("monitor.checkpoint_every");
+  for (auto [key, field] : std::initializer_list<std::pair<const char*, audit::Action*>>{
+           {"monitor.on_failed_logins", &m.on_failed_logins},
+           {"monitor.on_off_hours", &m.on_off_hours},
+           {"monitor.on_bulk_persons", &m.on_bulk_persons},
+           {"monitor.on_export_volume", &m.on_export_volume},
+           {"monitor.on_unregistered_terminal", &m.on_unregistered_terminal},
+           {"monitor.on_privilege_change", &m.on_privilege_change},
+           {"monitor.on_break_glass", &m.on_break_glass},
+           {"monitor.on_account_lock", &m.on_account_lock}}) {
+    TKM_ASSIGN_OR_RETURN(*field, audit::parse_action(c.get_string(key)));
+  }
+  return m;
+}
+
 security::PasswordPolicy Deployment::password_policy(const config::Config& c) {
   security::PasswordPolicy p;
   p.min_length = static_cast<std::size_t>(c.get_int("security.password_min_length"));
   p.history = static_cast<std::size_t>(c.get_int("security.password_history"));
   p.max_age = std::chrono::days(c.get_int("security.password_max_age_days"));
   p.one_time_ttl = std::chrono::hours(c.get_int("security.one_time_password_ttl_hours"));
+  p.warn_before = std::chrono::days(c.get_int("security.password_warning_days"));
+  p.lockout_threshold = static_cast<int>(c.get_int("security.lockout_threshold"));
+  p.max_administrators = static_cast<int>(c.get_int("security.max_administrators"));
   p.hashing.memory_kib = static_cast<std::uint32_t>(c.get_int("security.argon2_memory_kib"));
   p.hashing.iterations = static_cast<std::uint32_t>(c.get_int("security.argon2_iterations"));
   return p;
@@ -375,6 +537,10 @@ Result<std::unique_ptr<Deployment>> Deployment::open(const fs::path& dir,
   d->keys_.emplace(std::move(keys));
   d->audit_.emplace(*d->db_, clock);
   d->accounts_.emplace(*d->db_, *d->keys_, *d->audit_, clock, random, password_policy(c));
+  d->sessions_.emplace(*d->db_, *d->accounts_, *d->audit_, clock, random, session_policy(c),
+                       password_policy(c));
+  TKM_ASSIGN_OR_RETURN(audit::MonitorConfig monitor, monitor_config(c));
+  d->monitor_.emplace(*d->db_, *d->audit_, clock, monitor);
   TKM_ASSIGN_OR_RETURN(log::Level level, log::parse_level(c.get_string("log.level")));
   TKM_ASSIGN_OR_RETURN(d->logger_,
                        log::Logger::open("tokumei", level, dir / c.get_string("log.file"), false));

@@ -18,12 +18,14 @@
 #include <vector>
 
 #include "tokumei/audit/audit_log.h"
+#include "tokumei/audit/monitor.h"
 #include "tokumei/base/clock.h"
 #include "tokumei/base/config.h"
 #include "tokumei/base/log.h"
 #include "tokumei/base/random.h"
 #include "tokumei/crypto/key_ring.h"
 #include "tokumei/security/accounts.h"
+#include "tokumei/security/sessions.h"
 #include "tokumei/store/key_ring_store.h"
 #include "tokumei/store/sqlite_database.h"
 
@@ -87,6 +89,8 @@ class Deployment {
   crypto::KeyRing& keys() { return *keys_; }
   audit::AuditLog& audit() { return *audit_; }
   security::AccountStore& accounts() { return *accounts_; }
+  security::Sessions& sessions() { return *sessions_; }
+  audit::Monitor& monitor() { return *monitor_; }
   // Operational log (log.file in tokumei.toml); security events go to audit() instead.
   const log::Logger& logger() const { return logger_; }
 
@@ -96,6 +100,8 @@ class Deployment {
   static std::filesystem::path master_key_path(const std::filesystem::path& dir,
                                                const config::Config& config);
   static security::PasswordPolicy password_policy(const config::Config& config);
+  static security::SessionPolicy session_policy(const config::Config& config);
+  static Result<audit::MonitorConfig> monitor_config(const config::Config& config);
   // Where the master key comes from (keys.source); Errc::invalid_argument when the configuration
   // says passphrase and none was given.
   static Result<crypto::MasterKeySource> master_key_source(
@@ -114,6 +120,8 @@ class Deployment {
   std::optional<crypto::KeyRing> keys_;
   std::optional<audit::AuditLog> audit_;
   std::optional<security::AccountStore> accounts_;
+  std::optional<security::Sessions> sessions_;
+  std::optional<audit::Monitor> monitor_;
   log::Logger logger_ = log::Logger::null();
 };
 

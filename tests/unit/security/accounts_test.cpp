@@ -33,6 +33,7 @@ using namespace std::chrono_literals;
 const TimePoint kStart = std::chrono::sys_days{std::chrono::year{2026} / 4 / 1};
 
 const audit::Actor kOfficer{"sec.officer", "term-01"};
+const IdentityCheck kCheck{"in person, staff card", "form 2026-118"};
 constexpr const char* kTerminal = "term-07";
 
 // Passwords that each break no rule and have pairwise different similarity keys (AUTHN-05).
@@ -271,7 +272,8 @@ TEST_F(AccountStoreTest, WrongPasswordAndUnknownUserFailAlike) {
   EXPECT_EQ(unknown.error().code(), Errc::authentication_failed);
   EXPECT_EQ(wrong.error().message(Lang::ja), unknown.error().message(Lang::ja));
   EXPECT_EQ(wrong.error().message(Lang::en), unknown.error().message(Lang::en));
-  EXPECT_EQ(wrong.error().message(Lang::en), "the user ID or password is not correct");
+  EXPECT_EQ(wrong.error().message(Lang::en),
+            "the user ID or password is not correct, or the account is locked");
   EXPECT_EQ(wrong.error().where().field, unknown.error().where().field);
 
   // Both failures are audited.
@@ -410,7 +412,7 @@ TEST_F(AccountStoreTest, ResetDoesNotPushAChosenPasswordOutOfHistoryAuthn05) {
   for (int i = 1; i < 4; ++i) {
     ASSERT_TRUE(change("mori.k", kPasswords[i - 1], kPasswords[i]).has_value()) << i;
   }
-  auto reset = accounts_->reset_password(kOfficer, "mori.k");
+  auto reset = accounts_->reset_password(kOfficer, "mori.k", kCheck);
   ASSERT_TRUE(reset.has_value());
   ASSERT_TRUE(change("mori.k", reset->password, kPasswords[4]).has_value());
   // Chosen so far: P1..P5. P1 is still one of the last five.
@@ -732,7 +734,7 @@ TEST_F(AccountStoreTest, TotpWithoutEnrollmentOrAccount) {
 TEST_F(AccountStoreTest, EveryChangeLeavesItsAuditEntry) {
   OneTimePassword otp = create("tanaka.h");
   ASSERT_TRUE(change("tanaka.h", otp.password, kPasswords[0]).has_value());
-  auto reset = accounts_->reset_password(kOfficer, "tanaka.h");
+  auto reset = accounts_->reset_password(kOfficer, "tanaka.h", kCheck);
   ASSERT_TRUE(reset.has_value()) << describe(reset.error());
   ASSERT_TRUE(accounts_->enroll_totp(kOfficer, "tanaka.h").has_value());
 
@@ -768,7 +770,7 @@ TEST_F(AccountStoreTest, EveryChangeLeavesItsAuditEntry) {
 TEST_F(AccountStoreTest, ResetIssuesNewOneTimePassword) {
   create_active("tanaka.h", kPasswords[0]);
   clock_.advance(10 * 24h);
-  auto reset = accounts_->reset_password(kOfficer, "tanaka.h");
+  auto reset = accounts_->reset_password(kOfficer, "tanaka.h", kCheck);
   ASSERT_TRUE(reset.has_value()) << describe(reset.error());
   EXPECT_EQ(reset->expires_at, kStart + 10 * 24h + 72h);
 
@@ -785,7 +787,7 @@ TEST_F(AccountStoreTest, ResetIssuesNewOneTimePassword) {
 }
 
 TEST_F(AccountStoreTest, ResetOfUnknownUserIsNotFound) {
-  auto reset = accounts_->reset_password(kOfficer, "nobody.x");
+  auto reset = accounts_->reset_password(kOfficer, "nobody.x", kCheck);
   ASSERT_FALSE(reset.has_value());
   EXPECT_EQ(reset.error().code(), Errc::not_found);
   EXPECT_TRUE(audit_entries().empty());
