@@ -125,11 +125,16 @@ class AuditLog {
   // Appends `entry` inside `tx`, the caller's open transaction. Returns its sequence number.
   Result<std::int64_t> append(store::Transaction& tx, const Entry& entry);
 
+  // Appends several entries inside `tx` with few statements. Each entry gets its sequence number
+  // or, when refused as append() would refuse it, its own error; a database error fails them all.
+  Result<std::vector<Result<std::int64_t>>> append_all(store::Transaction& tx,
+                                                       std::span<const Entry> entries);
+
   // Appends in a transaction of its own, for events that change nothing else (a failed login).
   Result<std::int64_t> record(const Entry& entry);
 
-  // Appends several entries in one transaction of its own: one disk write for all (group commit).
-  // Returns the first one's sequence number.
+  // Appends several entries in one transaction of its own: one disk write for all. Returns the
+  // first one's sequence number; if any entry is refused, none is written.
   Result<std::int64_t> record_all(std::span<const Entry> entries);
 
   // Entries with seq in [from, from + limit), oldest first.

@@ -49,21 +49,15 @@ void GroupWriter::write(std::deque<Pending>& batch) {
   auto fail_all = [&](const Error& e) {
     for (auto& p : batch) p.done.set_value(std::unexpected(e));
   };
+  std::vector<Entry> entries;
+  entries.reserve(batch.size());
+  for (auto& p : batch) entries.push_back(std::move(p.entry));
   auto tx = log_->database().begin();
   if (!tx) return fail_all(tx.error());
-  std::vector<Result<std::int64_t>> results;
-  results.reserve(batch.size());
-  for (auto& p : batch) {
-    auto seq = log_->append(*tx, p.entry);
-    // A refused entry wrote nothing and fails alone; anything else spoils the transaction.
-    if (!seq && seq.error().code() != Errc::invalid_argument) {
-      (void)tx->rollback();
-      return fail_all(seq.error());
-    }
-    results.push_back(std::move(seq));
-  }
+  auto results = log_->append_all(*tx, entries);
+  if (!results) return fail_all(results.error());  // the transaction rolls back
   if (auto committed = tx->commit(); !committed) return fail_all(committed.error());
-  for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done.set_value(std::move(results[i]));
+  for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done.set_value(std::move((*results)[i]));
 }
 
 }  // namespace tokumei::audit
