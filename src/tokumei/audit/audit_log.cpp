@@ -389,6 +389,17 @@ Result<std::int64_t> AuditLog::record_all(std::span<const Entry> entries) {
   return results.empty() ? 0 : *results[0];
 }
 
+Result<std::vector<StoredEntry>> AuditLog::read_as(const Actor& reader, std::int64_t from,
+                                                   std::int64_t limit) {
+  TKM_RETURN_IF_ERROR(status_of(record({reader,
+                                        "audit.read",
+                                        "audit:log",
+                                        Outcome::success,
+                                        nlohmann::json{{"from", from}, {"limit", limit}}.dump(),
+                                        {}})));
+  return read(from, limit);
+}
+
 Result<std::int64_t> AuditLog::size() {
   TKM_ASSIGN_OR_RETURN(store::Row row,
                        db_->query_one("SELECT COALESCE(MAX(seq), 0) FROM audit_entries"));

@@ -140,6 +140,10 @@ class AuditLog {
   // Entries with seq in [from, from + limit), oldest first.
   Result<std::vector<StoredEntry>> read(std::int64_t from, std::int64_t limit);
 
+  // Entries read by a person (AUDIT-06): the reading is recorded first, so it is itself in the log.
+  Result<std::vector<StoredEntry>> read_as(const Actor& reader, std::int64_t from,
+                                           std::int64_t limit);
+
   // How many entries the log holds.
   Result<std::int64_t> size();
 

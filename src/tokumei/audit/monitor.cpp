@@ -133,6 +133,14 @@ Result<CycleReport> Monitor::run_cycle(Controls& controls, const Actor& by,
                   Action action, std::vector<std::int64_t> seqs, std::string ja,
                   std::string en) -> Status {
     auto key = std::make_pair(rule, user);
+    if (seqs.size() == 1) {  // already reported when it happened (break-glass alerts at once)
+      TKM_ASSIGN_OR_RETURN(
+          store::Rows known,
+          db_->query("SELECT 1 FROM incident_entries e JOIN incidents i ON i.id = e.incident_id "
+                     "WHERE i.rule = ? AND e.seq = ?",
+                     {rule, seqs[0]}));
+      if (!known.empty()) return ok();
+    }
     if (auto it = open.find(key); it != open.end()) {
       auto& entries = report.incidents[it->second].entries;
       for (auto s : seqs) {

@@ -541,6 +541,8 @@ Result<std::unique_ptr<Deployment>> Deployment::open(const fs::path& dir,
                        password_policy(c));
   TKM_ASSIGN_OR_RETURN(audit::MonitorConfig monitor, monitor_config(c));
   d->monitor_.emplace(*d->db_, *d->audit_, clock, monitor);
+  d->reviews_.emplace(*d->db_, *d->audit_, clock);
+  d->break_glass_.emplace(*d->db_, *d->audit_, *d->monitor_, clock);
   TKM_ASSIGN_OR_RETURN(log::Level level, log::parse_level(c.get_string("log.level")));
   TKM_ASSIGN_OR_RETURN(d->logger_,
                        log::Logger::open("tokumei", level, dir / c.get_string("log.file"), false));

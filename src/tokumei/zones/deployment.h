@@ -19,12 +19,14 @@
 
 #include "tokumei/audit/audit_log.h"
 #include "tokumei/audit/monitor.h"
+#include "tokumei/audit/reviews.h"
 #include "tokumei/base/clock.h"
 #include "tokumei/base/config.h"
 #include "tokumei/base/log.h"
 #include "tokumei/base/random.h"
 #include "tokumei/crypto/key_ring.h"
 #include "tokumei/security/accounts.h"
+#include "tokumei/security/break_glass.h"
 #include "tokumei/security/sessions.h"
 #include "tokumei/store/key_ring_store.h"
 #include "tokumei/store/sqlite_database.h"
@@ -91,6 +93,8 @@ class Deployment {
   security::AccountStore& accounts() { return *accounts_; }
   security::Sessions& sessions() { return *sessions_; }
   audit::Monitor& monitor() { return *monitor_; }
+  audit::Reviews& reviews() { return *reviews_; }
+  security::BreakGlass& break_glass() { return *break_glass_; }
   // Operational log (log.file in tokumei.toml); security events go to audit() instead.
   const log::Logger& logger() const { return logger_; }
 
@@ -122,6 +126,8 @@ class Deployment {
   std::optional<security::AccountStore> accounts_;
   std::optional<security::Sessions> sessions_;
   std::optional<audit::Monitor> monitor_;
+  std::optional<audit::Reviews> reviews_;
+  std::optional<security::BreakGlass> break_glass_;
   log::Logger logger_ = log::Logger::null();
 };
 

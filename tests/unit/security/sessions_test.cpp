@@ -14,6 +14,7 @@
 
 #include "tokumei/audit/monitor.h"
 #include "tokumei/crypto/totp.h"
+#include "tokumei/security/break_glass.h"
 #include "tokumei/security/controls.h"
 #include "tokumei/store/key_ring_store.h"
 #include "tokumei/store/sqlite_database.h"
@@ -401,6 +402,116 @@ TEST_F(SessionsTest, MonitorRulesFireOnTheirScenarios) {  // MONITOR-02
   EXPECT_FALSE(monitor.release_exit(kOfficer, "").has_value());
   ASSERT_TRUE(monitor.release_exit(kOfficer, "確認済み: 承認済みの提供").has_value());
   EXPECT_FALSE(monitor.exit_frozen()->has_value());
+}
+
+}  // namespace
+}  // namespace tokumei::security
+
+namespace tokumei::security {
+namespace {
+
+// Break-glass (EMERG-02/03), on the same fixture: a processing operator asks, a system
+// administrator decides, the security officer reviews.
+class BreakGlassTest : public SessionsTest {
+ protected:
+  void SetUp() override {
+    SessionsTest::SetUp();
+    monitor_ = std::make_unique<audit::Monitor>(*db_, *audit_, clock_, audit::MonitorConfig{});
+    ASSERT_TRUE(store::migrate(*db_, BreakGlass::schema(), clock_).has_value());
+    glass_ = std::make_unique<BreakGlass>(*db_, *audit_, *monitor_, clock_);
+    make_user("sato.k", Role::processing_staff);
+    make_user("adm.a", Role::system_administrator);
+    make_user("sec.b", Role::security_officer);
+  }
+  AuthContext as(const std::string& id, Operation op) {
+    auto ctx = sessions_->authorize(login(id)->token, kTerminal, op);
+    EXPECT_TRUE(ctx.has_value()) << id;
+    return *ctx;
+  }
+  std::unique_ptr<audit::Monitor> monitor_;
+  std::unique_ptr<BreakGlass> glass_;
+};
+
+const std::string kPerson = "0f1e2d3c4b5a6978";
+
+TEST_F(BreakGlassTest, EmergencyOpensAtOnceAlertsStaysInScopeAndEndsByItself) {
+  auto op = as("sato.k", Operation::break_glass_open);
+  EXPECT_FALSE(glass_->open(op, {"", {kPerson}, {}, 30min, true}).has_value());
+  EXPECT_FALSE(glass_->open(op, {"障害対応", {}, {}, 30min, true}).has_value());
+  EXPECT_FALSE(glass_->open(op, {"障害対応", {kPerson}, {}, 600min, true}).has_value());
+  auto g = glass_->open(op, {"障害対応: 取込の不整合", {kPerson}, {}, 30min, true});
+  ASSERT_TRUE(g.has_value()) << g.error().message(Lang::en);
+  EXPECT_EQ(g->state(clock_.now()), "active");
+  // The officer's alert exists before any monitor cycle.
+  auto alerts = monitor_->incidents(true);
+  ASSERT_FALSE(alerts->empty());
+  EXPECT_EQ(alerts->back().rule, "break_glass");
+  EXPECT_EQ(alerts->back().user, "sato.k");
+
+  EXPECT_TRUE(glass_->use(op, g->id, kPerson).has_value());
+  auto outside = glass_->use(op, g->id, "aaaaaaaaaaaaaaaa");
+  ASSERT_FALSE(outside.has_value());
+  EXPECT_EQ(outside.error().code(), Errc::permission_denied);
+  auto other = glass_->use(as("adm.a", Operation::break_glass_open), g->id, kPerson);
+  EXPECT_FALSE(other.has_value());
+  clock_.advance(31min);
+  auto late = glass_->use(op, g->id, kPerson);
+  ASSERT_FALSE(late.has_value());
+  EXPECT_EQ(late.error().code(), Errc::expired);
+  EXPECT_EQ(glass_->find(g->id)->uses, 1);
+
+  // Confirmed afterwards by an administrator, never the requester; reviewed by the officer.
+  EXPECT_FALSE(glass_->approve(op, g->id, "").has_value());
+  ASSERT_TRUE(
+      glass_->approve(as("adm.a", Operation::break_glass_approve), g->id, "妥当").has_value());
+  EXPECT_EQ(glass_->find(g->id)->decision, "confirmed");
+  auto officer = as("sec.b", Operation::break_glass_review);
+  EXPECT_FALSE(glass_->review(officer, g->id, "").has_value());
+  ASSERT_TRUE(glass_->review(officer, g->id, "対象 1 名の参照のみ。問題なし").has_value());
+  EXPECT_FALSE(glass_->review(officer, g->id, "二度目").has_value());
+
+  // The monitor does not report the same opening twice.
+  MonitorControls controls(*sessions_, *accounts_, *monitor_, {"system:monitor", "core"});
+  auto cycle = monitor_->run_cycle(controls, {"system:monitor", "core"});
+  ASSERT_TRUE(cycle.has_value());
+  for (const auto& i : cycle->incidents) EXPECT_NE(i.rule, "break_glass");
+}
+
+TEST_F(BreakGlassTest, OutsideEmergenciesAccessOpensOnlyWithApprovalForItsWindow) {
+  auto op = as("sato.k", Operation::break_glass_open);
+  auto g = glass_->open(op, {"保守: 索引の再構築", {}, {"ds-2026-014"}, 60min, false});
+  ASSERT_TRUE(g.has_value());
+  EXPECT_EQ(g->state(clock_.now()), "requested");
+  auto early = glass_->use(op, g->id, "ds-2026-014");
+  ASSERT_FALSE(early.has_value());
+  EXPECT_EQ(early.error().code(), Errc::expired);
+  clock_.advance(2h);  // the window starts at the approval, not at the request
+  ASSERT_TRUE(glass_->approve(as("adm.a", Operation::break_glass_approve), g->id, "").has_value());
+  EXPECT_TRUE(glass_->use(op, g->id, "ds-2026-014").has_value());
+  clock_.advance(61min);
+  EXPECT_FALSE(glass_->use(op, g->id, "ds-2026-014").has_value());
+  EXPECT_EQ(glass_->find(g->id)->state(clock_.now()), "ended");
+}
+
+TEST_F(BreakGlassTest, AnEmergencyNotConfirmedOrRejectedBecomesAnIncident) {  // EMERG-03
+  auto op = as("sato.k", Operation::break_glass_open);
+  auto unconfirmed = glass_->open(op, {"夜間障害", {kPerson}, {}, 15min, true});
+  auto rejected = glass_->open(op, {"夜間障害 2", {kPerson}, {}, 15min, true});
+  ASSERT_TRUE(
+      glass_->reject(as("adm.a", Operation::break_glass_approve), rejected->id, "理由不十分"));
+  EXPECT_FALSE(glass_->use(op, rejected->id, kPerson).has_value());  // ended at once
+  clock_.advance(23h);
+  EXPECT_EQ(*glass_->escalate_unconfirmed({"system:monitor", "core"}), 0);
+  clock_.advance(2h);
+  EXPECT_EQ(*glass_->escalate_unconfirmed({"system:monitor", "core"}), 1);
+  EXPECT_EQ(*glass_->escalate_unconfirmed({"system:monitor", "core"}), 0);  // once
+  auto incidents = monitor_->incidents(true);
+  ASSERT_TRUE(incidents.has_value());
+  std::set<std::string> rules;
+  for (const auto& i : *incidents) rules.insert(i.rule);
+  EXPECT_TRUE(rules.contains("break_glass_rejected"));
+  EXPECT_TRUE(rules.contains("break_glass_unconfirmed"));
+  (void)unconfirmed;
 }
 
 }  // namespace
