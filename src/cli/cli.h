@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 #include <chrono>
+#include <functional>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -54,16 +55,29 @@ class ProgressLine {
 // Reads a passphrase from the first line of `path`.
 Result<std::string> read_passphrase_file(const std::string& path);
 
-// What a command that works on a deployment is told: --dir, --passphrase-file, --terminal.
+// What a command that works on a deployment is told: --dir, --passphrase-file, --terminal, and
+// the session token of `tokumei login` (--session, or TOKUMEI_SESSION in the environment).
 struct DeploymentArgs {
   std::string dir;
   std::string passphrase_file;
   std::string terminal = "local";
+  std::string session;
+  // --session, else TOKUMEI_SESSION.
+  std::string session_token() const;
 };
 void add_deployment_options(CLI::App* cmd, const Globals& g, DeploymentArgs& args);
-// The active account named by --user (until sessions come, the account is named, not logged in);
-// Errc::permission_denied for a disabled one.
-Result<security::Account> active_account(zones::Deployment& deployment, const std::string& user);
+// The logged-in person, if their session is alive on this terminal and their role may perform
+// `op` (AUTHZ-02); every refusal is in the audit log.
+Result<security::AuthContext> authorize(zones::Deployment& deployment, const DeploymentArgs& args,
+                                        security::Operation op);
+// Opens the deployment, authorizes `op` and runs `body`; any error is reported and sets the exit
+// code.
+void with_session(
+    const Globals& g, const DeploymentArgs& args, security::Operation op, int* exit_code,
+    const std::function<Status(zones::Deployment&, const security::AuthContext&)>& body);
+// Reads one line of a secret from standard input (a password or a code), without echo on a
+// terminal; `prompt` goes to stderr when stdin is a terminal.
+Result<std::string> read_secret_line(const std::string& prompt);
 
 // The start of a Japanese day (UTC+9) written in any form identity::normalize_date reads.
 Result<TimePoint> japanese_day_start(const std::string& text);
@@ -83,5 +97,9 @@ void add_quality(CLI::App& app, const Globals& g, int* exit_code);  // check, fi
 void add_correct(CLI::App& app, const Globals& g, int* exit_code);
 void add_consent(CLI::App& app, const Globals& g,
                  int* exit_code);  // notification, optout, inquiry
+// login, logout, password, account, terminal
+void add_security(CLI::App& app, const Globals& g, int* exit_code);
+// audit, monitor, incident, exit, breakglass
+void add_audit(CLI::App& app, const Globals& g, int* exit_code);
 
 }  // namespace tokumei::cli

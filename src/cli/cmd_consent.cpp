@@ -23,7 +23,7 @@ using nlohmann::json;
 
 struct ConsentArgs {
   DeploymentArgs deployment;
-  std::string user;
+  std::string user;  // the person logged in
   std::string institution;
   std::string patient_id;
   std::string version, method, effective, file;
@@ -41,9 +41,8 @@ struct Opened {
   std::optional<consent::ConsentStore> store;
 };
 
-// Runs `body` on the opened consent store. The person named by --user must have an active
-// account (until sessions come, the account is named, not logged in).
-void with_store(const Globals& g, const ConsentArgs& args, int* exit_code,
+// Runs `body` on the opened consent store, for the person logged in (AUTHZ-02: processing staff).
+void with_store(const Globals& g, ConsentArgs& args, int* exit_code,
                 const std::function<Result<int>(consent::ConsentStore&)>& body) {
   SystemClock clock;
   SystemRandom random;
@@ -51,7 +50,9 @@ void with_store(const Globals& g, const ConsentArgs& args, int* exit_code,
     Opened o;
     TKM_ASSIGN_OR_RETURN(o.deployment, open_deployment(args.deployment, clock, random));
     zones::Deployment& d = *o.deployment;
-    if (!args.user.empty()) TKM_RETURN_IF_ERROR(active_account(d, args.user));
+    TKM_ASSIGN_OR_RETURN(auto ctx,
+                         authorize(d, args.deployment, security::Operation::consent_manage));
+    args.user = ctx.account.user_id;
     o.vault.emplace(d.db(), d.keys(), clock, random);
     TKM_RETURN_IF_ERROR(o.vault->prepare());
     o.store.emplace(d.db(), d.keys(), *o.vault, d.audit(), clock);
@@ -90,8 +91,6 @@ void add_notification(CLI::App& app, const Globals& g, int* exit_code) {
                       "the document file (its hash is recorded)"))
       ->required()
       ->check(CLI::ExistingFile);
-  document->add_option("--user", args->user, tr(g, "確認した担当者", "who confirmed it"))
-      ->required();
   document->callback([&g, args, exit_code] {
     with_store(g, *args, exit_code, [&](consent::ConsentStore& store) -> Result<int> {
       TKM_ASSIGN_OR_RETURN(std::string content, read_file(args->file));
@@ -144,7 +143,6 @@ void add_notification(CLI::App& app, const Globals& g, int* exit_code) {
   import->add_option("csv", args->file, tr(g, "CSV ファイル", "CSV file"))
       ->required()
       ->check(CLI::ExistingFile);
-  import->add_option("--user", args->user, tr(g, "記録する担当者", "who records it"))->required();
   import->callback([&g, args, exit_code] {
     with_store(g, *args, exit_code, [&](consent::ConsentStore& store) -> Result<int> {
       TKM_ASSIGN_OR_RETURN(std::string text, read_file(args->file));
@@ -216,7 +214,6 @@ void add_optout(CLI::App& app, const Globals& g, int* exit_code) {
                   tr(g, "受付経路 (institution | consultation_center)",
                      "received via (institution | consultation_center)"))
       ->check(CLI::IsMember({"institution", "consultation_center"}));
-  add->add_option("--user", args->user, tr(g, "登録する担当者", "who registers it"))->required();
   add->callback([&g, args, exit_code] {
     with_store(g, *args, exit_code, [&](consent::ConsentStore& store) -> Result<int> {
       TKM_ASSIGN_OR_RETURN(consent::OptOutReport r,
@@ -293,13 +290,15 @@ json inquiry_json(const consent::Inquiry& q) {
 }
 
 // Runs `body` on the consultation center's tickets.
-void with_inquiries(const Globals& g, const ConsentArgs& args, int* exit_code,
+void with_inquiries(const Globals& g, ConsentArgs& args, int* exit_code,
                     const std::function<Result<int>(consent::InquiryStore&)>& body) {
   SystemClock clock;
   SystemRandom random;
   auto run = [&]() -> Result<int> {
     TKM_ASSIGN_OR_RETURN(auto d, open_deployment(args.deployment, clock, random));
-    TKM_RETURN_IF_ERROR(active_account(*d, args.user));
+    TKM_ASSIGN_OR_RETURN(auto ctx,
+                         authorize(*d, args.deployment, security::Operation::consent_manage));
+    args.user = ctx.account.user_id;
     consent::InquiryStore store(d->db(), d->keys(), d->audit(), clock);
     return body(store);
   };
@@ -314,7 +313,6 @@ void add_inquiry(CLI::App& app, const Globals& g, int* exit_code) {
                     "the consultation center's tickets (inquiries, complaints) and the report"));
   cmd->require_subcommand(1);
   add_deployment_options(cmd, g, args->deployment);
-  cmd->add_option("--user", args->user, tr(g, "担当者", "who records it"))->required();
 
   auto* receive = cmd->add_subcommand("receive", tr(g, "受け付ける", "take one in"));
   receive->add_option("--from", args->from, "patient | institution | recipient | other")

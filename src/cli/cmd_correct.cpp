@@ -23,13 +23,15 @@ struct CorrectArgs {
   ingest::CorrectionChange change;
 };
 
-void with_corrections(const Globals& g, const CorrectArgs& args, int* exit_code,
+// Runs `body` for the person logged in, if their role may perform `op`.
+void with_corrections(const Globals& g, CorrectArgs& args, security::Operation op, int* exit_code,
                       const std::function<Result<int>(ingest::Corrections&)>& body) {
   SystemClock clock;
   SystemRandom random;
   auto run = [&]() -> Result<int> {
     TKM_ASSIGN_OR_RETURN(auto d, open_deployment(args.deployment, clock, random));
-    TKM_RETURN_IF_ERROR(active_account(*d, args.user));
+    TKM_ASSIGN_OR_RETURN(auto ctx, authorize(*d, args.deployment, op));
+    args.user = ctx.account.user_id;
     identity::IdentityVault vault(d->db(), d->keys(), clock, random);
     ingest::Corrections corrections(d->db(), vault, d->audit(), clock);
     return body(corrections);
@@ -74,7 +76,6 @@ void add_correct(CLI::App& app, const Globals& g, int* exit_code) {
          "correct a record taken in (a new version, in effect once another person "
          "confirms it)"));
   add_deployment_options(cmd, g, args->deployment);
-  cmd->add_option("--user", args->user, tr(g, "担当者", "who acts"))->required();
   cmd->add_option("event", args->id, tr(g, "訂正する記録の番号", "the event to correct"));
   cmd->add_option("--date", args->change.date, tr(g, "正しい日付", "the right date"));
   cmd->add_option("--value", args->change.value, tr(g, "正しい値", "the right value"));
@@ -83,58 +84,63 @@ void add_correct(CLI::App& app, const Globals& g, int* exit_code) {
   cmd->add_option("--reason", args->reason, tr(g, "訂正の理由", "why"));
   cmd->callback([&g, args, exit_code, cmd] {
     if (!cmd->get_subcommands().empty()) return;
-    with_corrections(g, *args, exit_code, [&](ingest::Corrections& c) -> Result<int> {
-      TKM_ASSIGN_OR_RETURN(std::int64_t id, c.enter({args->user, args->deployment.terminal},
-                                                    args->id, args->change, args->reason));
-      std::cout << (g.json ? json{{"correction", id}}.dump(2)
-                           : fmt::format(
-                                 fmt::runtime(tr(g,
-                                                 "訂正 {} を入力しました。別の担当者の確認 "
-                                                 "(tokumei correct confirm {}) で有効になります",
-                                                 "correction {} entered; it takes effect "
-                                                 "once another person confirms it "
-                                                 "(tokumei correct confirm {})")),
-                                 id, id))
-                << "\n";
-      return kOk;
-    });
+    with_corrections(
+        g, *args, security::Operation::correction_enter, exit_code,
+        [&](ingest::Corrections& c) -> Result<int> {
+          TKM_ASSIGN_OR_RETURN(std::int64_t id, c.enter({args->user, args->deployment.terminal},
+                                                        args->id, args->change, args->reason));
+          std::cout << (g.json ? json{{"correction", id}}.dump(2)
+                               : fmt::format(fmt::runtime(
+                                                 tr(g,
+                                                    "訂正 {} を入力しました。別の担当者の確認 "
+                                                    "(tokumei correct confirm {}) で有効になります",
+                                                    "correction {} entered; it takes effect "
+                                                    "once another person confirms it "
+                                                    "(tokumei correct confirm {})")),
+                                             id, id))
+                    << "\n";
+          return kOk;
+        });
   });
   auto* confirm = cmd->add_subcommand("confirm", tr(g, "訂正を確認する (入力した人以外)",
                                                     "confirm a correction (not its entrant)"));
   confirm->add_option("correction", args->id, tr(g, "訂正の番号", "correction number"))->required();
   confirm->callback([&g, args, exit_code] {
-    with_corrections(g, *args, exit_code, [&](ingest::Corrections& c) -> Result<int> {
-      TKM_RETURN_IF_ERROR(c.confirm({args->user, args->deployment.terminal}, args->id));
-      std::cout << (g.json ? json{{"correction", args->id}, {"confirmed", true}}.dump(2)
-                           : fmt::format(fmt::runtime(tr(g, "訂正 {} を確認しました",
-                                                         "correction {} confirmed")),
-                                         args->id))
-                << "\n";
-      return kOk;
-    });
+    with_corrections(
+        g, *args, security::Operation::correction_confirm, exit_code,
+        [&](ingest::Corrections& c) -> Result<int> {
+          TKM_RETURN_IF_ERROR(c.confirm({args->user, args->deployment.terminal}, args->id));
+          std::cout << (g.json ? json{{"correction", args->id}, {"confirmed", true}}.dump(2)
+                               : fmt::format(fmt::runtime(tr(g, "訂正 {} を確認しました",
+                                                             "correction {} confirmed")),
+                                             args->id))
+                    << "\n";
+          return kOk;
+        });
   });
   auto* history = cmd->add_subcommand(
       "history", tr(g, "記録の元の版と訂正の版の一覧", "a record's original and corrections"));
   history->add_option("event", args->id, tr(g, "記録の番号", "event number"))->required();
   history->callback([&g, args, exit_code] {
-    with_corrections(g, *args, exit_code, [&](ingest::Corrections& c) -> Result<int> {
-      TKM_ASSIGN_OR_RETURN(auto versions, c.history(args->id));
-      json out = json::array();
-      for (const auto& v : versions) {
-        json j = summary(v.event);
-        j["correction"] = v.correction_id;
-        if (v.correction_id != 0) {
-          j["reason"] = v.reason;
-          j["entered_by"] = v.entered_by;
-          j["entered_at"] = format_utc(v.entered_at);
-          j["confirmed_by"] = v.confirmed_by;
-          j["confirmed_at"] = v.confirmed_at ? format_utc(*v.confirmed_at) : "";
-        }
-        out.push_back(std::move(j));
-      }
-      std::cout << json{{"event", args->id}, {"versions", out}}.dump(2) << "\n";
-      return kOk;
-    });
+    with_corrections(g, *args, security::Operation::correction_enter, exit_code,
+                     [&](ingest::Corrections& c) -> Result<int> {
+                       TKM_ASSIGN_OR_RETURN(auto versions, c.history(args->id));
+                       json out = json::array();
+                       for (const auto& v : versions) {
+                         json j = summary(v.event);
+                         j["correction"] = v.correction_id;
+                         if (v.correction_id != 0) {
+                           j["reason"] = v.reason;
+                           j["entered_by"] = v.entered_by;
+                           j["entered_at"] = format_utc(v.entered_at);
+                           j["confirmed_by"] = v.confirmed_by;
+                           j["confirmed_at"] = v.confirmed_at ? format_utc(*v.confirmed_at) : "";
+                         }
+                         out.push_back(std::move(j));
+                       }
+                       std::cout << json{{"event", args->id}, {"versions", out}}.dump(2) << "\n";
+                       return kOk;
+                     });
   });
   for (auto* sub : {confirm, history}) sub->fallthrough();
 }

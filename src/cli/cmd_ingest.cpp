@@ -103,13 +103,18 @@ void add_ingest(CLI::App& app, const Globals& g, int* exit_code) {
       return;
     }
     auto& d = **deployment;
+    auto ctx = authorize(d, args->deployment, security::Operation::ingest_run);
+    if (!ctx) {
+      *exit_code = report_error(g, ctx.error());
+      return;
+    }
     ingest::BatchStore store(d.db(), d.keys(), clock, random);
     std::vector<std::filesystem::path> paths(args->paths.begin(), args->paths.end());
 
     // INTAKE-04: every reception is recorded (counts only; no personal data) — in the transaction
     // that closes the batch, so a batch is never closed without its record.
     auto audit = [&](const nlohmann::json& detail, audit::Outcome outcome) {
-      return d.audit().record({.actor = {"system:ingest", args->deployment.terminal},
+      return d.audit().record({.actor = ctx->actor(),
                                .action = "ingest.batch",
                                .object = "institution:" + args->institution,
                                .outcome = outcome,

@@ -36,44 +36,27 @@ struct Opened {
   std::optional<identity::LinkageStore> store;
 };
 
-// Opens the deployment and the linkage store; a person named by --user must be an active
-// processing-staff account (until sessions come, the account is named, not logged in).
-Result<Opened> open_linkage(const LinkArgs& args, const Clock& clock, Random& random,
-                            bool person_required) {
+// Opens the deployment and the linkage store for the person logged in (processing staff only).
+Result<Opened> open_linkage(LinkArgs& args, const Clock& clock, Random& random) {
   Opened o;
   TKM_ASSIGN_OR_RETURN(o.deployment, open_deployment(args.deployment, clock, random));
   zones::Deployment& d = *o.deployment;
-  if (person_required || !args.user.empty()) {
-    if (args.user.empty()) {
-      return fail(Errc::invalid_argument,
-                  {"--user で担当者を指定してください", "name the person acting with --user"},
-                  Location{.field = "--user"});
-    }
-    TKM_ASSIGN_OR_RETURN(security::Account account, d.accounts().find(args.user));
-    if (!account.active || account.role != security::Role::processing_staff) {
-      return fail(
-          Errc::permission_denied,
-          {fmt::format("{} は名寄せを扱えません (有効な加工担当者のみ)", args.user),
-           fmt::format("{} may not work on linkage (active processing staff only)", args.user)},
-          Location{.field = "--user"});
-    }
-  }
+  TKM_ASSIGN_OR_RETURN(auto ctx, authorize(d, args.deployment, security::Operation::link_run));
+  args.user = ctx.account.user_id;
   o.vault.emplace(d.db(), d.keys(), clock, random);
   TKM_RETURN_IF_ERROR(o.vault->prepare());
   o.store.emplace(d.db(), *o.vault, d.keys(), d.audit(), clock);
   return o;
 }
 
-audit::Actor actor(const LinkArgs& args) {
-  return {args.user.empty() ? "system:link" : args.user, args.deployment.terminal};
-}
+audit::Actor actor(const LinkArgs& args) { return {args.user, args.deployment.terminal}; }
 
 // Runs `body` on the opened store, reporting any error.
-void with_store(const Globals& g, const LinkArgs& args, bool person_required, int* exit_code,
+void with_store(const Globals& g, LinkArgs& args, int* exit_code,
                 const std::function<Status(identity::LinkageStore&)>& body) {
   SystemClock clock;
   SystemRandom random;
-  auto opened = open_linkage(args, clock, random, person_required);
+  auto opened = open_linkage(args, clock, random);
   if (!opened) {
     *exit_code = report_error(g, opened.error());
     return;
@@ -116,11 +99,8 @@ void add_run(CLI::App* link, const Globals& g, const std::shared_ptr<LinkArgs>& 
       "run", tr(g, "保管庫の全員を名寄せし、一致は統合、要確認は確認待ちにする",
                 "link everyone in the vault: merge matches, queue the pairs to review"));
   add_deployment_options(cmd, g, args->deployment);
-  cmd->add_option("--user", args->user,
-                  tr(g, "実行する加工担当者 (省略時は system:link)",
-                     "processing staff running it (system:link when left out)"));
   cmd->callback([&g, args, exit_code] {
-    with_store(g, *args, false, exit_code, [&](identity::LinkageStore& store) -> Status {
+    with_store(g, *args, exit_code, [&](identity::LinkageStore& store) -> Status {
       TKM_ASSIGN_OR_RETURN(identity::LinkRunSummary s, store.run(actor(*args)));
       if (g.json) {
         std::cout << nlohmann::json{{"run", s.run_id},
@@ -159,14 +139,12 @@ void add_review(CLI::App* link, const Globals& g, const std::shared_ptr<LinkArgs
          "list the pairs waiting for review with their scores and why (--show puts "
          "the two identities side by side)"));
   add_deployment_options(cmd, g, args->deployment);
-  cmd->add_option("--user", args->user, tr(g, "確認する加工担当者", "processing staff reviewing"))
-      ->required();
   cmd->add_option("--show", args->show,
                   tr(g, "この組の二人の身元を並べて表示する (監査ログに記録)",
                      "show this pair's two identities side by side (recorded in the audit log)"));
   cmd->add_option("--limit", args->limit, tr(g, "表示する組の数", "pairs to list"));
   cmd->callback([&g, args, exit_code] {
-    with_store(g, *args, true, exit_code, [&](identity::LinkageStore& store) -> Status {
+    with_store(g, *args, exit_code, [&](identity::LinkageStore& store) -> Status {
       const identity::LinkageModel model = identity::LinkageModel::defaults();
       if (args->show != 0) {
         TKM_ASSIGN_OR_RETURN(auto both, store.identities(actor(*args), args->show));
@@ -218,12 +196,10 @@ void add_decide(CLI::App* link, const Globals& g, const std::shared_ptr<LinkArgs
       ->required()
       ->check(CLI::IsMember({"same", "different"}));
   add_deployment_options(cmd, g, args->deployment);
-  cmd->add_option("--user", args->user, tr(g, "判断する加工担当者", "processing staff deciding"))
-      ->required();
   cmd->add_option("--reason", args->reason, tr(g, "判断の理由", "reason for the decision"))
       ->required();
   cmd->callback([&g, args, exit_code] {
-    with_store(g, *args, true, exit_code, [&](identity::LinkageStore& store) -> Status {
+    with_store(g, *args, exit_code, [&](identity::LinkageStore& store) -> Status {
       TKM_ASSIGN_OR_RETURN(std::int64_t event, store.decide(actor(*args), args->pair,
                                                             args->verdict == "same", args->reason));
       if (g.json) {
@@ -248,10 +224,9 @@ void add_split(CLI::App* link, const Globals& g, const std::shared_ptr<LinkArgs>
   cmd->add_option("person", args->person, tr(g, "記録の人物キー", "the record's person key"))
       ->required();
   add_deployment_options(cmd, g, args->deployment);
-  cmd->add_option("--user", args->user, tr(g, "加工担当者", "processing staff"))->required();
   cmd->add_option("--reason", args->reason, tr(g, "理由", "reason"))->required();
   cmd->callback([&g, args, exit_code] {
-    with_store(g, *args, true, exit_code, [&](identity::LinkageStore& store) -> Status {
+    with_store(g, *args, exit_code, [&](identity::LinkageStore& store) -> Status {
       TKM_ASSIGN_OR_RETURN(std::int64_t event,
                            store.split(actor(*args), args->person, args->reason));
       std::cout << (g.json               ? nlohmann::json{{"event", event}}.dump(2)
@@ -270,10 +245,9 @@ void add_undo(CLI::App* link, const Globals& g, const std::shared_ptr<LinkArgs>&
                                       "undo a merge or split event (the undo is an event too)"));
   cmd->add_option("event", args->event, tr(g, "記録の番号", "event number"))->required();
   add_deployment_options(cmd, g, args->deployment);
-  cmd->add_option("--user", args->user, tr(g, "加工担当者", "processing staff"))->required();
   cmd->add_option("--reason", args->reason, tr(g, "理由", "reason"))->required();
   cmd->callback([&g, args, exit_code] {
-    with_store(g, *args, true, exit_code, [&](identity::LinkageStore& store) -> Status {
+    with_store(g, *args, exit_code, [&](identity::LinkageStore& store) -> Status {
       TKM_ASSIGN_OR_RETURN(std::int64_t event, store.undo(actor(*args), args->event, args->reason));
       std::cout << (g.json ? nlohmann::json{{"event", event}}.dump(2)
                     : g.lang == Lang::ja
@@ -292,7 +266,7 @@ void add_events(CLI::App* link, const Globals& g, const std::shared_ptr<LinkArgs
   add_deployment_options(cmd, g, args->deployment);
   cmd->add_option("--limit", args->limit, tr(g, "表示する数", "how many"));
   cmd->callback([&g, args, exit_code] {
-    with_store(g, *args, false, exit_code, [&](identity::LinkageStore& store) -> Status {
+    with_store(g, *args, exit_code, [&](identity::LinkageStore& store) -> Status {
       TKM_ASSIGN_OR_RETURN(std::vector<identity::LinkEvent> events, store.events(args->limit));
       nlohmann::json list = nlohmann::json::array();
       for (const auto& e : events) {

@@ -47,10 +47,14 @@ struct Opened {
   std::optional<quality::QualityStore> store;
 };
 
-Result<Opened> open_quality(const QualityArgs& args, const Clock& clock, Random& random) {
+// Opens the quality store for the person logged in, if their role may perform `op`.
+Result<Opened> open_quality(QualityArgs& args, security::Operation op, const Clock& clock,
+                            Random& random) {
   Opened o;
   TKM_ASSIGN_OR_RETURN(o.deployment, open_deployment(args.deployment, clock, random));
   zones::Deployment& d = *o.deployment;
+  TKM_ASSIGN_OR_RETURN(auto ctx, authorize(d, args.deployment, op));
+  args.user = ctx.account.user_id;
   o.vault.emplace(d.db(), d.keys(), clock, random);
   TKM_RETURN_IF_ERROR(o.vault->prepare());
   o.consent.emplace(d.db(), d.keys(), *o.vault, d.audit(), clock);
@@ -58,11 +62,11 @@ Result<Opened> open_quality(const QualityArgs& args, const Clock& clock, Random&
   return o;
 }
 
-void with_store(const Globals& g, const QualityArgs& args, int* exit_code,
+void with_store(const Globals& g, QualityArgs& args, security::Operation op, int* exit_code,
                 const std::function<Result<int>(Opened&)>& body) {
   SystemClock clock;
   SystemRandom random;
-  auto opened = open_quality(args, clock, random);
+  auto opened = open_quality(args, op, clock, random);
   if (!opened) {
     *exit_code = report_error(g, opened.error());
     return;
@@ -71,9 +75,7 @@ void with_store(const Globals& g, const QualityArgs& args, int* exit_code,
   *exit_code = done ? *done : report_error(g, done.error());
 }
 
-audit::Actor actor(const QualityArgs& args, const char* system) {
-  return {args.user.empty() ? system : args.user, args.deployment.terminal};
-}
+audit::Actor actor(const QualityArgs& args) { return {args.user, args.deployment.terminal}; }
 
 json finding_json(const quality::Finding& f) {
   json events = json::array();
@@ -140,44 +142,44 @@ void add_check(CLI::App& app, const Globals& g, int* exit_code) {
   cmd->add_option("--extracted", args->extracted,
                   tr(g, "医療機関がデータを抽出した日 (既定: 受け取った日)",
                      "the day the institution extracted the data (default: the day received)"));
-  cmd->add_option("--user", args->user,
-                  tr(g, "実行する担当者 (省略時は system:quality)",
-                     "who runs it (system:quality when left out)"));
   cmd->callback([&g, args, exit_code] {
-    with_store(g, *args, exit_code, [&](Opened& o) -> Result<int> {
-      quality::CheckOptions options;
-      if (!args->extracted.empty()) options.extraction_date = args->extracted;
-      TKM_ASSIGN_OR_RETURN(quality::CheckSummary s,
-                           o.store->check(actor(*args, "system:quality"), args->batch, options));
-      TKM_ASSIGN_OR_RETURN(auto paths,
-                           write_report(*o.store, o.deployment->dir(), args->batch, g.lang));
-      if (g.json) {
-        std::cout << json{{"batch", s.batch_id},
-                          {"check", s.check_id},
-                          {"persons", s.persons},
-                          {"events", s.events},
-                          {"new_findings", s.new_findings},
-                          {"findings_by_rule", s.by_rule},
-                          {"open_blocking", s.open_blocking},
-                          {"extraction_date", s.extraction_date},
-                          {"report", paths.first.string()},
-                          {"report_html", paths.second.string()}}
-                         .dump(2)
-                  << "\n";
-      } else {
-        std::cout << fmt::format(
-            fmt::runtime(tr(g,
-                            "バッチ {} を点検しました: 患者 {}、記録 {}、新しい指摘 "
-                            "{}、未判断の取得停止指摘 {}\n",
-                            "Checked batch {}: {} patients, {} events, {} new findings, {} open "
-                            "blocking findings\n")),
-            s.batch_id, s.persons, s.events, s.new_findings, s.open_blocking);
-        for (const auto& [rule, n] : s.by_rule) std::cout << "  " << rule << " " << n << "\n";
-        std::cout << tr(g, "報告: ", "report: ") << paths.second.string() << "\n"
-                  << "        " << paths.first.string() << "\n";
-      }
-      return s.open_blocking > 0 ? kFailed : kOk;
-    });
+    with_store(g, *args, security::Operation::quality_check, exit_code,
+               [&](Opened& o) -> Result<int> {
+                 quality::CheckOptions options;
+                 if (!args->extracted.empty()) options.extraction_date = args->extracted;
+                 TKM_ASSIGN_OR_RETURN(quality::CheckSummary s,
+                                      o.store->check(actor(*args), args->batch, options));
+                 TKM_ASSIGN_OR_RETURN(
+                     auto paths, write_report(*o.store, o.deployment->dir(), args->batch, g.lang));
+                 if (g.json) {
+                   std::cout << json{{"batch", s.batch_id},
+                                     {"check", s.check_id},
+                                     {"persons", s.persons},
+                                     {"events", s.events},
+                                     {"new_findings", s.new_findings},
+                                     {"findings_by_rule", s.by_rule},
+                                     {"open_blocking", s.open_blocking},
+                                     {"extraction_date", s.extraction_date},
+                                     {"report", paths.first.string()},
+                                     {"report_html", paths.second.string()}}
+                                    .dump(2)
+                             << "\n";
+                 } else {
+                   std::cout << fmt::format(
+                       fmt::runtime(
+                           tr(g,
+                              "バッチ {} を点検しました: 患者 {}、記録 {}、新しい指摘 "
+                              "{}、未判断の取得停止指摘 {}\n",
+                              "Checked batch {}: {} patients, {} events, {} new findings, {} open "
+                              "blocking findings\n")),
+                       s.batch_id, s.persons, s.events, s.new_findings, s.open_blocking);
+                   for (const auto& [rule, n] : s.by_rule)
+                     std::cout << "  " << rule << " " << n << "\n";
+                   std::cout << tr(g, "報告: ", "report: ") << paths.second.string() << "\n"
+                             << "        " << paths.first.string() << "\n";
+                 }
+                 return s.open_blocking > 0 ? kFailed : kOk;
+               });
   });
 }
 
@@ -189,11 +191,9 @@ void add_acquire(CLI::App& app, const Globals& g, int* exit_code) {
          "acquire a checked batch (refused, naming them, while blocking findings are open)"));
   cmd->add_option("batch", args->batch, tr(g, "バッチ番号", "batch number"))->required();
   add_deployment_options(cmd, g, args->deployment);
-  cmd->add_option("--user", args->user, tr(g, "実行する担当者", "who acquires it"))->required();
   cmd->callback([&g, args, exit_code] {
-    with_store(g, *args, exit_code, [&](Opened& o) -> Result<int> {
-      TKM_ASSIGN_OR_RETURN(quality::AcquireSummary s,
-                           o.store->acquire(actor(*args, ""), args->batch));
+    with_store(g, *args, security::Operation::acquire, exit_code, [&](Opened& o) -> Result<int> {
+      TKM_ASSIGN_OR_RETURN(quality::AcquireSummary s, o.store->acquire(actor(*args), args->batch));
       if (g.json) {
         std::cout << json{{"batch", s.batch_id},
                           {"events_acquired", s.events_acquired},
@@ -261,21 +261,23 @@ void add_findings(CLI::App& app, const Globals& g, int* exit_code) {
   cmd->add_option("--limit", args->limit, tr(g, "表示する数", "how many"));
   cmd->callback([&g, args, exit_code, cmd] {
     if (cmd->get_subcommands().size() > 0) return;
-    with_store(g, *args, exit_code, [&](Opened& o) -> Result<int> {
-      quality::QualityStore::Filter filter{
-          .open_only = args->open_only, .rule = args->rule, .limit = args->limit};
-      if (args->batch != 0) filter.batch = args->batch;
-      TKM_ASSIGN_OR_RETURN(std::vector<quality::Finding> list, o.store->findings(filter));
-      if (g.json) {
-        json out = json::array();
-        for (const auto& f : list) out.push_back(finding_json(f));
-        std::cout << json{{"findings", out}}.dump(2) << "\n";
-      } else {
-        std::cout << fmt::format(fmt::runtime(tr(g, "指摘 {} 件\n", "{} findings\n")), list.size());
-        for (const auto& f : list) std::cout << describe_finding(g, f) << "\n";
-      }
-      return kOk;
-    });
+    with_store(
+        g, *args, security::Operation::quality_check, exit_code, [&](Opened& o) -> Result<int> {
+          quality::QualityStore::Filter filter{
+              .open_only = args->open_only, .rule = args->rule, .limit = args->limit};
+          if (args->batch != 0) filter.batch = args->batch;
+          TKM_ASSIGN_OR_RETURN(std::vector<quality::Finding> list, o.store->findings(filter));
+          if (g.json) {
+            json out = json::array();
+            for (const auto& f : list) out.push_back(finding_json(f));
+            std::cout << json{{"findings", out}}.dump(2) << "\n";
+          } else {
+            std::cout << fmt::format(fmt::runtime(tr(g, "指摘 {} 件\n", "{} findings\n")),
+                                     list.size());
+            for (const auto& f : list) std::cout << describe_finding(g, f) << "\n";
+          }
+          return kOk;
+        });
   });
 
   auto* show = cmd->add_subcommand(
@@ -283,19 +285,19 @@ void add_findings(CLI::App& app, const Globals& g, int* exit_code) {
                  "show a finding's records and the patient's identity versions side by side "
                  "(recorded in the audit log)"));
   show->add_option("finding", args->finding, tr(g, "指摘の番号", "finding number"))->required();
-  show->add_option("--user", args->user, tr(g, "閲覧する担当者", "who reads it"))->required();
   show->callback([&g, args, exit_code] {
-    with_store(g, *args, exit_code, [&](Opened& o) -> Result<int> {
-      TKM_ASSIGN_OR_RETURN(quality::FindingView v, o.store->show(actor(*args, ""), args->finding));
-      std::cout << describe_finding(g, v.finding) << "\n";
-      std::cout << tr(g, "  身元情報 (古い順):\n", "  identity versions (oldest first):\n");
-      for (const auto& p : v.identities) {
-        std::cout << fmt::format("    {} / {} / {} / {} / {}{}\n", p.name_kanji, p.name_kana,
-                                 p.birth_date, model::sex_name(p.sex), p.patient_id,
-                                 p.death_date.empty() ? "" : " † " + p.death_date);
-      }
-      return kOk;
-    });
+    with_store(
+        g, *args, security::Operation::quality_check, exit_code, [&](Opened& o) -> Result<int> {
+          TKM_ASSIGN_OR_RETURN(quality::FindingView v, o.store->show(actor(*args), args->finding));
+          std::cout << describe_finding(g, v.finding) << "\n";
+          std::cout << tr(g, "  身元情報 (古い順):\n", "  identity versions (oldest first):\n");
+          for (const auto& p : v.identities) {
+            std::cout << fmt::format("    {} / {} / {} / {} / {}{}\n", p.name_kanji, p.name_kana,
+                                     p.birth_date, model::sex_name(p.sex), p.patient_id,
+                                     p.death_date.empty() ? "" : " † " + p.death_date);
+          }
+          return kOk;
+        });
   });
 
   auto* decide = cmd->add_subcommand(
@@ -309,26 +311,23 @@ void add_findings(CLI::App& app, const Globals& g, int* exit_code) {
   decide->add_option("decision", args->decision, "confirm | override | exclude")
       ->required()
       ->check(CLI::IsMember({"confirm", "override", "exclude"}));
-  decide
-      ->add_option("--user", args->user,
-                   tr(g, "判断する品質確認担当者 (医療分野の有資格者)",
-                      "the quality reviewer deciding (a qualified medical professional)"))
-      ->required();
   decide->add_option(
       "--reason", args->reason,
       tr(g, "理由 (override と exclude では必須)", "reason (required for override and exclude)"));
   decide->callback([&g, args, exit_code] {
-    with_store(g, *args, exit_code, [&](Opened& o) -> Result<int> {
-      TKM_ASSIGN_OR_RETURN(quality::Decision d, quality::parse_decision(args->decision));
-      TKM_ASSIGN_OR_RETURN(std::int64_t id, o.store->decide(args->user, args->deployment.terminal,
-                                                            args->finding, d, args->reason));
-      std::cout << (g.json ? json{{"finding", args->finding}, {"decision", id}}.dump(2)
-                           : fmt::format(fmt::runtime(tr(g, "指摘 {} を判断しました (判断 {})",
-                                                         "finding {} decided (decision {})")),
-                                         args->finding, id))
-                << "\n";
-      return kOk;
-    });
+    with_store(
+        g, *args, security::Operation::quality_decide, exit_code, [&](Opened& o) -> Result<int> {
+          TKM_ASSIGN_OR_RETURN(quality::Decision d, quality::parse_decision(args->decision));
+          TKM_ASSIGN_OR_RETURN(std::int64_t id,
+                               o.store->decide(args->user, args->deployment.terminal, args->finding,
+                                               d, args->reason));
+          std::cout << (g.json ? json{{"finding", args->finding}, {"decision", id}}.dump(2)
+                               : fmt::format(fmt::runtime(tr(g, "指摘 {} を判断しました (判断 {})",
+                                                             "finding {} decided (decision {})")),
+                                             args->finding, id))
+                    << "\n";
+          return kOk;
+        });
   });
 
   auto* metrics = cmd->add_subcommand(
@@ -337,31 +336,33 @@ void add_findings(CLI::App& app, const Globals& g, int* exit_code) {
   metrics->add_option("--from", args->from, tr(g, "開始日 (含む)", "first day (included)"));
   metrics->add_option("--to", args->to, tr(g, "終了日 (含まない)", "last day (excluded)"));
   metrics->callback([&g, args, exit_code] {
-    with_store(g, *args, exit_code, [&](Opened& o) -> Result<int> {
-      auto parse = [](const std::string& text, TimePoint fallback) -> Result<TimePoint> {
-        return text.empty() ? Result<TimePoint>(fallback) : japanese_day_start(text);
-      };
-      TKM_ASSIGN_OR_RETURN(TimePoint from, parse(args->from, TimePoint{}));
-      TKM_ASSIGN_OR_RETURN(TimePoint to, parse(args->to, TimePoint::max()));
-      TKM_ASSIGN_OR_RETURN(std::vector<quality::RuleMetrics> m, o.store->metrics(from, to));
-      json out = json::array();
-      for (const auto& r : m) {
-        out.push_back({{"rule", r.rule_id},
-                       {"version", r.rule_version},
-                       {"findings", r.findings},
-                       {"confirmed", r.confirmed},
-                       {"false_alarms", r.false_alarms},
-                       {"open", r.open}});
-        if (!g.json) {
-          std::cout << fmt::format(
-              fmt::runtime(tr(g, "  {} v{}: 指摘 {}、確定 {}、誤報 {}、未判断 {}\n",
-                              "  {} v{}: {} findings, {} confirmed, {} false alarms, {} open\n")),
-              r.rule_id, r.rule_version, r.findings, r.confirmed, r.false_alarms, r.open);
-        }
-      }
-      if (g.json) std::cout << json{{"rules", out}}.dump(2) << "\n";
-      return kOk;
-    });
+    with_store(
+        g, *args, security::Operation::quality_check, exit_code, [&](Opened& o) -> Result<int> {
+          auto parse = [](const std::string& text, TimePoint fallback) -> Result<TimePoint> {
+            return text.empty() ? Result<TimePoint>(fallback) : japanese_day_start(text);
+          };
+          TKM_ASSIGN_OR_RETURN(TimePoint from, parse(args->from, TimePoint{}));
+          TKM_ASSIGN_OR_RETURN(TimePoint to, parse(args->to, TimePoint::max()));
+          TKM_ASSIGN_OR_RETURN(std::vector<quality::RuleMetrics> m, o.store->metrics(from, to));
+          json out = json::array();
+          for (const auto& r : m) {
+            out.push_back({{"rule", r.rule_id},
+                           {"version", r.rule_version},
+                           {"findings", r.findings},
+                           {"confirmed", r.confirmed},
+                           {"false_alarms", r.false_alarms},
+                           {"open", r.open}});
+            if (!g.json) {
+              std::cout << fmt::format(
+                  fmt::runtime(
+                      tr(g, "  {} v{}: 指摘 {}、確定 {}、誤報 {}、未判断 {}\n",
+                         "  {} v{}: {} findings, {} confirmed, {} false alarms, {} open\n")),
+                  r.rule_id, r.rule_version, r.findings, r.confirmed, r.false_alarms, r.open);
+            }
+          }
+          if (g.json) std::cout << json{{"rules", out}}.dump(2) << "\n";
+          return kOk;
+        });
   });
 
   auto* evaluate = cmd->add_subcommand(
@@ -374,74 +375,76 @@ void add_findings(CLI::App& app, const Globals& g, int* exit_code) {
                    tr(g, "正解データのフォルダ (…/truth)", "the ground truth folder (…/truth)"))
       ->required();
   evaluate->callback([&g, args, exit_code] {
-    with_store(g, *args, exit_code, [&](Opened& o) -> Result<int> {
-      // Expected (rule, person) from the truth; kinds no rule is about are left out.
-      std::map<std::string, std::set<std::string>> expected;
-      std::set<std::string> anomalous;  // persons with any anomaly
-      for (const auto& a : read_ndjson(fs::path(args->truth) / "anomalies.ndjson")) {
-        TKM_ASSIGN_OR_RETURN(auto key,
-                             o.vault->find(a.value("institution", ""), a.value("patient_id", "")));
-        if (!key) continue;
-        anomalous.insert(*key);
-        const std::string_view rule = rule_for(a.value("kind", ""));
-        if (!rule.empty()) expected[std::string(rule)].insert(*key);
-      }
-      TKM_ASSIGN_OR_RETURN(std::vector<quality::Finding> all,
-                           o.store->findings({.limit = 100'000'000}));
-      std::map<std::string, std::set<std::string>> flagged;
-      std::size_t clean_flagged_events = 0;
-      for (const auto& f : all) {
-        flagged[f.rule_id].insert(f.person_key);
-        if (!anomalous.contains(f.person_key))
-          clean_flagged_events += std::max<std::size_t>(1, f.events.size());
-      }
-      TKM_ASSIGN_OR_RETURN(store::Row events,
-                           o.deployment->db().query_one("SELECT COUNT(*) FROM ingest_events"));
-      json rules = json::array();
-      bool all_found = true;
-      for (const auto& r : quality::rules()) {
-        const auto& e = expected[std::string(r.id)];
-        const auto& f = flagged[std::string(r.id)];
-        std::size_t hit = 0;
-        for (const auto& p : e) hit += f.contains(p);
-        const double precision = f.empty() ? 1.0 : static_cast<double>(hit) / f.size();
-        const double recall = e.empty() ? 1.0 : static_cast<double>(hit) / e.size();
-        all_found = all_found && hit == e.size();
-        rules.push_back({{"rule", r.id},
-                         {"expected", e.size()},
-                         {"flagged", f.size()},
-                         {"found", hit},
-                         {"precision", precision},
-                         {"recall", recall}});
-        if (!g.json) {
-          std::cout << fmt::format(
-              fmt::runtime(
-                  tr(g, "  {:<38} 正解 {:>5} 指摘 {:>5} 的中 {:>5} 適合率 {:.4f} 再現率 {:.4f}\n",
-                     "  {:<38} expected {:>5} flagged {:>5} found {:>5} precision {:.4f} "
-                     "recall {:.4f}\n")),
-              r.id, e.size(), f.size(), hit, precision, recall);
-        }
-      }
-      const double clean_rate = static_cast<double>(clean_flagged_events) /
-                                static_cast<double>(std::max<std::int64_t>(1, events.integer(0)));
-      if (g.json) {
-        std::cout << json{{"rules", rules},
-                          {"clean_events_flagged", clean_flagged_events},
-                          {"events", events.integer(0)},
-                          {"clean_flagged_rate", clean_rate},
-                          {"every_anomaly_found", all_found}}
-                         .dump(2)
-                  << "\n";
-      } else {
-        std::cout << fmt::format(
-            fmt::runtime(
-                tr(g, "異常のない患者の記録への指摘: {} / {} 記録 ({:.4f} %、目標 0.1 % 未満)\n",
-                   "records of patients without anomalies flagged: {} of {} ({:.4f} %, "
-                   "target < 0.1 %)\n")),
-            clean_flagged_events, events.integer(0), clean_rate * 100);
-      }
-      return all_found && clean_rate < 0.001 ? kOk : kFailed;
-    });
+    with_store(
+        g, *args, security::Operation::quality_check, exit_code, [&](Opened& o) -> Result<int> {
+          // Expected (rule, person) from the truth; kinds no rule is about are left out.
+          std::map<std::string, std::set<std::string>> expected;
+          std::set<std::string> anomalous;  // persons with any anomaly
+          for (const auto& a : read_ndjson(fs::path(args->truth) / "anomalies.ndjson")) {
+            TKM_ASSIGN_OR_RETURN(
+                auto key, o.vault->find(a.value("institution", ""), a.value("patient_id", "")));
+            if (!key) continue;
+            anomalous.insert(*key);
+            const std::string_view rule = rule_for(a.value("kind", ""));
+            if (!rule.empty()) expected[std::string(rule)].insert(*key);
+          }
+          TKM_ASSIGN_OR_RETURN(std::vector<quality::Finding> all,
+                               o.store->findings({.limit = 100'000'000}));
+          std::map<std::string, std::set<std::string>> flagged;
+          std::size_t clean_flagged_events = 0;
+          for (const auto& f : all) {
+            flagged[f.rule_id].insert(f.person_key);
+            if (!anomalous.contains(f.person_key))
+              clean_flagged_events += std::max<std::size_t>(1, f.events.size());
+          }
+          TKM_ASSIGN_OR_RETURN(store::Row events,
+                               o.deployment->db().query_one("SELECT COUNT(*) FROM ingest_events"));
+          json rules = json::array();
+          bool all_found = true;
+          for (const auto& r : quality::rules()) {
+            const auto& e = expected[std::string(r.id)];
+            const auto& f = flagged[std::string(r.id)];
+            std::size_t hit = 0;
+            for (const auto& p : e) hit += f.contains(p);
+            const double precision = f.empty() ? 1.0 : static_cast<double>(hit) / f.size();
+            const double recall = e.empty() ? 1.0 : static_cast<double>(hit) / e.size();
+            all_found = all_found && hit == e.size();
+            rules.push_back({{"rule", r.id},
+                             {"expected", e.size()},
+                             {"flagged", f.size()},
+                             {"found", hit},
+                             {"precision", precision},
+                             {"recall", recall}});
+            if (!g.json) {
+              std::cout << fmt::format(
+                  fmt::runtime(tr(
+                      g, "  {:<38} 正解 {:>5} 指摘 {:>5} 的中 {:>5} 適合率 {:.4f} 再現率 {:.4f}\n",
+                      "  {:<38} expected {:>5} flagged {:>5} found {:>5} precision {:.4f} "
+                      "recall {:.4f}\n")),
+                  r.id, e.size(), f.size(), hit, precision, recall);
+            }
+          }
+          const double clean_rate =
+              static_cast<double>(clean_flagged_events) /
+              static_cast<double>(std::max<std::int64_t>(1, events.integer(0)));
+          if (g.json) {
+            std::cout << json{{"rules", rules},
+                              {"clean_events_flagged", clean_flagged_events},
+                              {"events", events.integer(0)},
+                              {"clean_flagged_rate", clean_rate},
+                              {"every_anomaly_found", all_found}}
+                             .dump(2)
+                      << "\n";
+          } else {
+            std::cout << fmt::format(
+                fmt::runtime(tr(
+                    g, "異常のない患者の記録への指摘: {} / {} 記録 ({:.4f} %、目標 0.1 % 未満)\n",
+                    "records of patients without anomalies flagged: {} of {} ({:.4f} %, "
+                    "target < 0.1 %)\n")),
+                clean_flagged_events, events.integer(0), clean_rate * 100);
+          }
+          return all_found && clean_rate < 0.001 ? kOk : kFailed;
+        });
   });
   auto* query = cmd->add_subcommand(
       "query",
@@ -450,42 +453,43 @@ void add_findings(CLI::App& app, const Globals& g, int* exit_code) {
          "(recorded in the audit log)"));
   query->add_option("finding", args->finding, tr(g, "指摘の番号", "finding number"))->required();
   query->add_option("--note", args->note, tr(g, "問い合わせの内容", "what to ask"));
-  query->add_option("--user", args->user, tr(g, "担当者", "who asks"))->required();
   query->callback([&g, args, exit_code] {
-    with_store(g, *args, exit_code, [&](Opened& o) -> Result<int> {
-      TKM_ASSIGN_OR_RETURN(std::int64_t id,
-                           o.store->open_query(actor(*args, ""), args->finding, args->note));
-      TKM_ASSIGN_OR_RETURN(std::string letter, o.store->query_letter(actor(*args, ""), id, g.lang));
-      std::cout << (g.json ? json{{"query", id}, {"letter", letter}}.dump(2) : letter) << "\n";
-      return kOk;
-    });
+    with_store(
+        g, *args, security::Operation::quality_check, exit_code, [&](Opened& o) -> Result<int> {
+          TKM_ASSIGN_OR_RETURN(std::int64_t id,
+                               o.store->open_query(actor(*args), args->finding, args->note));
+          TKM_ASSIGN_OR_RETURN(std::string letter, o.store->query_letter(actor(*args), id, g.lang));
+          std::cout << (g.json ? json{{"query", id}, {"letter", letter}}.dump(2) : letter) << "\n";
+          return kOk;
+        });
   });
   auto* queries = cmd->add_subcommand(
       "queries", tr(g, "医療機関への問い合わせの一覧 (--open で終了していないものだけ)",
                     "queries to institutions (--open: those not closed)"));
   queries->callback([&g, args, exit_code] {
-    with_store(g, *args, exit_code, [&](Opened& o) -> Result<int> {
-      TKM_ASSIGN_OR_RETURN(auto list, o.store->queries(args->open_only));
-      json out = json::array();
-      for (const auto& q : list) {
-        json steps = json::array();
-        for (const auto& s : q.steps) {
-          steps.push_back(
-              {{"status", s.status}, {"note", s.note}, {"by", s.by}, {"at", format_utc(s.at)}});
-        }
-        out.push_back({{"query", q.id},
-                       {"finding", q.finding_id},
-                       {"institution", q.institution},
-                       {"status", q.status},
-                       {"steps", steps}});
-        if (!g.json) {
-          std::cout << fmt::format("  [{}] {} {} {} {}\n", q.id, q.status, q.institution,
-                                   tr(g, "指摘", "finding"), q.finding_id);
-        }
-      }
-      if (g.json) std::cout << json{{"queries", out}}.dump(2) << "\n";
-      return kOk;
-    });
+    with_store(
+        g, *args, security::Operation::quality_check, exit_code, [&](Opened& o) -> Result<int> {
+          TKM_ASSIGN_OR_RETURN(auto list, o.store->queries(args->open_only));
+          json out = json::array();
+          for (const auto& q : list) {
+            json steps = json::array();
+            for (const auto& s : q.steps) {
+              steps.push_back(
+                  {{"status", s.status}, {"note", s.note}, {"by", s.by}, {"at", format_utc(s.at)}});
+            }
+            out.push_back({{"query", q.id},
+                           {"finding", q.finding_id},
+                           {"institution", q.institution},
+                           {"status", q.status},
+                           {"steps", steps}});
+            if (!g.json) {
+              std::cout << fmt::format("  [{}] {} {} {} {}\n", q.id, q.status, q.institution,
+                                       tr(g, "指摘", "finding"), q.finding_id);
+            }
+          }
+          if (g.json) std::cout << json{{"queries", out}}.dump(2) << "\n";
+          return kOk;
+        });
   });
   std::vector<CLI::App*> steps;
   for (const char* status : {"answered", "closed"}) {
@@ -496,16 +500,16 @@ void add_findings(CLI::App& app, const Globals& g, int* exit_code) {
             : tr(g, "問い合わせを終了する", "close a query"));
     step->add_option("query", args->query, tr(g, "問い合わせ番号", "query number"))->required();
     step->add_option("--note", args->note, tr(g, "内容", "what was said or done"))->required();
-    step->add_option("--user", args->user, tr(g, "担当者", "who records it"))->required();
     step->callback([&g, args, exit_code, status] {
-      with_store(g, *args, exit_code, [&](Opened& o) -> Result<int> {
-        TKM_RETURN_IF_ERROR(
-            o.store->add_query_step(actor(*args, ""), args->query, status, args->note));
-        std::cout << (g.json ? json{{"query", args->query}, {"status", status}}.dump(2)
-                             : fmt::format("{} {}", args->query, status))
-                  << "\n";
-        return kOk;
-      });
+      with_store(g, *args, security::Operation::quality_check, exit_code,
+                 [&](Opened& o) -> Result<int> {
+                   TKM_RETURN_IF_ERROR(
+                       o.store->add_query_step(actor(*args), args->query, status, args->note));
+                   std::cout << (g.json ? json{{"query", args->query}, {"status", status}}.dump(2)
+                                        : fmt::format("{} {}", args->query, status))
+                             << "\n";
+                   return kOk;
+                 });
     });
     steps.push_back(step);
   }

@@ -1,6 +1,7 @@
 // tokumei: the command line of the Tokumei platform.
 
 #include <fmt/format.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -65,18 +66,63 @@ void add_deployment_options(CLI::App* cmd, const Globals& g, DeploymentArgs& arg
                   tr(g, "鍵リングのパスフレーズ (keys.source = passphrase のとき)",
                      "key-ring passphrase (when keys.source = passphrase)"));
   cmd->add_option("--terminal", args.terminal,
-                  tr(g, "監査ログに記録する端末名", "terminal name recorded in the audit log"));
+                  tr(g, "この端末の登録ID（監査ログに記録）",
+                     "this terminal's registered ID (recorded in the audit log)"));
+  // Not CLI11's envname: sibling subcommands share `args`, and CLI11 fills an option of a
+  // subcommand not chosen from the environment too, over what was typed. session() reads it.
+  cmd->add_option("--session", args.session,
+                  tr(g, "tokumei login のセッション (既定は環境変数 TOKUMEI_SESSION)",
+                     "session from tokumei login (default: TOKUMEI_SESSION)"));
 }
 
-Result<security::Account> active_account(zones::Deployment& deployment, const std::string& user) {
-  TKM_ASSIGN_OR_RETURN(security::Account account, deployment.accounts().find(user));
-  if (!account.active) {
-    return fail(Errc::permission_denied,
-                {fmt::format("{} のアカウントは無効です", user),
-                 fmt::format("{}'s account is disabled", user)},
-                Location{.field = "--user"});
+std::string DeploymentArgs::session_token() const {
+  if (!session.empty()) return session;
+  const char* env = std::getenv("TOKUMEI_SESSION");
+  return env ? env : "";
+}
+
+Result<security::AuthContext> authorize(zones::Deployment& deployment, const DeploymentArgs& args,
+                                        security::Operation op) {
+  return deployment.sessions().authorize(args.session_token(), args.terminal, op);
+}
+
+void with_session(
+    const Globals& g, const DeploymentArgs& args, security::Operation op, int* exit_code,
+    const std::function<Status(zones::Deployment&, const security::AuthContext&)>& body) {
+  SystemClock clock;
+  SystemRandom random;
+  auto d = open_deployment(args, clock, random);
+  if (!d) {
+    *exit_code = report_error(g, d.error());
+    return;
   }
-  return account;
+  auto ctx = authorize(**d, args, op);
+  Status done = ctx ? body(**d, *ctx) : Status(std::unexpected(ctx.error()));
+  if (!done) *exit_code = report_error(g, done.error());
+}
+
+Result<std::string> read_secret_line(const std::string& prompt) {
+  bool tty = isatty(STDIN_FILENO) != 0;
+  termios saved{};
+  if (tty) {
+    std::cerr << prompt << std::flush;
+    tcgetattr(STDIN_FILENO, &saved);
+    termios quiet = saved;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+  }
+  std::string line;
+  bool got = static_cast<bool>(std::getline(std::cin, line));
+  if (tty) {
+    tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+    std::cerr << "\n";
+  }
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  if (!got) {
+    return fail(Errc::invalid_argument, {"標準入力から読めませんでした: " + prompt,
+                                         "nothing to read on standard input: " + prompt});
+  }
+  return line;
 }
 
 Result<TimePoint> japanese_day_start(const std::string& text) {
@@ -161,6 +207,8 @@ int main(int argc, char** argv) {
   add_quality(app, g, &exit_code);
   add_consent(app, g, &exit_code);
   add_correct(app, g, &exit_code);
+  add_security(app, g, &exit_code);
+  add_audit(app, g, &exit_code);
 
   try {
     app.parse(argc, argv);

@@ -31,19 +31,20 @@ TEST_F(ConsentCli, AnOptedOutPatientIsErasedAndALaterBatchIsAcquiredWithoutThem)
           .exit_code,
       0);
   ASSERT_EQ(tokumei("init --dir '" + dir_.string() + "' --officer sato").exit_code, 0);
+  operate_as("kato");
   ASSERT_EQ(tokumei("ingest '" + (data / fhir).string() + "'" + at() + " --institution " + fhir)
                 .exit_code,
             0);
   json("check 1" + at() + " --extracted 2025-12-31");  // nobody notified yet: held out
 
   // No notification document: acquisition refused.
-  CommandResult r = tokumei("--lang en acquire 1 --user sato" + at());
+  CommandResult r = tokumei("--lang en acquire 1" + at());
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.output, HasSubstr("no notification document"));
   write_file(tmp_ / "notice.pdf", "院内掲示 2023年度版");
   json("notification --institution " + fhir + at() +
        " document --version 2023 --method posting --effective 2023-04-01 --file '" +
-       (tmp_ / "notice.pdf").string() + "' --user sato");
+       (tmp_ / "notice.pdf").string() + "'");
   // The list as the hospital sends it, except that one patient was notified only in 2025, after
   // care had begun.
   std::vector<std::string> ids;
@@ -57,7 +58,7 @@ TEST_F(ConsentCli, AnOptedOutPatientIsErasedAndALaterBatchIsAcquiredWithoutThem)
   for (const auto& id : ids) list += id + (id == late ? ",2025-01-01\n" : ",\n");
   write_file(tmp_ / "notified.csv", list);
   const nlohmann::json imported = json("notification --institution " + fhir + at() + " import '" +
-                                       (tmp_ / "notified.csv").string() + "' --user sato");
+                                       (tmp_ / "notified.csv").string() + "'");
   EXPECT_GT(imported["recorded"].get<int>(), 50);
 
   // The first patient of the FHIR hospital asks to stop, through the consultation center.
@@ -81,8 +82,7 @@ TEST_F(ConsentCli, AnOptedOutPatientIsErasedAndALaterBatchIsAcquiredWithoutThem)
   ASSERT_GT(count("SELECT COUNT(*) FROM ingest_events WHERE person_key = ?", {person_key}), 0);
   const nlohmann::json opted =
       json("optout" + at() + " add --institution " + fhir + " --patient-id " + patient +
-           " --received-on 2026-05-01 --via consultation_center "
-           "--user sato");
+           " --received-on 2026-05-01 --via consultation_center");
   EXPECT_GT(opted["records_deleted"].get<int>(), 0);
   EXPECT_GT(opted["deletion_record"].get<int>(), 0);
   EXPECT_TRUE(opted["datasets_provided"].is_null());  // no provision records yet
@@ -122,7 +122,7 @@ TEST_F(ConsentCli, AnOptedOutPatientIsErasedAndALaterBatchIsAcquiredWithoutThem)
             late_person);
   ASSERT_GT(late_before, 0);
   ASSERT_GT(late_after, 0);
-  const nlohmann::json first = json("acquire 1 --user sato" + at());
+  const nlohmann::json first = json("acquire 1" + at());
   EXPECT_GT(first["events_acquired"].get<int>(), 0);
   EXPECT_EQ(first["persons_not_notified"].get<int>(), 1);
   EXPECT_EQ(first["events_excluded"].get<std::int64_t>(), late_before);
@@ -143,7 +143,7 @@ TEST_F(ConsentCli, AnOptedOutPatientIsErasedAndALaterBatchIsAcquiredWithoutThem)
   ASSERT_EQ(batch, 2);
   EXPECT_GT(count("SELECT COUNT(*) FROM ingest_events WHERE batch_id = 2"), 0);
   json("check 2" + at() + " --extracted 2025-12-31");
-  const nlohmann::json acquired = json("acquire 2 --user sato" + at());
+  const nlohmann::json acquired = json("acquire 2" + at());
   EXPECT_EQ(acquired["persons_opted_out"].get<int>(), 1);
   EXPECT_EQ(acquired["events_acquired"].get<int>(), 0);
   EXPECT_EQ(count("SELECT COUNT(*) FROM ingest_events WHERE batch_id = 2"), 0);
@@ -167,15 +167,16 @@ TEST_F(ConsentCli, AnOptedOutPatientIsErasedAndALaterBatchIsAcquiredWithoutThem)
   EXPECT_GT(count("SELECT COUNT(*) FROM ingest_events WHERE batch_id = 4"), 0);
   json("check 3" + at() + " --extracted 2025-12-31");
   json("check 4" + at() + " --extracted 2025-12-31");
-  EXPECT_EQ(json("acquire 3 --user sato" + at())["persons_opted_out"].get<int>(), 1);
+  EXPECT_EQ(json("acquire 3" + at())["persons_opted_out"].get<int>(), 1);
   EXPECT_EQ(count("SELECT COUNT(*) FROM ingest_events WHERE batch_id = 4"), 0);
   json("check 4" + at() + " --extracted 2025-12-31");
-  EXPECT_EQ(json("acquire 4 --user sato" + at())["events_acquired"].get<int>(), 0);
+  EXPECT_EQ(json("acquire 4" + at())["events_acquired"].get<int>(), 0);
 }
 
 TEST_F(ConsentCli, TheConsultationCenterTracksEachTicketToItsClose) {
   ASSERT_EQ(tokumei("init --dir '" + dir_.string() + "' --officer sato").exit_code, 0);
-  const std::string desk = "inquiry" + at() + " --user sato ";
+  operate_as("kato");
+  const std::string desk = "inquiry" + at() + " ";
   const int id = json(desk +
                       "receive --from patient --channel phone --kind complaint --summary "
                       "'通知を見ていないとの苦情'")["inquiry"]

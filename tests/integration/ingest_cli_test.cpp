@@ -14,6 +14,7 @@
 #include <random>
 #include <thread>
 
+#include "support/cli_fixture.h"
 #include "support/test_support.h"
 #include "tokumei/store/sqlite_database.h"
 
@@ -38,17 +39,25 @@ class IngestCli : public ::testing::Test {
   CommandResult tokumei(const std::string& args) {
     return run_command("TOKUMEI_LANG= " + binary_ + " " + args);
   }
+  std::map<fs::path, std::string> sessions_;
   fs::path init(const std::string& name) {
     const fs::path dir = tmp / name;
     auto r = tokumei("init --dir '" + dir.string() + "' --officer sato --officer-name '佐藤 花子'");
     EXPECT_EQ(r.exit_code, 0) << r.output;
+    // Every ingest below runs as a logged-in processing operator: ingest_args names the session
+    // of its deployment, and TOKUMEI_SESSION holds the newest one for the other commands.
+    sessions_[dir] = login_session(dir, "kato");
+    ::setenv("TOKUMEI_SESSION", sessions_[dir].c_str(), 1);
     return dir;
   }
   std::vector<std::string> ingest_args(const fs::path& dir) const {
     std::vector<std::string> args{binary_, "ingest", ssmix2_.string(), synthea_.string(),
                                   jpcore_.string()};
     if (!generated_.empty()) args.push_back(generated_.string());
-    for (const char* a : {"--dir", dir.c_str(), "--institution", "1311234567"}) args.push_back(a);
+    for (const char* a : {"--dir", dir.c_str(), "--institution", "1311234567", "--session",
+                          sessions_.at(dir).c_str()}) {
+      args.push_back(a);
+    }
     return args;
   }
   // Many small bundles (a patient and 30 results each), so that a run takes long enough for

@@ -39,6 +39,7 @@ TEST_F(LinkCli, RunLinksThePersonsRegisteredAtTwoHospitalsAndUndoIsRespected) {
   ASSERT_EQ(
       tokumei("synth --out '" + data.string() + "' --patients 300 --institutions 3").exit_code, 0);
   ASSERT_EQ(tokumei("init --dir '" + dir.string() + "' --officer sato").exit_code, 0);
+  operate_as("kato");
   for (const auto& entry : fs::directory_iterator(data)) {
     const std::string name = entry.path().filename().string();
     if (name == "truth") continue;
@@ -60,9 +61,9 @@ TEST_F(LinkCli, RunLinksThePersonsRegisteredAtTwoHospitalsAndUndoIsRespected) {
   EXPECT_EQ(json("link run" + at)["merges"].get<int>(), 0);
 
   // Deciding is for processing staff: the security officer is refused.
-  const CommandResult refused = tokumei("--lang en link review --user sato" + at);
+  const CommandResult refused = tokumei("--lang en link review" + as("sato") + at);
   EXPECT_EQ(refused.exit_code, 1);
-  EXPECT_THAT(refused.output, HasSubstr("processing staff"));
+  EXPECT_THAT(refused.output, HasSubstr("may not record linkage"));
   {
     SystemClock clock;
     SystemRandom random;
@@ -73,17 +74,16 @@ TEST_F(LinkCli, RunLinksThePersonsRegisteredAtTwoHospitalsAndUndoIsRespected) {
         {.user_id = "suzuki", .display_name = "鈴木", .role = security::Role::processing_staff});
     ASSERT_TRUE(created) << created.error().describe(Lang::en);
   }
-  EXPECT_EQ(json("link review --user suzuki" + at)["waiting"].size(), 0u);
+  EXPECT_EQ(json("link review" + as("suzuki") + at)["waiting"].size(), 0u);
 
   // Undo one of the run's merges: the next run keeps that pair apart.
   const nlohmann::json events = json("link events" + at);
   ASSERT_EQ(events["events"].size(), twins);
   const int merge = events["events"][0]["event"].get<int>();
-  const CommandResult no_reason =
-      tokumei("link undo " + std::to_string(merge) + " --user suzuki" + at);
+  const CommandResult no_reason = tokumei("link undo " + std::to_string(merge) + as("suzuki") + at);
   EXPECT_EQ(no_reason.exit_code, 2) << no_reason.output;  // --reason is required
   const nlohmann::json undone =
-      json("link undo " + std::to_string(merge) + " --user suzuki --reason '別人と判明'" + at);
+      json("link undo " + std::to_string(merge) + as("suzuki") + " --reason '別人と判明'" + at);
   EXPECT_GT(undone["event"].get<int>(), merge);
   run = json("link run" + at);
   EXPECT_EQ(run["merges"].get<int>(), 0);

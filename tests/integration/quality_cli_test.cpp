@@ -28,6 +28,7 @@ class QualityCli : public DeploymentCliTest {
         tokumei("synth --out '" + data_.string() + "' --patients 700 --institutions 3").exit_code,
         0);
     ASSERT_EQ(tokumei("init --dir '" + dir_.string() + "' --officer sato").exit_code, 0);
+    operate_as("kato");
     write_file(tmp_ / "notice.pdf", "院内掲示");
     for (int i = 1; i <= 3; ++i) {
       const std::string code = fmt_institution(i);
@@ -38,10 +39,9 @@ class QualityCli : public DeploymentCliTest {
       r = tokumei(notification +
                   " document --version 1 --method posting --effective 2023-04-01 "
                   "--file '" +
-                  (tmp_ / "notice.pdf").string() + "' --user sato");
+                  (tmp_ / "notice.pdf").string() + "'");
       ASSERT_EQ(r.exit_code, 0) << r.output;
-      r = tokumei(notification + " import '" + (data_ / code / "notifications.csv").string() +
-                  "' --user sato");
+      r = tokumei(notification + " import '" + (data_ / code / "notifications.csv").string() + "'");
       ASSERT_EQ(r.exit_code, 0) << r.output;
     }
   }
@@ -94,7 +94,7 @@ TEST_F(QualityCli, EveryInjectedAnomalyIsFoundAndNoCleanRecordIsFlagged) {
 
 TEST_F(QualityCli, AcquisitionWaitsForQualifiedDecisionsAndDeletesWhatWasExcluded) {
   // Not checked yet: refused.
-  CommandResult r = tokumei("--lang en acquire 1 --user sato" + at());
+  CommandResult r = tokumei("--lang en acquire 1" + at());
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.output, HasSubstr("has not been checked"));
   json("check 1" + at() + " --extracted 2025-12-31", 1);
@@ -106,7 +106,7 @@ TEST_F(QualityCli, AcquisitionWaitsForQualifiedDecisionsAndDeletesWhatWasExclude
     if (f["blocking"].get<bool>()) blocking.push_back(f["finding"].get<std::int64_t>());
   }
   ASSERT_GT(blocking.size(), 2u);
-  r = tokumei("--lang en acquire 1 --user sato" + at());
+  r = tokumei("--lang en acquire 1" + at());
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.output, HasSubstr("open blocking findings"));
   EXPECT_THAT(r.output, HasSubstr(std::to_string(blocking.front())));
@@ -114,22 +114,22 @@ TEST_F(QualityCli, AcquisitionWaitsForQualifiedDecisionsAndDeletesWhatWasExclude
   // Only a quality reviewer with a recorded qualification decides.
   create_account("suzuki", security::Role::processing_staff, "");
   create_account("ito", security::Role::quality_reviewer, "医師");
-  r = tokumei("--lang en findings decide " + std::to_string(blocking[0]) +
-              " confirm --user suzuki" + at());
+  r = tokumei("--lang en findings decide " + std::to_string(blocking[0]) + " confirm" +
+              as("suzuki") + at());
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_THAT(r.output, HasSubstr("quality reviewers"));
-  r = tokumei("findings decide " + std::to_string(blocking[0]) + " override --user ito" + at());
+  EXPECT_THAT(r.output, HasSubstr("may not decide findings"));
+  r = tokumei("findings decide " + std::to_string(blocking[0]) + " override" + as("ito") + at());
   EXPECT_EQ(r.exit_code, 1);  // override needs a reason
 
   // Decide them all: the first overridden, then confirmed (the override stays, superseded); the
   // second excluded; the rest confirmed.
-  json("findings decide " + std::to_string(blocking[0]) +
-       " override --user ito --reason '婚姻による改姓 (戸籍で確認)'" + at());
-  json("findings decide " + std::to_string(blocking[0]) + " confirm --user ito" + at());
-  json("findings decide " + std::to_string(blocking[1]) +
-       " exclude --user ito --reason '身元不明'" + at());
+  json("findings decide " + std::to_string(blocking[0]) + " override" + as("ito") +
+       " --reason '婚姻による改姓 (戸籍で確認)'" + at());
+  json("findings decide " + std::to_string(blocking[0]) + " confirm" + as("ito") + at());
+  json("findings decide " + std::to_string(blocking[1]) + " exclude" + as("ito") +
+       " --reason '身元不明'" + at());
   for (std::size_t i = 2; i < blocking.size(); ++i) {
-    json("findings decide " + std::to_string(blocking[i]) + " confirm --user ito" + at());
+    json("findings decide " + std::to_string(blocking[i]) + " confirm" + as("ito") + at());
   }
   EXPECT_EQ(count("SELECT COUNT(*) FROM quality_decisions WHERE finding_id = " +
                   std::to_string(blocking[0])),
@@ -139,7 +139,7 @@ TEST_F(QualityCli, AcquisitionWaitsForQualifiedDecisionsAndDeletesWhatWasExclude
             1);
 
   const std::int64_t before = count("SELECT COUNT(*) FROM ingest_events WHERE batch_id = 1");
-  const nlohmann::json acquired = json("acquire 1 --user sato" + at());
+  const nlohmann::json acquired = json("acquire 1" + at());
   EXPECT_GT(acquired["events_excluded"].get<int>(), 0);
   EXPECT_GT(acquired["persons_not_notified"].get<int>(), 0);  // held out without a decision
   EXPECT_EQ(acquired["events_acquired"].get<std::int64_t>() +
@@ -158,9 +158,9 @@ TEST_F(QualityCli, AcquisitionWaitsForQualifiedDecisionsAndDeletesWhatWasExclude
   EXPECT_EQ(count("SELECT COUNT(*) FROM audit_entries WHERE action = 'batch.acquire'"), 1);
 
   // Acquired is final: no second acquisition, no more decisions, no edits.
-  EXPECT_EQ(tokumei("acquire 1 --user sato" + at()).exit_code, 1);
-  EXPECT_EQ(tokumei("findings decide " + std::to_string(blocking[2]) +
-                    " override --user ito --reason x" + at())
+  EXPECT_EQ(tokumei("acquire 1" + at()).exit_code, 1);
+  EXPECT_EQ(tokumei("findings decide " + std::to_string(blocking[2]) + " override" + as("ito") +
+                    " --reason x" + at())
                 .exit_code,
             1);
   const nlohmann::json metrics = json("findings metrics" + at());
@@ -221,21 +221,21 @@ TEST_F(QualityCli, QueriesToTheInstitutionAreTrackedUntilClosed) {
   ASSERT_FALSE(list["findings"].empty());
   const nlohmann::json& f = list["findings"][0];
   const nlohmann::json q = json("findings query " + std::to_string(f["finding"].get<int>()) +
-                                " --note '生年月日の確認をお願いします' --user sato" + at());
+                                " --note '生年月日の確認をお願いします'" + at());
   const std::string letter = q["letter"].get<std::string>();
   EXPECT_THAT(letter, HasSubstr("患者ID: "));
   EXPECT_THAT(letter, HasSubstr(f["events"][0]["file_sha256"].get<std::string>()));
   EXPECT_THAT(letter, HasSubstr("生年月日の確認をお願いします"));
   const std::string id = std::to_string(q["query"].get<int>());
   EXPECT_EQ(json("findings queries --open" + at())["queries"].size(), 1u);
-  json("findings answer " + id + " --note '入力誤り。再送します' --user sato" + at());
-  json("findings close " + id + " --note '再送を確認' --user sato" + at());
+  json("findings answer " + id + " --note '入力誤り。再送します'" + at());
+  json("findings close " + id + " --note '再送を確認'" + at());
   EXPECT_EQ(json("findings queries --open" + at())["queries"].size(), 0u);
   const nlohmann::json all = json("findings queries" + at());
   ASSERT_EQ(all["queries"].size(), 1u);
   EXPECT_EQ(all["queries"][0]["status"], "closed");
   EXPECT_EQ(all["queries"][0]["steps"].size(), 3u);
-  EXPECT_EQ(tokumei("findings answer " + id + " --note x --user sato" + at()).exit_code, 1);
+  EXPECT_EQ(tokumei("findings answer " + id + " --note x" + at()).exit_code, 1);
   EXPECT_EQ(count("SELECT COUNT(*) FROM audit_entries WHERE action = 'quality.query.letter'"), 1);
 }
 

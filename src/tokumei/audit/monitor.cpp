@@ -111,8 +111,7 @@ CREATE TABLE exit_freezes (
 )sql"}}};
 }
 
-Result<CycleReport> Monitor::run_cycle(Controls& controls, const Actor& by,
-                                       const crypto::Ed25519PrivateKey* signing_key) {
+Result<CycleReport> Monitor::run_cycle(Controls& controls, const Actor& by) {
   CycleReport report;
   TKM_ASSIGN_OR_RETURN(store::Rows cursor_rows,
                        db_->query("SELECT value FROM monitor_state WHERE key = 'cursor'"));
@@ -320,14 +319,10 @@ Result<CycleReport> Monitor::run_cycle(Controls& controls, const Actor& by,
       {report.to}));
   TKM_RETURN_IF_ERROR(tx.commit());
 
-  if (signing_key != nullptr) {
-    TKM_ASSIGN_OR_RETURN(std::vector<Checkpoint> made, log_->checkpoints());
-    std::int64_t covered = made.empty() ? 0 : static_cast<std::int64_t>(made.back().tree_size);
-    TKM_ASSIGN_OR_RETURN(std::int64_t size, log_->size());
-    if (size - covered >= config_.checkpoint_every) {
-      TKM_ASSIGN_OR_RETURN(report.checkpoint, log_->checkpoint(by, *signing_key));
-    }
-  }
+  TKM_ASSIGN_OR_RETURN(std::vector<Checkpoint> made, log_->checkpoints());
+  std::int64_t covered = made.empty() ? 0 : static_cast<std::int64_t>(made.back().tree_size);
+  TKM_ASSIGN_OR_RETURN(std::int64_t size, log_->size());
+  report.checkpoint_due = size - covered >= config_.checkpoint_every;
   return report;
 }
 

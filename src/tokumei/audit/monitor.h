@@ -70,7 +70,7 @@ struct Incident {
 struct CycleReport {
   std::int64_t from = 0, to = 0;  // entries read: (from, to]
   std::vector<Incident> incidents;
-  std::optional<Checkpoint> checkpoint;  // made when checkpoint_every entries had gathered
+  bool checkpoint_due = false;  // checkpoint_every entries have gathered since the last one
 };
 
 class Monitor {
@@ -80,10 +80,8 @@ class Monitor {
 
   static store::SchemaModule schema();
 
-  // One evaluation cycle. `signing_key`, when given, makes a checkpoint once checkpoint_every
-  // entries have gathered since the last one.
-  Result<CycleReport> run_cycle(Controls& controls, const Actor& by,
-                                const crypto::Ed25519PrivateKey* signing_key = nullptr);
+  // One evaluation cycle; it also says whether a periodic checkpoint is due.
+  Result<CycleReport> run_cycle(Controls& controls, const Actor& by);
 
   Result<std::vector<Incident>> incidents(bool open_only);
   // MONITOR-11 triage: acknowledge with an assignee, or close with a note.

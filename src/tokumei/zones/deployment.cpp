@@ -1,7 +1,9 @@
 #include "tokumei/zones/deployment.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -256,6 +258,8 @@ std::vector<store::SchemaModule> database_schemas() {
           security::AccountStore::schema(),
           security::Sessions::schema(),
           audit::Monitor::schema(),
+          audit::Reviews::schema(),
+          security::BreakGlass::schema(),
           identity::IdentityVault::schema(),
           identity::LinkageStore::schema(),
           ingest::BatchStore::schema(),
@@ -285,6 +289,28 @@ Result<crypto::MasterKeySource> Deployment::master_key_source(
   }
   // The cost parameters are ignored when unlocking: the key ring keeps the ones it was made with.
   return crypto::PassphraseSource{*passphrase, {}};
+}
+
+Result<audit::Checkpoint> Deployment::checkpoint(const audit::Actor& by) {
+  TKM_ASSIGN_OR_RETURN(crypto::Ed25519PrivateKey key, keys_->signing_key(kAuditSigningKey));
+  TKM_ASSIGN_OR_RETURN(audit::Checkpoint c, audit_->checkpoint(by, key));
+  std::string line = c.to_json() + "\n";
+  int fd = ::open(witness_path().c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (fd < 0 || ::write(fd, line.data(), line.size()) != static_cast<ssize_t>(line.size()) ||
+      ::fsync(fd) != 0) {
+    if (fd >= 0) ::close(fd);
+    return fail(Errc::io,
+                {"チェックポイントを " + witness_path().string() + " に書けません",
+                 "cannot write the checkpoint to " + witness_path().string()},
+                Location{.file = witness_path().string()});
+  }
+  ::close(fd);
+  return c;
+}
+
+Result<Bytes> Deployment::audit_public_key() {
+  TKM_ASSIGN_OR_RETURN(crypto::Ed25519PrivateKey key, keys_->signing_key(kAuditSigningKey));
+  return key.public_key();
 }
 
 security::SessionPolicy Deployment::session_policy(const config::Config& c) {
@@ -463,6 +489,10 @@ Result<InitReport> build(const fs::path& staging, const InitOptions& o, const Cl
       report.officer_password,
       accounts.create(system, {o.officer_id, o.officer_name, security::Role::security_officer}));
   TKM_ASSIGN_OR_RETURN(report.officer_totp, accounts.enroll_totp(system, o.officer_id));
+  // The terminal init ran from is the first registered one, so the officer can log in there.
+  security::Sessions sessions(*db, accounts, audit, clock, random, Deployment::session_policy(*cfg),
+                              Deployment::password_policy(*cfg));
+  TKM_RETURN_IF_ERROR(sessions.register_terminal(system, o.terminal, "deployment.init"));
   return report;
 }
 

@@ -95,6 +95,14 @@ class Deployment {
   audit::Monitor& monitor() { return *monitor_; }
   audit::Reviews& reviews() { return *reviews_; }
   security::BreakGlass& break_glass() { return *break_glass_; }
+  // Signs a checkpoint of the audit log with the deployment's audit-signing key, stores it and
+  // appends it to the local witness file (witness_path()), which an outside witness can copy.
+  Result<audit::Checkpoint> checkpoint(const audit::Actor& by);
+  // The public key that signs this deployment's checkpoints.
+  Result<Bytes> audit_public_key();
+  // logs/audit-checkpoints.jsonl: every checkpoint made here, one JSON object per line.
+  std::filesystem::path witness_path() const { return dir_ / "logs" / "audit-checkpoints.jsonl"; }
+
   // Operational log (log.file in tokumei.toml); security events go to audit() instead.
   const log::Logger& logger() const { return logger_; }
 
