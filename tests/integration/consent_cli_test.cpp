@@ -80,10 +80,17 @@ TEST_F(ConsentCli, AnOptedOutPatientIsErasedAndALaterBatchIsAcquiredWithoutThem)
     person_key = **key;
   }
   ASSERT_GT(count("SELECT COUNT(*) FROM ingest_events WHERE person_key = ?", {person_key}), 0);
+  const std::string auditor = as("kudo", security::Role::auditor);
+  const nlohmann::json before_erasure = json("audit checkpoint" + auditor + at());
   const nlohmann::json opted =
       json("optout" + at() + " add --institution " + fhir + " --patient-id " + patient +
            " --received-on 2026-05-01 --via consultation_center");
   EXPECT_GT(opted["records_deleted"].get<int>(), 0);
+  // The log never held the person, only references: after the erasure the checkpoint signed
+  // before it still matches and the log verifies whole.
+  const nlohmann::json verified = json("audit verify" + auditor + at());
+  EXPECT_TRUE(verified["ok"].get<bool>());
+  EXPECT_EQ(verified["latest_checkpoint"]["root"], before_erasure["root"]);
   EXPECT_GT(opted["deletion_record"].get<int>(), 0);
   EXPECT_TRUE(opted["datasets_provided"].is_null());  // no provision records yet
 

@@ -16,6 +16,7 @@
 #include "tokumei/crypto/totp.h"
 #include "tokumei/security/break_glass.h"
 #include "tokumei/security/controls.h"
+#include "tokumei/security/duties.h"
 #include "tokumei/store/key_ring_store.h"
 #include "tokumei/store/sqlite_database.h"
 
@@ -512,6 +513,30 @@ TEST_F(BreakGlassTest, AnEmergencyNotConfirmedOrRejectedBecomesAnIncident) {  //
   EXPECT_TRUE(rules.contains("break_glass_rejected"));
   EXPECT_TRUE(rules.contains("break_glass_unconfirmed"));
   (void)unconfirmed;
+}
+
+}  // namespace
+}  // namespace tokumei::security
+
+namespace tokumei::security {
+namespace {
+
+TEST(DutiesTest, BuilderNeverApprovesAndTheTwoApproversDiffer) {  // AUTHZ-08, PROVISION-03
+  Account approver;
+  approver.user_id = "ono.t";
+  approver.role = Role::provision_approver;
+  EXPECT_TRUE(check_release_approval(approver, "sato.k", std::nullopt).has_value());
+  EXPECT_TRUE(check_release_approval(approver, "sato.k", std::string("ueda.m")).has_value());
+  auto own = check_release_approval(approver, "ono.t", std::nullopt);
+  ASSERT_FALSE(own.has_value());
+  EXPECT_EQ(own.error().code(), Errc::permission_denied);
+  EXPECT_FALSE(check_release_approval(approver, "sato.k", std::string("ono.t")).has_value());
+  Account contractor = approver;
+  contractor.contractor = true;
+  EXPECT_FALSE(check_release_approval(contractor, "sato.k", std::nullopt).has_value());
+  Account staff = approver;
+  staff.role = Role::processing_staff;
+  EXPECT_FALSE(check_release_approval(staff, "sato.k", std::nullopt).has_value());
 }
 
 }  // namespace
