@@ -69,6 +69,7 @@ CREATE TABLE break_glass (
   decided_by   TEXT NOT NULL DEFAULT '',
   decision     TEXT NOT NULL DEFAULT '',
   decided_at   INTEGER,
+  decision_note TEXT NOT NULL DEFAULT '',
   reviewed_by  TEXT NOT NULL DEFAULT '',
   review_note  TEXT NOT NULL DEFAULT '',
   escalated    INTEGER NOT NULL DEFAULT 0
@@ -167,21 +168,23 @@ Status BreakGlass::approve(const AuthContext& admin, std::int64_t id, std::strin
   std::string decision = g.emergency ? "confirmed" : "approved";
   if (g.emergency) {
     TKM_RETURN_IF_ERROR(db_->execute(
-        "UPDATE break_glass SET decided_by = ?, decision = ?, decided_at = ? WHERE id = ?",
-        {admin.account.user_id, decision, to_unix_ms(now), id}));
+        "UPDATE break_glass SET decided_by = ?, decision = ?, decided_at = ?, decision_note = ? "
+        "WHERE id = ?",
+        {admin.account.user_id, decision, to_unix_ms(now), std::string(note), id}));
   } else {  // the window opens with the approval
     TKM_RETURN_IF_ERROR(db_->execute(
-        "UPDATE break_glass SET decided_by = ?, decision = ?, decided_at = ?, starts_at = ?, "
-        "ends_at = ? WHERE id = ?",
-        {admin.account.user_id, decision, to_unix_ms(now), to_unix_ms(now),
+        "UPDATE break_glass SET decided_by = ?, decision = ?, decided_at = ?, decision_note = ?, "
+        "starts_at = ?, ends_at = ? WHERE id = ?",
+        {admin.account.user_id, decision, to_unix_ms(now), std::string(note), to_unix_ms(now),
          to_unix_ms(now + g.duration), id}));
   }
+  // The note is the administrator's words and may name a patient: it stays in the table.
   TKM_RETURN_IF_ERROR(
       audit_->append(tx, {admin.actor(),
                           g.emergency ? "break_glass.confirm" : "break_glass.approve",
                           object_of(id),
                           audit::Outcome::success,
-                          nlohmann::json{{"note", note}, {"uses", g.uses}}.dump(),
+                          nlohmann::json{{"uses", g.uses}}.dump(),
                           {}}));
   return tx.commit();
 }
@@ -200,15 +203,16 @@ Status BreakGlass::reject(const AuthContext& admin, std::int64_t id, std::string
   TKM_ASSIGN_OR_RETURN(store::Transaction tx, db_->begin());
   // A rejected emergency ends at once.
   TKM_RETURN_IF_ERROR(db_->execute(
-      "UPDATE break_glass SET decided_by = ?, decision = 'rejected', decided_at = ?, ends_at = "
-      "CASE WHEN ends_at IS NOT NULL AND ends_at > ? THEN ? ELSE ends_at END WHERE id = ?",
-      {admin.account.user_id, to_unix_ms(now), to_unix_ms(now), to_unix_ms(now), id}));
-  TKM_ASSIGN_OR_RETURN(std::int64_t seq, audit_->append(tx, {admin.actor(),
-                                                             "break_glass.reject",
-                                                             object_of(id),
-                                                             audit::Outcome::success,
-                                                             nlohmann::json{{"note", note}}.dump(),
-                                                             {}}));
+      "UPDATE break_glass SET decided_by = ?, decision = 'rejected', decided_at = ?, "
+      "decision_note = ?, ends_at = CASE WHEN ends_at IS NOT NULL AND ends_at > ? THEN ? ELSE "
+      "ends_at END WHERE id = ?",
+      {admin.account.user_id, to_unix_ms(now), std::string(note), to_unix_ms(now), to_unix_ms(now),
+       id}));
+  TKM_ASSIGN_OR_RETURN(
+      std::int64_t seq,
+      audit_->append(
+          tx,
+          {admin.actor(), "break_glass.reject", object_of(id), audit::Outcome::success, "{}", {}}));
   if (g.emergency) {  // EMERG-03: an emergency access not approved afterwards is an incident
     audit::Incident inc;
     inc.opened = now;
