@@ -35,10 +35,27 @@ struct AuditArgs {
 
 void print_json(const nlohmann::json& j) { std::cout << j.dump(2) << "\n"; }
 
+// An entry's detail as JSON; a detail that is not (a row altered behind the log's back) as text.
+nlohmann::json detail_of(const std::string& text) {
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  return j.is_discarded() ? nlohmann::json(text) : j;
+}
+
 nlohmann::json hashes(const std::vector<crypto::Digest>& path) {
   nlohmann::json out = nlohmann::json::array();
   for (const auto& h : path) out.push_back(hex_encode(h));
   return out;
+}
+
+// The stored checkpoint of exactly `size` entries whose signature is the deployment's, if any.
+Result<std::optional<audit::Checkpoint>> signed_checkpoint(zones::Deployment& d,
+                                                           std::uint64_t size) {
+  TKM_ASSIGN_OR_RETURN(Bytes key, d.audit_public_key());
+  TKM_ASSIGN_OR_RETURN(auto cps, d.audit().checkpoints());
+  for (const auto& c : cps) {
+    if (c.tree_size == size && c.verify_signature(key)) return std::optional(c);
+  }
+  return std::optional<audit::Checkpoint>{};
 }
 
 // A period's end: the start of the day after `to` (JST), so "--to 2026-11-30" covers that day.
@@ -125,33 +142,41 @@ void add_audit_commands(CLI::App& app, const Globals& g, int* exit_code) {
                     tr(g, "木の大きさ（既定は最新のチェックポイント）",
                        "tree size (default: the newest checkpoint)"));
   prove->callback([&g, args, exit_code] {
-    with_session(g, args->deployment, Operation::audit_verify, exit_code,
-                 [&](zones::Deployment& d, const security::AuthContext&) -> Status {
-                   std::uint64_t size = args->size;
-                   if (size == 0) {
-                     TKM_ASSIGN_OR_RETURN(auto cps, d.audit().checkpoints());
-                     if (!cps.empty()) size = cps.back().tree_size;
-                   }
-                   TKM_ASSIGN_OR_RETURN(audit::InclusionProof p, d.audit().prove(args->seq, size));
-                   bool valid = p.verify();
-                   if (g.json) {
-                     print_json({{"ok", valid},
-                                 {"entry", p.seq},
-                                 {"tree_size", p.tree_size},
-                                 {"leaf_hash", hex_encode(p.leaf)},
-                                 {"root", hex_encode(p.root)},
-                                 {"path", hashes(p.path)}});
-                   } else {
-                     std::cout << tr(g, "エントリ ", "entry ") << p.seq
-                               << tr(g, " / 木の大きさ ", " / tree size ") << p.tree_size << "\n"
-                               << "root " << hex_encode(p.root) << "\n";
-                     for (const auto& h : p.path) std::cout << "  " << hex_encode(h) << "\n";
-                     std::cout << (valid ? tr(g, "証明は有効です\n", "the proof verifies\n")
-                                         : tr(g, "証明が一致しません\n", "the proof fails\n"));
-                   }
-                   if (!valid) *exit_code = kFailed;
-                   return ok();
-                 });
+    with_session(
+        g, args->deployment, Operation::audit_verify, exit_code,
+        [&](zones::Deployment& d, const security::AuthContext&) -> Status {
+          std::uint64_t size = args->size;
+          if (size == 0) {
+            TKM_ASSIGN_OR_RETURN(auto cps, d.audit().checkpoints());
+            if (!cps.empty()) size = cps.back().tree_size;
+          }
+          TKM_ASSIGN_OR_RETURN(audit::InclusionProof p, d.audit().prove(args->seq, size));
+          // The root must be the one a checkpoint signed, or the proof shows nothing.
+          TKM_ASSIGN_OR_RETURN(auto signed_cp, signed_checkpoint(d, p.tree_size));
+          bool valid = p.verify() && signed_cp && signed_cp->root == p.root;
+          if (g.json) {
+            print_json(
+                {{"ok", valid},
+                 {"checkpoint", signed_cp ? nlohmann::json(signed_cp->id) : nlohmann::json()},
+                 {"entry", p.seq},
+                 {"tree_size", p.tree_size},
+                 {"leaf_hash", hex_encode(p.leaf)},
+                 {"root", hex_encode(p.root)},
+                 {"path", hashes(p.path)}});
+          } else {
+            std::cout << tr(g, "エントリ ", "entry ") << p.seq
+                      << tr(g, " / 木の大きさ ", " / tree size ") << p.tree_size << "\n"
+                      << "root " << hex_encode(p.root) << "\n";
+            for (const auto& h : p.path) std::cout << "  " << hex_encode(h) << "\n";
+            std::cout << (valid ? tr(g, "証明は有効です（署名済みチェックポイントの根と一致）\n",
+                                     "the proof verifies against a signed checkpoint\n")
+                          : !signed_cp ? tr(g, "この大きさの署名済みチェックポイントがありません\n",
+                                            "no signed checkpoint of this size\n")
+                                       : tr(g, "証明が一致しません\n", "the proof fails\n"));
+          }
+          if (!valid) *exit_code = kFailed;
+          return ok();
+        });
   });
 
   auto* consistency = audit->add_subcommand(
@@ -162,28 +187,37 @@ void add_audit_commands(CLI::App& app, const Globals& g, int* exit_code) {
   consistency->add_option("second", args->second, tr(g, "新しい木の大きさ", "newer size"))
       ->required();
   consistency->callback([&g, args, exit_code] {
-    with_session(g, args->deployment, Operation::audit_verify, exit_code,
-                 [&](zones::Deployment& d, const security::AuthContext&) -> Status {
-                   TKM_ASSIGN_OR_RETURN(audit::ConsistencyProof p,
-                                        d.audit().consistency(args->first, args->second));
-                   bool valid = p.verify();
-                   if (g.json) {
-                     print_json({{"ok", valid},
-                                 {"first", p.first},
-                                 {"second", p.second},
-                                 {"first_root", hex_encode(p.first_root)},
-                                 {"second_root", hex_encode(p.second_root)},
-                                 {"path", hashes(p.path)}});
-                   } else {
-                     std::cout << p.first << " → " << p.second << "\n"
-                               << "  " << hex_encode(p.first_root) << "\n"
-                               << "  " << hex_encode(p.second_root) << "\n"
-                               << (valid ? tr(g, "証明は有効です\n", "the proof verifies\n")
-                                         : tr(g, "証明が一致しません\n", "the proof fails\n"));
-                   }
-                   if (!valid) *exit_code = kFailed;
-                   return ok();
-                 });
+    with_session(
+        g, args->deployment, Operation::audit_verify, exit_code,
+        [&](zones::Deployment& d, const security::AuthContext&) -> Status {
+          TKM_ASSIGN_OR_RETURN(audit::ConsistencyProof p,
+                               d.audit().consistency(args->first, args->second));
+          TKM_ASSIGN_OR_RETURN(auto first_cp, signed_checkpoint(d, p.first));
+          TKM_ASSIGN_OR_RETURN(auto second_cp, signed_checkpoint(d, p.second));
+          bool valid = p.verify() && first_cp && first_cp->root == p.first_root && second_cp &&
+                       second_cp->root == p.second_root;
+          if (g.json) {
+            print_json({{"ok", valid},
+                        {"signed", first_cp && second_cp},
+                        {"first", p.first},
+                        {"second", p.second},
+                        {"first_root", hex_encode(p.first_root)},
+                        {"second_root", hex_encode(p.second_root)},
+                        {"path", hashes(p.path)}});
+          } else {
+            std::cout << p.first << " → " << p.second << "\n"
+                      << "  " << hex_encode(p.first_root) << "\n"
+                      << "  " << hex_encode(p.second_root) << "\n"
+                      << (valid ? tr(g, "証明は有効です（両方の署名済みチェックポイントと一致）\n",
+                                     "the proof verifies against both signed checkpoints\n")
+                                : tr(g,
+                                     "証明が一致しないか、その大きさの署名済みチェックポイントがあ"
+                                     "りません\n",
+                                     "the proof fails, or a size has no signed checkpoint\n"));
+          }
+          if (!valid) *exit_code = kFailed;
+          return ok();
+        });
   });
 
   auto* checkpoint = audit->add_subcommand(
@@ -259,7 +293,7 @@ void add_audit_commands(CLI::App& app, const Globals& g, int* exit_code) {
                                              {"action", s.entry.action},
                                              {"object", s.entry.object},
                                              {"outcome", audit::outcome_name(s.entry.outcome)},
-                                             {"detail", nlohmann::json::parse(s.entry.detail)},
+                                             {"detail", detail_of(s.entry.detail)},
                                              {"subjects", s.entry.subjects}});
                      if (!g.json) {
                        std::cout << s.seq << "  " << format_jst(s.at) << "  " << s.entry.actor.user

@@ -101,10 +101,30 @@ void add_password(CLI::App& app, const Globals& g, int* exit_code) {
       secure_wipe(current.data(), current.size());
       secure_wipe(next.data(), next.size());
       TKM_RETURN_IF_ERROR(changed);
+      // A new account gets its authenticator here, from the person who knows the one-time
+      // password, so whoever created the account never holds both factors.
+      TKM_ASSIGN_OR_RETURN(security::Account account, d->accounts().find(args->user));
+      std::optional<security::TotpEnrollment> totp;
+      if (!account.totp_enrolled) {
+        TKM_ASSIGN_OR_RETURN(
+            totp, d->accounts().enroll_totp({args->user, args->deployment.terminal}, args->user));
+      }
       if (g.json) {
-        print_json({{"ok", true}});
-      } else {
-        std::cout << tr(g, "パスワードを変更しました\n", "The password was changed\n");
+        nlohmann::json j{{"ok", true}};
+        if (totp) {
+          j["totp_uri"] = totp->uri;
+          j["totp_secret"] = totp->secret_base32;
+        }
+        print_json(j);
+        return ok();
+      }
+      std::cout << tr(g, "パスワードを変更しました\n", "The password was changed\n");
+      if (totp) {
+        std::cout << tr(g, "認証アプリに登録してください（一度だけ表示）: ",
+                        "add this to your authenticator app (shown once): ")
+                  << totp->uri << "\n"
+                  << tr(g, "手入力用の秘密鍵: ", "secret for typing in: ") << totp->secret_base32
+                  << "\n";
       }
       return ok();
     };
@@ -150,8 +170,11 @@ void add_account(CLI::App& app, const Globals& g, int* exit_code) {
   auto args = std::make_shared<SecurityArgs>();
 
   auto* create = account->add_subcommand(
-      "create", tr(g, "アカウントを作る（初期パスワードと TOTP の登録情報を一度だけ表示）",
-                   "create an account (shows the one-time password and TOTP enrollment once)"));
+      "create", tr(g,
+                   "アカウントを作る（初期パスワードを一度だけ表示。認証アプリは本人が最初の"
+                   "パスワード変更で登録する）",
+                   "create an account (shows the one-time password once; the person enrolls "
+                   "their authenticator at the first password change)"));
   add_deployment_options(create, g, args->deployment);
   create->add_option("--user-id", args->user, tr(g, "個人のユーザID", "personal user ID"))
       ->required();
@@ -168,15 +191,11 @@ void add_account(CLI::App& app, const Globals& g, int* exit_code) {
                        security::OneTimePassword otp,
                        d.accounts().create(ctx.actor(), {args->user, args->name, role,
                                                          args->qualification, args->contractor}));
-                   TKM_ASSIGN_OR_RETURN(security::TotpEnrollment totp,
-                                        d.accounts().enroll_totp(ctx.actor(), args->user));
                    if (g.json) {
                      print_json({{"ok", true},
                                  {"user_id", args->user},
                                  {"one_time_password", otp.password},
-                                 {"one_time_password_expires", format_utc(otp.expires_at)},
-                                 {"totp_uri", totp.uri},
-                                 {"totp_secret", totp.secret_base32}});
+                                 {"one_time_password_expires", format_utc(otp.expires_at)}});
                      return ok();
                    }
                    std::cout << tr(g, "作成しました: ", "Created: ") << args->user << "\n"
@@ -184,8 +203,7 @@ void add_account(CLI::App& app, const Globals& g, int* exit_code) {
                                    "one-time password (for the person only): ")
                              << otp.password << "\n"
                              << tr(g, "有効期限: ", "valid until: ") << format_jst(otp.expires_at)
-                             << "\n"
-                             << "TOTP: " << totp.uri << "\n";
+                             << "\n";
                    return ok();
                  });
   });

@@ -545,7 +545,19 @@ Result<InclusionProof> AuditLog::prove(std::int64_t seq, std::uint64_t tree_size
   InclusionProof p;
   p.seq = seq;
   p.tree_size = tree_size;
-  TKM_ASSIGN_OR_RETURN(p.leaf, nodes(0, static_cast<std::uint64_t>(seq - 1)));
+  // The leaf is recomputed from the entry as it reads now, not taken from its stored hash, so a
+  // proof never vouches for an entry changed behind the log's back.
+  TKM_ASSIGN_OR_RETURN(std::vector<StoredEntry> entry, read(seq, 1));
+  if (entry.empty())
+    return fail(Errc::not_found, {"監査エントリ " + std::to_string(seq) + " がありません",
+                                  "no audit entry " + std::to_string(seq)});
+  p.leaf = leaf_hash(seq, entry[0].at, entry[0].entry);
+  if (p.leaf != entry[0].leaf_hash) {
+    return fail(
+        Errc::integrity,
+        {"監査エントリ " + std::to_string(seq) + " の内容がハッシュと一致しません（改ざんの疑い）",
+         "audit entry " + std::to_string(seq) + " does not match its hash (altered?)"});
+  }
   TKM_ASSIGN_OR_RETURN(p.root, merkle::root(nodes, tree_size));
   TKM_ASSIGN_OR_RETURN(
       p.path, merkle::inclusion_proof(nodes, static_cast<std::uint64_t>(seq - 1), tree_size));
@@ -587,6 +599,13 @@ Result<VerifyReport> AuditLog::verify(ByteView trusted_key, std::span<const Chec
   std::uint64_t previous_size = 0;
   for (const auto& c : stored) {
     std::string name = checkpoint_name(c);
+    std::int64_t expected_id = static_cast<std::int64_t>(pending.size()) + 1;
+    if (c.id != expected_id) {
+      std::string missing = "#" + std::to_string(expected_id);
+      return bad(static_cast<std::int64_t>(c.tree_size),
+                 {"チェックポイント " + missing + " が欠落しています（削除の疑い）",
+                  "checkpoint " + missing + " is missing (deleted?)"});
+    }
     if (!c.verify_signature(trusted_key)) {
       return bad(static_cast<std::int64_t>(c.tree_size),
                  {"チェックポイント " + name + " の署名が正しくありません（偽造の疑い）",
@@ -699,10 +718,13 @@ Result<VerifyReport> AuditLog::verify(ByteView trusted_key, std::span<const Chec
              std::to_string(report.entries + 1) + "–" + std::to_string(c.tree_size) +
              " are gone (cut short or rolled back?)"});
   }
-  // Every stored node must be exactly the one the entries give, and none may be missing or extra.
+  // Every stored node over the entries walked must be exactly the one they give, and none may be
+  // missing or extra. Nodes over entries appended since the walk began are left for next time.
   // Both lists are in (level, index) order, so one walk finds the first difference.
   TKM_ASSIGN_OR_RETURN(store::Rows nodes,
-                       db_->query("SELECT level, idx, hash FROM audit_nodes ORDER BY level, idx"));
+                       db_->query("SELECT level, idx, hash FROM audit_nodes WHERE ((idx + 1) << "
+                                  "level) <= ? ORDER BY level, idx",
+                                  {report.entries}));
   auto node_problem = [&](std::int64_t level, std::int64_t index, bool missing) {
     std::int64_t first = (index << level) + 1;
     std::string range = std::to_string(first) + "–" + std::to_string(first + (1LL << level) - 1);

@@ -12,7 +12,8 @@ using std::chrono::duration_cast;
 using std::chrono::milliseconds;
 
 bool is_person(const std::string& user) {
-  return !user.starts_with("system:") && !user.starts_with("unknown:") && user != "anonymous";
+  return !user.empty() && !user.starts_with("system:") && !user.starts_with("unknown:") &&
+         !user.starts_with("terminal:") && user != "anonymous";
 }
 
 // Hour of day (0–23) and day of week (0 = Sunday) in Japan Standard Time.
@@ -126,7 +127,18 @@ Result<CycleReport> Monitor::run_cycle(Controls& controls, const Actor& by) {
   std::map<std::string, std::deque<std::pair<TimePoint, std::pair<std::int64_t, long long>>>>
       exported;
   std::map<std::pair<std::string, std::string>, std::size_t> open;  // (rule, user) → incidents
-  std::set<std::pair<std::string, std::string>> acted;
+  // The newest entry each (rule, user) has already been reported for: entries up to it never
+  // count again, so a burst reported in one cycle does not fire again in the next.
+  std::map<std::pair<std::string, std::string>, std::int64_t> reported;
+  TKM_ASSIGN_OR_RETURN(store::Rows done,
+                       db_->query("SELECT i.rule, i.user_id, MAX(e.seq) FROM incidents i JOIN "
+                                  "incident_entries e ON e.incident_id = i.id GROUP BY i.rule, "
+                                  "i.user_id"));
+  for (const auto& r : done) reported[{r.text(0), r.text(1)}] = r.integer(2);
+  auto already = [&](const char* rule, const std::string& user, std::int64_t seq) {
+    auto it = reported.find({rule, user});
+    return it != reported.end() && seq <= it->second;
+  };
 
   auto fire = [&](const std::string& rule, const std::string& user, const char* severity,
                   Action action, std::vector<std::int64_t> seqs, std::string ja,
@@ -159,23 +171,6 @@ Result<CycleReport> Monitor::run_cycle(Controls& controls, const Actor& by) {
     inc.entries = std::move(seqs);
     open[key] = report.incidents.size();
     report.incidents.push_back(std::move(inc));
-    if (user.empty() || !is_person(user)) {
-      if (action == Action::freeze_exit) return controls.freeze_exit("monitor:" + rule);
-      return ok();
-    }
-    if (!acted.insert(key).second) return ok();
-    std::string reason = "monitor:" + rule;
-    switch (action) {
-      case Action::alert:
-        return ok();
-      case Action::end_session:
-        return controls.end_sessions(user, reason);
-      case Action::lock_account:
-        TKM_RETURN_IF_ERROR(controls.lock_account(user, reason));
-        return controls.end_sessions(user, reason);
-      case Action::freeze_exit:
-        return controls.freeze_exit(reason);
-    }
     return ok();
   };
 
@@ -186,26 +181,28 @@ Result<CycleReport> Monitor::run_cycle(Controls& controls, const Actor& by) {
     if ((e.action == "auth.password" || e.action == "auth.totp") && e.outcome == Outcome::failure) {
       std::string key = user.starts_with("unknown:") ? "terminal:" + e.actor.terminal : user;
       auto& q = failures[key];
-      q.emplace_back(s.at, s.seq);
+      if (!already("failed_logins", key, s.seq)) q.emplace_back(s.at, s.seq);
       trim(q, s.at, config_.failed_logins_window);
-      if (!warm && static_cast<int>(q.size()) >= config_.failed_logins) {
+      if (!warm && !q.empty() && q.back().second == s.seq &&
+          static_cast<int>(q.size()) >= config_.failed_logins) {
         std::vector<std::int64_t> seqs;
         for (auto& [at, seq] : q) seqs.push_back(seq);
         std::string n = std::to_string(q.size());
-        TKM_RETURN_IF_ERROR(fire("failed_logins", key.starts_with("terminal:") ? "" : key, "medium",
-                                 config_.on_failed_logins, std::move(seqs),
-                                 key + " のログイン失敗が " + n + " 回続きました",
+        TKM_RETURN_IF_ERROR(fire("failed_logins", key, "medium", config_.on_failed_logins,
+                                 std::move(seqs), key + " のログイン失敗が " + n + " 回続きました",
                                  n + " failed logins for " + key));
       }
     }
     if (warm) {
       // Only windows need the past; the one-entry rules look at new entries only.
-      if (is_person(user) && !e.subjects.empty()) {
-        for (const auto& subject : e.subjects)
+      if (is_person(user) && !e.subjects.empty() && !already("bulk_persons", user, s.seq)) {
+        for (const auto& subject : e.subjects) {
           touched[user].emplace_back(s.at, std::pair{s.seq, subject});
+        }
       }
-      if (long long rows = detail_rows(e);
-          rows > 0 && e.action.find("export") != std::string::npos) {
+      if (long long rows = detail_rows(e); rows > 0 &&
+                                           e.action.find("export") != std::string::npos &&
+                                           !already("export_volume", user, s.seq)) {
         exported[user].emplace_back(s.at, std::pair{s.seq, rows});
       }
       return ok();
@@ -219,7 +216,8 @@ Result<CycleReport> Monitor::run_cycle(Controls& controls, const Actor& by) {
                                  user + " acted outside working hours (" + format_jst(s.at) + ")"));
       }
     }
-    if (is_person(user) && !e.subjects.empty()) {  // bulk reads of persons
+    if (is_person(user) && !e.subjects.empty() &&
+        !already("bulk_persons", user, s.seq)) {  // bulk reads of persons
       auto& q = touched[user];
       for (const auto& subject : e.subjects) q.emplace_back(s.at, std::pair{s.seq, subject});
       trim(q, s.at, config_.bulk_window);
@@ -238,7 +236,8 @@ Result<CycleReport> Monitor::run_cycle(Controls& controls, const Actor& by) {
                  user + " touched " + n + " persons within " + minutes + " minutes"));
       }
     }
-    if (long long rows = detail_rows(e); rows > 0 && e.action.find("export") != std::string::npos) {
+    if (long long rows = detail_rows(e); rows > 0 && e.action.find("export") != std::string::npos &&
+                                         !already("export_volume", user, s.seq)) {
       auto& q = exported[user];
       q.emplace_back(s.at, std::pair{s.seq, rows});
       while (!q.empty() && s.at - q.front().first > std::chrono::hours(24)) q.pop_front();
@@ -319,6 +318,22 @@ Result<CycleReport> Monitor::run_cycle(Controls& controls, const Actor& by) {
       {report.to}));
   TKM_RETURN_IF_ERROR(tx.commit());
 
+  // The incidents are on record first; then each is acted on once, naming it as the reason.
+  for (const auto& inc : report.incidents) {
+    std::string reason = "monitor:" + inc.rule + "#" + std::to_string(inc.id);
+    if (inc.action == Action::freeze_exit) {
+      TKM_RETURN_IF_ERROR(controls.freeze_exit(reason));
+      continue;
+    }
+    if (!is_person(inc.user)) continue;  // a terminal or a process: alerted only
+    if (inc.action == Action::lock_account) {
+      TKM_RETURN_IF_ERROR(controls.lock_account(inc.user, reason));
+    }
+    if (inc.action == Action::lock_account || inc.action == Action::end_session) {
+      TKM_RETURN_IF_ERROR(controls.end_sessions(inc.user, reason));
+    }
+  }
+
   TKM_ASSIGN_OR_RETURN(std::vector<Checkpoint> made, log_->checkpoints());
   std::int64_t covered = made.empty() ? 0 : static_cast<std::int64_t>(made.back().tree_size);
   TKM_ASSIGN_OR_RETURN(std::int64_t size, log_->size());
@@ -380,7 +395,23 @@ Result<std::vector<Incident>> Monitor::incidents(bool open_only) {
   return out;
 }
 
+namespace {
+
+// Nobody handles an incident about their own actions (AUTHZ-08).
+Status not_about(store::Database& db, const Actor& by, std::int64_t id) {
+  TKM_ASSIGN_OR_RETURN(store::Rows rows,
+                       db.query("SELECT user_id FROM incidents WHERE id = ?", {id}));
+  if (!rows.empty() && rows[0].text(0) == by.user) {
+    return fail(Errc::permission_denied, {"自分の操作についてのインシデントは扱えません",
+                                          "nobody handles an incident about their own actions"});
+  }
+  return ok();
+}
+
+}  // namespace
+
 Status Monitor::acknowledge(const Actor& by, std::int64_t id, std::string_view assignee) {
+  TKM_RETURN_IF_ERROR(not_about(*db_, by, id));
   TKM_ASSIGN_OR_RETURN(store::Transaction tx, db_->begin());
   TKM_ASSIGN_OR_RETURN(std::int64_t n,
                        db_->execute("UPDATE incidents SET status = 'acknowledged', assignee = ? "
@@ -404,6 +435,7 @@ Status Monitor::close(const Actor& by, std::int64_t id, std::string_view note) {
     return fail(Errc::invalid_input, {"対応内容を記録してください", "record what was done"},
                 Location{.field = "note"});
   }
+  TKM_RETURN_IF_ERROR(not_about(*db_, by, id));
   TKM_ASSIGN_OR_RETURN(store::Transaction tx, db_->begin());
   TKM_ASSIGN_OR_RETURN(std::int64_t n,
                        db_->execute("UPDATE incidents SET status = 'closed', note = ? WHERE id = ? "
@@ -436,12 +468,15 @@ Status Monitor::freeze_exit(const Actor& by, std::string_view reason) {
   TKM_RETURN_IF_ERROR(
       db_->execute("INSERT INTO exit_freezes (at, by_user, reason) VALUES (?, ?, ?)",
                    {to_unix_ms(clock_->now()), by.user, std::string(reason)}));
-  TKM_RETURN_IF_ERROR(log_->append(tx, {by,
-                                        "exit.freeze",
-                                        "exit:queue",
-                                        Outcome::success,
-                                        nlohmann::json{{"reason", reason}}.dump(),
-                                        {}}));
+  TKM_RETURN_IF_ERROR(log_->append(
+      tx, {by,
+           "exit.freeze",
+           "exit:queue",
+           Outcome::success,
+           nlohmann::json{
+               {"rule", reason.starts_with("monitor:") ? reason.substr(8) : std::string_view()}}
+               .dump(),
+           {}}));
   return tx.commit();
 }
 
@@ -455,12 +490,8 @@ Status Monitor::release_exit(const Actor& by, std::string_view reason) {
       "UPDATE exit_freezes SET released_at = ?, released_by = ?, release_reason = ? WHERE "
       "released_at IS NULL",
       {to_unix_ms(clock_->now()), by.user, std::string(reason)}));
-  TKM_RETURN_IF_ERROR(log_->append(tx, {by,
-                                        "exit.release",
-                                        "exit:queue",
-                                        Outcome::success,
-                                        nlohmann::json{{"reason", reason}}.dump(),
-                                        {}}));
+  TKM_RETURN_IF_ERROR(
+      log_->append(tx, {by, "exit.release", "exit:queue", Outcome::success, "{}", {}}));
   return tx.commit();
 }
 

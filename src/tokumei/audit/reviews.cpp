@@ -92,7 +92,12 @@ Result<std::vector<Review>> Reviews::list() {
     r.from = from_unix_ms(row.integer(1));
     r.to = from_unix_ms(row.integer(2));
     r.reviewer = row.text(3);
-    r.covered = nlohmann::json::parse(row.text(4)).get<std::vector<std::string>>();
+    auto covered = nlohmann::json::parse(row.text(4), nullptr, false);
+    if (covered.is_array()) {
+      for (const auto& v : covered) {
+        if (v.is_string()) r.covered.push_back(v.get<std::string>());
+      }
+    }
     r.entries = row.integer(5);
     r.findings = row.text(6);
     r.at = from_unix_ms(row.integer(7));

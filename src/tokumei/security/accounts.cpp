@@ -41,13 +41,7 @@ const std::array<RoleInfo, kRoleCount>& roles() {
   return table;
 }
 
-std::unexpected<Error> wrong_credentials() {
-  // The same words whether the ID is unknown, the password wrong or the account locked, so the
-  // answer tells an outsider nothing about which IDs exist (AUTHN-07; no user enumeration).
-  return fail(Errc::authentication_failed,
-              {"ユーザIDまたはパスワードが正しくないか、アカウントがロックされています",
-               "the user ID or password is not correct, or the account is locked"});
-}
+std::unexpected<Error> wrong_credentials() { return login_refused(); }
 
 std::unexpected<Error> no_such_account(std::string_view user_id) {
   return fail(Errc::not_found, {"アカウント「" + std::string(user_id) + "」はありません",
@@ -83,6 +77,16 @@ Result<Account> account_from(const store::Row& r) {
 }
 
 }  // namespace
+
+std::unexpected<Error> login_refused() {
+  // The same words whether the ID is unknown, the password or the code wrong or the account
+  // locked, so the answer tells an outsider nothing about which IDs exist or which factor was
+  // right (AUTHN-07; no user enumeration).
+  return fail(Errc::authentication_failed,
+              {"ユーザID・パスワード・確認コードのいずれかが正しくないか、アカウントがロックされて"
+               "います",
+               "the user ID, password or code is not correct, or the account is locked"});
+}
 
 std::span<const Role> all_roles() {
   static const std::array<Role, kRoleCount> list = [] {
@@ -168,6 +172,7 @@ ALTER TABLE accounts ADD COLUMN contractor INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE accounts ADD COLUMN failed_logins INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE accounts ADD COLUMN locked_at INTEGER;
 ALTER TABLE accounts ADD COLUMN lock_reason TEXT;
+ALTER TABLE accounts ADD COLUMN status_reason TEXT NOT NULL DEFAULT '';
 CREATE TABLE identity_checks (
   id       INTEGER PRIMARY KEY,
   at       INTEGER NOT NULL,
@@ -270,6 +275,10 @@ Result<OneTimePassword> AccountStore::create(const audit::Actor& by, const NewAc
 Result<OneTimePassword> AccountStore::reset_password(const audit::Actor& by,
                                                      std::string_view user_id,
                                                      const IdentityCheck& check) {
+  if (by.user == user_id) {
+    return fail(Errc::permission_denied,
+                {"自分のパスワードは再発行できません", "nobody resets their own password"});
+  }
   TKM_ASSIGN_OR_RETURN(store::Transaction tx, db_->begin());
   TKM_ASSIGN_OR_RETURN(store::Rows rows, db_->query("SELECT 1 FROM accounts WHERE user_id = ?",
                                                     {std::string(user_id)}));
@@ -354,14 +363,15 @@ Status AccountStore::set_active(const audit::Actor& by, std::string_view user_id
   TKM_ASSIGN_OR_RETURN(store::Transaction tx, db_->begin());
   TKM_ASSIGN_OR_RETURN(Account a, find(user_id));
   if (active) TKM_RETURN_IF_ERROR(check_role(user_id, a.role, a.contractor, a.qualification));
-  TKM_RETURN_IF_ERROR(
-      db_->execute("UPDATE accounts SET status = ? WHERE user_id = ?",
-                   {std::string(active ? "active" : "disabled"), std::string(user_id)}));
+  // The reason is the officer's words: kept with the account, not in the log.
+  TKM_RETURN_IF_ERROR(db_->execute(
+      "UPDATE accounts SET status = ?, status_reason = ? WHERE user_id = ?",
+      {std::string(active ? "active" : "disabled"), std::string(reason), std::string(user_id)}));
   TKM_RETURN_IF_ERROR(audit_->append(tx, {by,
                                           active ? "account.enable" : "account.disable",
                                           "user:" + std::string(user_id),
                                           audit::Outcome::success,
-                                          detail({{"reason", reason}}),
+                                          "{}",
                                           {}}));
   return tx.commit();
 }
@@ -397,13 +407,12 @@ Status AccountStore::unlock(const audit::Actor& by, std::string_view user_id,
       "UPDATE accounts SET locked_at = NULL, lock_reason = NULL, failed_logins = 0 WHERE "
       "user_id = ?",
       {std::string(user_id)}));
-  TKM_RETURN_IF_ERROR(
-      audit_->append(tx, {by,
-                          "account.unlock",
-                          "user:" + std::string(user_id),
-                          audit::Outcome::success,
-                          detail({{"was_locked", a.locked}, {"method", check.method}}),
-                          {}}));
+  TKM_RETURN_IF_ERROR(audit_->append(tx, {by,
+                                          "account.unlock",
+                                          "user:" + std::string(user_id),
+                                          audit::Outcome::success,
+                                          detail({{"was_locked", a.locked}}),
+                                          {}}));
   return tx.commit();
 }
 

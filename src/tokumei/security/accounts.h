@@ -38,6 +38,9 @@ enum class Role {
   recipient,              // 利用者: receives datasets (exit server only)
 };
 inline constexpr int kRoleCount = 10;
+// The one answer to a failed login, whatever failed (AUTHN-07: no user enumeration).
+std::unexpected<Error> login_refused();
+
 // Every role, in declaration order.
 std::span<const Role> all_roles();
 // Roles that approve something: contractor staff may not hold them (AUTHZ-08, REVIEW-09).

@@ -12,6 +12,11 @@ std::unexpected<Error> refuse(Errc code, std::string ja, std::string en) {
   return fail(code, {std::move(ja), std::move(en)});
 }
 
+std::unexpected<Error> decided_already(std::int64_t id) {
+  return refuse(Errc::conflict, "緊急アクセス #" + std::to_string(id) + " は判断済みです",
+                "emergency access #" + std::to_string(id) + " was already decided");
+}
+
 bool is_reference(std::string_view s) {
   return s.size() >= 6 && s.size() <= 128 && std::ranges::all_of(s, [](char c) {
            return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
@@ -23,14 +28,25 @@ constexpr const char* kColumns =
     "starts_at, ends_at, decided_by, decision, reviewed_by, review_note, "
     "(SELECT COUNT(*) FROM break_glass_uses u WHERE u.grant_id = g.id AND u.allowed = 1)";
 
+// A stored JSON list of strings; anything else reads as empty (never throws).
+std::vector<std::string> string_list(const std::string& text) {
+  std::vector<std::string> out;
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (!j.is_array()) return out;
+  for (const auto& v : j) {
+    if (v.is_string()) out.push_back(v.get<std::string>());
+  }
+  return out;
+}
+
 BreakGlassGrant grant_from(const store::Row& r) {
   BreakGlassGrant g;
   g.id = r.integer(0);
   g.requester = r.text(1);
   g.terminal = r.text(2);
   g.reason = r.text(3);
-  g.persons = nlohmann::json::parse(r.text(4)).get<std::vector<std::string>>();
-  g.datasets = nlohmann::json::parse(r.text(5)).get<std::vector<std::string>>();
+  g.persons = string_list(r.text(4));
+  g.datasets = string_list(r.text(5));
   g.emergency = r.integer(6) != 0;
   g.duration = std::chrono::minutes(r.integer(7));
   g.requested_at = from_unix_ms(r.integer(8));
@@ -159,24 +175,27 @@ Status BreakGlass::approve(const AuthContext& admin, std::int64_t id, std::strin
     return refuse(Errc::permission_denied, "自分の緊急アクセスは承認できません",
                   "nobody approves their own emergency access");
   }
-  if (!g.decision.empty()) {
-    return refuse(Errc::conflict, "緊急アクセス #" + std::to_string(id) + " は判断済みです",
-                  "emergency access #" + std::to_string(id) + " was already decided");
-  }
+  if (!g.decision.empty()) return decided_already(id);
   TimePoint now = clock_->now();
   TKM_ASSIGN_OR_RETURN(store::Transaction tx, db_->begin());
   std::string decision = g.emergency ? "confirmed" : "approved";
   if (g.emergency) {
-    TKM_RETURN_IF_ERROR(db_->execute(
-        "UPDATE break_glass SET decided_by = ?, decision = ?, decided_at = ?, decision_note = ? "
-        "WHERE id = ?",
-        {admin.account.user_id, decision, to_unix_ms(now), std::string(note), id}));
+    TKM_ASSIGN_OR_RETURN(
+        std::int64_t changed,
+        db_->execute("UPDATE break_glass SET decided_by = ?, decision = ?, decided_at = ?, "
+                     "decision_note = ? "
+                     "WHERE id = ? AND decision = ''",
+                     {admin.account.user_id, decision, to_unix_ms(now), std::string(note), id}));
+    if (changed == 0) return decided_already(id);
   } else {  // the window opens with the approval
-    TKM_RETURN_IF_ERROR(db_->execute(
-        "UPDATE break_glass SET decided_by = ?, decision = ?, decided_at = ?, decision_note = ?, "
-        "starts_at = ?, ends_at = ? WHERE id = ?",
-        {admin.account.user_id, decision, to_unix_ms(now), std::string(note), to_unix_ms(now),
-         to_unix_ms(now + g.duration), id}));
+    TKM_ASSIGN_OR_RETURN(
+        std::int64_t changed,
+        db_->execute("UPDATE break_glass SET decided_by = ?, decision = ?, decided_at = ?, "
+                     "decision_note = ?, "
+                     "starts_at = ?, ends_at = ? WHERE id = ? AND decision = ''",
+                     {admin.account.user_id, decision, to_unix_ms(now), std::string(note),
+                      to_unix_ms(now), to_unix_ms(now + g.duration), id}));
+    if (changed == 0) return decided_already(id);
   }
   // The note is the administrator's words and may name a patient: it stays in the table.
   TKM_RETURN_IF_ERROR(
@@ -195,19 +214,19 @@ Status BreakGlass::reject(const AuthContext& admin, std::int64_t id, std::string
     return refuse(Errc::permission_denied, "自分の緊急アクセスは判断できません",
                   "nobody decides on their own emergency access");
   }
-  if (!g.decision.empty()) {
-    return refuse(Errc::conflict, "緊急アクセス #" + std::to_string(id) + " は判断済みです",
-                  "emergency access #" + std::to_string(id) + " was already decided");
-  }
+  if (!g.decision.empty()) return decided_already(id);
   TimePoint now = clock_->now();
   TKM_ASSIGN_OR_RETURN(store::Transaction tx, db_->begin());
   // A rejected emergency ends at once.
-  TKM_RETURN_IF_ERROR(db_->execute(
-      "UPDATE break_glass SET decided_by = ?, decision = 'rejected', decided_at = ?, "
-      "decision_note = ?, ends_at = CASE WHEN ends_at IS NOT NULL AND ends_at > ? THEN ? ELSE "
-      "ends_at END WHERE id = ?",
-      {admin.account.user_id, to_unix_ms(now), std::string(note), to_unix_ms(now), to_unix_ms(now),
-       id}));
+  TKM_ASSIGN_OR_RETURN(
+      std::int64_t changed,
+      db_->execute(
+          "UPDATE break_glass SET decided_by = ?, decision = 'rejected', decided_at = ?, "
+          "decision_note = ?, ends_at = CASE WHEN ends_at IS NOT NULL AND ends_at > ? THEN ? ELSE "
+          "ends_at END WHERE id = ? AND decision = ''",
+          {admin.account.user_id, to_unix_ms(now), std::string(note), to_unix_ms(now),
+           to_unix_ms(now), id}));
+  if (changed == 0) return decided_already(id);
   TKM_ASSIGN_OR_RETURN(
       std::int64_t seq,
       audit_->append(

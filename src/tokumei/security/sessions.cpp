@@ -66,12 +66,9 @@ Status Sessions::register_terminal(const audit::Actor& by, std::string_view id,
       "INSERT INTO terminals (id, description, registered_by, registered_at) VALUES (?, ?, ?, ?) "
       "ON CONFLICT (id) DO UPDATE SET description = excluded.description, active = 1",
       {std::string(id), std::string(description), by.user, to_unix_ms(clock_->now())}));
-  TKM_RETURN_IF_ERROR(audit_->append(tx, {by,
-                                          "terminal.register",
-                                          "terminal:" + std::string(id),
-                                          audit::Outcome::success,
-                                          nlohmann::json{{"description", description}}.dump(),
-                                          {}}));
+  TKM_RETURN_IF_ERROR(audit_->append(
+      tx,
+      {by, "terminal.register", "terminal:" + std::string(id), audit::Outcome::success, "{}", {}}));
   return tx.commit();
 }
 
@@ -83,6 +80,11 @@ Status Sessions::retire_terminal(const audit::Actor& by, std::string_view id) {
     return fail(Errc::not_found, {"端末「" + std::string(id) + "」は登録されていません",
                                   "terminal '" + std::string(id) + "' is not registered"});
   }
+  TKM_ASSIGN_OR_RETURN(store::Rows live,
+                       db_->query("SELECT session_id FROM sessions WHERE terminal = ? AND "
+                                  "ended_at IS NULL",
+                                  {std::string(id)}));
+  for (const auto& r : live) TKM_RETURN_IF_ERROR(end(tx, r.text(0), by, "terminal_retired"));
   TKM_RETURN_IF_ERROR(audit_->append(
       tx,
       {by, "terminal.retire", "terminal:" + std::string(id), audit::Outcome::success, "{}", {}}));
@@ -132,7 +134,15 @@ Result<Login> Sessions::login(std::string_view terminal, std::string_view user_i
                      : "the password has expired: change it first"},
                 Location{.field = "password"});
   }
-  TKM_RETURN_IF_ERROR(accounts_->verify_totp(terminal, user_id, totp_code));  // AUTHN-02
+  // AUTHN-02. A wrong or missing code gets the same answer as a wrong password, which would
+  // otherwise tell that the password was right.
+  if (Status code = accounts_->verify_totp(terminal, user_id, totp_code); !code) {
+    if (code.error().code() == Errc::authentication_failed ||
+        code.error().code() == Errc::not_found) {
+      return login_refused();
+    }
+    return std::unexpected(code.error());
+  }
   TKM_ASSIGN_OR_RETURN(Account account, accounts_->find(user_id));
   TimePoint now = clock_->now();
   Login out;
@@ -166,10 +176,12 @@ Result<Login> Sessions::login(std::string_view terminal, std::string_view user_i
 
 Status Sessions::end(store::Transaction& tx, const std::string& id, const audit::Actor& by,
                      std::string_view reason) {
-  TKM_ASSIGN_OR_RETURN(store::Row row,
-                       db_->query_one("UPDATE sessions SET ended_at = ?, end_reason = ? WHERE "
-                                      "session_id = ? RETURNING user_id",
-                                      {to_unix_ms(clock_->now()), std::string(reason), id}));
+  TKM_ASSIGN_OR_RETURN(store::Rows rows,
+                       db_->query("UPDATE sessions SET ended_at = ?, end_reason = ? WHERE "
+                                  "session_id = ? AND ended_at IS NULL RETURNING user_id",
+                                  {to_unix_ms(clock_->now()), std::string(reason), id}));
+  if (rows.empty()) return ok();  // ended already
+  const store::Row& row = rows[0];
   return status_of(
       audit_->append(tx, {by,
                           "auth.session.end",

@@ -476,3 +476,26 @@ TEST_F(TamperTest, UntouchedCopyVerifiesAndProofsCheckAgainstTheCheckpoints) {
 
 }  // namespace
 }  // namespace tokumei::audit
+
+namespace tokumei::audit {
+namespace {
+
+// Found in review: a checkpoint deleted from the middle went unnoticed unless a witness kept it.
+TEST_F(TamperTest, CheckpointDeletedFromTheMiddleIsMissedByNobody) {
+  fs::path p = fresh_copy();
+  {
+    auto db = attacker(p);
+    ASSERT_TRUE(db->execute("DELETE FROM audit_checkpoints WHERE id = 2").has_value());
+  }
+  auto db = open_db(p);
+  FakeClock clock(from_unix_ms(1'775'101'600'000));
+  AuditLog log(*db, clock);
+  auto r = log.verify(key_->public_key());  // no witness copy at hand
+  ASSERT_TRUE(r.has_value());
+  ASSERT_FALSE(r->ok());
+  EXPECT_NE(r->problem.in(Lang::en).find("checkpoint #2 is missing"), std::string::npos)
+      << r->problem.in(Lang::en);
+}
+
+}  // namespace
+}  // namespace tokumei::audit

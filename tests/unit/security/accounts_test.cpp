@@ -273,7 +273,7 @@ TEST_F(AccountStoreTest, WrongPasswordAndUnknownUserFailAlike) {
   EXPECT_EQ(wrong.error().message(Lang::ja), unknown.error().message(Lang::ja));
   EXPECT_EQ(wrong.error().message(Lang::en), unknown.error().message(Lang::en));
   EXPECT_EQ(wrong.error().message(Lang::en),
-            "the user ID or password is not correct, or the account is locked");
+            "the user ID, password or code is not correct, or the account is locked");
   EXPECT_EQ(wrong.error().where().field, unknown.error().where().field);
 
   // Both failures are audited.
