@@ -271,7 +271,7 @@ Result<CycleReport> Monitor::run_cycle(Controls& controls, const Actor& by) {
                                user + " changed privileges (" + e.object + ")"));
     }
     if (e.action.starts_with("break_glass.open")) {  // EMERG-03: the officer hears at once
-      TKM_RETURN_IF_ERROR(fire("break_glass", user, "high", config_.on_break_glass, {s.seq},
+      TKM_RETURN_IF_ERROR(fire("break_glass", user, "high", Action::alert, {s.seq},
                                user + " が緊急アクセスを開始しました",
                                user + " opened emergency access"));
     }

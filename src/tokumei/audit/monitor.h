@@ -8,7 +8,9 @@
 // queue. One (rule, user) pair opens at most one incident per cycle; later entries join it.
 //
 // Rules: failed_logins, off_hours, bulk_persons, export_volume, unregistered_terminal,
-// privilege_change, break_glass, account_lock. Thresholds and actions come from configuration.
+// privilege_change, break_glass, account_lock. Thresholds and actions come from configuration;
+// break_glass only alerts (the request itself already opened its incident, so the rule catches an
+// opening without one), since ending the session of someone handling an emergency helps nobody.
 
 #include <chrono>
 #include <optional>
@@ -41,7 +43,6 @@ struct MonitorConfig {
   Action on_export_volume = Action::freeze_exit;
   Action on_unregistered_terminal = Action::alert;
   Action on_privilege_change = Action::alert;
-  Action on_break_glass = Action::alert;
   Action on_account_lock = Action::alert;
 };
 

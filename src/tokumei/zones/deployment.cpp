@@ -229,11 +229,6 @@ const config::Schema& deployment_schema() {
        .default_value = std::string("alert"),
        .one_of = {"alert", "end_session", "lock_account", "freeze_exit"},
        .help = {"規則 privilege_change の対処", "what the rule privilege_change does"}},
-      {.key = "monitor.on_break_glass",
-       .type = Type::string,
-       .default_value = std::string("alert"),
-       .one_of = {"alert", "end_session", "lock_account", "freeze_exit"},
-       .help = {"規則 break_glass の対処", "what the rule break_glass does"}},
       {.key = "monitor.on_account_lock",
        .type = Type::string,
        .default_value = std::string("alert"),
@@ -337,7 +332,6 @@ Result<audit::MonitorConfig> Deployment::monitor_config(const config::Config& c)
            {"monitor.on_export_volume", &m.on_export_volume},
            {"monitor.on_unregistered_terminal", &m.on_unregistered_terminal},
            {"monitor.on_privilege_change", &m.on_privilege_change},
-           {"monitor.on_break_glass", &m.on_break_glass},
            {"monitor.on_account_lock", &m.on_account_lock}}) {
     TKM_ASSIGN_OR_RETURN(*field, audit::parse_action(c.get_string(key)));
   }
