@@ -85,6 +85,12 @@ Result<StoredEntry> from_row(const store::Row& r) {
   return s;
 }
 
+// An entry whose content no longer gives its stored hash.
+Text altered(std::int64_t seq) {
+  return {"監査エントリ " + std::to_string(seq) + " の内容がハッシュと一致しません（改ざんの疑い）",
+          "audit entry " + std::to_string(seq) + " does not match its hash (altered?)"};
+}
+
 bool is_hex_reference(std::string_view s) {
   return s.size() >= 6 && s.size() <= 128 && std::ranges::all_of(s, [](char c) {
            return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
@@ -548,16 +554,12 @@ Result<InclusionProof> AuditLog::prove(std::int64_t seq, std::uint64_t tree_size
   // The leaf is recomputed from the entry as it reads now, not taken from its stored hash, so a
   // proof never vouches for an entry changed behind the log's back.
   TKM_ASSIGN_OR_RETURN(std::vector<StoredEntry> entry, read(seq, 1));
-  if (entry.empty())
+  if (entry.empty()) {
     return fail(Errc::not_found, {"監査エントリ " + std::to_string(seq) + " がありません",
                                   "no audit entry " + std::to_string(seq)});
-  p.leaf = leaf_hash(seq, entry[0].at, entry[0].entry);
-  if (p.leaf != entry[0].leaf_hash) {
-    return fail(
-        Errc::integrity,
-        {"監査エントリ " + std::to_string(seq) + " の内容がハッシュと一致しません（改ざんの疑い）",
-         "audit entry " + std::to_string(seq) + " does not match its hash (altered?)"});
   }
+  p.leaf = leaf_hash(seq, entry[0].at, entry[0].entry);
+  if (p.leaf != entry[0].leaf_hash) return fail(Errc::integrity, altered(seq));
   TKM_ASSIGN_OR_RETURN(p.root, merkle::root(nodes, tree_size));
   TKM_ASSIGN_OR_RETURN(
       p.path, merkle::inclusion_proof(nodes, static_cast<std::uint64_t>(seq - 1), tree_size));
@@ -675,12 +677,7 @@ Result<VerifyReport> AuditLog::verify(ByteView trusted_key, std::span<const Chec
       }
       auto s = from_row(row);
       if (!s) return bad(seq, s.error().text());
-      if (leaf_hash(s->seq, s->at, s->entry) != s->leaf_hash) {
-        return bad(seq,
-                   {"監査エントリ " + std::to_string(seq) +
-                        " の内容がハッシュと一致しません（改ざんの疑い）",
-                    "audit entry " + std::to_string(seq) + " does not match its hash (altered?)"});
-      }
+      if (leaf_hash(s->seq, s->at, s->entry) != s->leaf_hash) return bad(seq, altered(seq));
       if (chain(prev, s->leaf_hash) != s->chain_hash) {
         return bad(seq,
                    {"監査エントリ " + std::to_string(seq) + " でハッシュチェーンが切れています",
