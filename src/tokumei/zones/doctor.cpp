@@ -155,6 +155,7 @@ std::vector<Finding> examine_deployment(const fs::path& dir, const DoctorOptions
   }
 
   store::DatabaseKeyRingStorage storage(**db);
+  std::optional<crypto::KeyRing> ring;  // kept to check who signed the audit checkpoints
   auto source = Deployment::master_key_source(dir, *cfg, options.passphrase);
   if (!source) {
     r.skip("key_ring",
@@ -175,10 +176,23 @@ std::vector<Finding> examine_deployment(const fs::path& dir, const DoctorOptions
          fmt::format(
              "the key ring unlocks ({} live data keys, {} crypto-erased, master key generation {})",
              live, destroyed, keys->master_generation())});
+    ring.emplace(std::move(*keys));
   }
 
+  // The hash chain, the tree and every checkpoint: signed by this deployment's key when the key
+  // ring is open, and those of the local witness file too.
   audit::AuditLog audit(**db, clock);
-  if (auto report = audit.verify(); !report) {
+  Bytes signer;
+  if (ring) {
+    if (auto key = ring->signing_key(kAuditSigningKey)) signer = key->public_key();
+  }
+  std::vector<audit::Checkpoint> witnessed;
+  const fs::path witness = dir / "logs" / "audit-checkpoints.jsonl";
+  if (fs::exists(witness)) {
+    auto read = audit::read_checkpoint_file(witness);
+    if (read) witnessed = std::move(*read);
+  }
+  if (auto report = audit.verify(signer, witnessed); !report) {
     r.fail_from("audit_chain", report.error());
   } else if (!report->ok()) {
     r.add("audit_chain", Severity::problem, report->problem,
@@ -188,8 +202,12 @@ std::vector<Finding> examine_deployment(const fs::path& dir, const DoctorOptions
            "(INCIDENT)"});
   } else {
     r.add("audit_chain", Severity::ok,
-          {fmt::format("監査ログ {} 件のハッシュチェーンを検証しました", report->entries),
-           fmt::format("verified the hash chain of {} audit entries", report->entries)});
+          {fmt::format("監査ログ {} 件のハッシュチェーン・木・チェックポイント {} 件を検証しました"
+                       "（最新のチェックポイント以降 {} 件）",
+                       report->entries, report->checkpoints, report->uncovered()),
+           fmt::format("verified the hash chain, tree and {} checkpoints of {} audit entries ({} "
+                       "after the newest checkpoint)",
+                       report->checkpoints, report->entries, report->uncovered())});
   }
 
   auto officers = (*db)->query(

@@ -227,6 +227,28 @@ TEST_F(DeploymentTest, DoctorDetectsAnAlteredAuditEntry) {
   EXPECT_THAT(f->message.en, HasSubstr("audit entry 2"));
 }
 
+TEST_F(DeploymentTest, DoctorDetectsALogPutBackToAnOlderCopyByItsCheckpoints) {
+  ASSERT_TRUE(init_deployment(options(tmp / "core"), clock, random).has_value());
+  // An older copy of the database, then a checkpoint made on the live one (written to the local
+  // witness file), then the older copy put back.
+  fs::copy_file(tmp / "core/data/tokumei.db", tmp / "older.db");
+  {
+    auto d = Deployment::open(tmp / "core", {}, clock, random);
+    ASSERT_TRUE(d.has_value());
+    ASSERT_TRUE((*d)->checkpoint({"sato", "local"}).has_value());
+  }
+  EXPECT_EQ(severity_of(examine_deployment(tmp / "core", {}, clock, random), "audit_chain"),
+            Severity::ok);
+  fs::copy_file(tmp / "older.db", tmp / "core/data/tokumei.db",
+                fs::copy_options::overwrite_existing);
+  fs::remove(tmp / "core/data/tokumei.db-wal");
+  auto findings = examine_deployment(tmp / "core", {}, clock, random);
+  const Finding* f = finding(findings, "audit_chain");
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->severity, Severity::problem);
+  EXPECT_THAT(f->message.en, HasSubstr("rolled back"));
+}
+
 TEST_F(DeploymentTest, DoctorOnAMissingFolderSaysSo) {
   auto findings = examine_deployment(tmp / "nowhere", {}, clock, random);
   ASSERT_EQ(findings.size(), 1u);
