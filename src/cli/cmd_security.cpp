@@ -274,30 +274,33 @@ void add_account(CLI::App& app, const Globals& g, int* exit_code) {
                     tr(g, "証跡の保管先（様式番号など）", "where the evidence is kept"))
         ->required();
     cmd->callback([&g, args, exit_code, reset] {
-      with_session(g, args->deployment, Operation::account_unlock, exit_code,
-                   [&](zones::Deployment& d, const security::AuthContext& ctx) -> Status {
-                     security::IdentityCheck check{args->method, args->evidence};
-                     nlohmann::json j{{"ok", true}, {"user_id", args->user}};
-                     if (reset) {
-                       TKM_ASSIGN_OR_RETURN(
-                           security::OneTimePassword otp,
-                           d.accounts().reset_password(ctx.actor(), args->user, check));
-                       j["one_time_password"] = otp.password;
-                       j["one_time_password_expires"] = format_utc(otp.expires_at);
-                     } else {
-                       TKM_RETURN_IF_ERROR(d.accounts().unlock(ctx.actor(), args->user, check));
-                     }
-                     if (g.json) {
-                       print_json(j);
-                     } else if (reset) {
-                       std::cout << tr(g, "再発行したパスワード（本人にだけ渡す）: ",
-                                       "new one-time password (for the person only): ")
-                                 << j["one_time_password"].get<std::string>() << "\n";
-                     } else {
-                       std::cout << args->user << tr(g, " のロックを解除しました\n", " unlocked\n");
-                     }
-                     return ok();
-                   });
+      with_session(
+          g, args->deployment, Operation::account_unlock, exit_code,
+          [&](zones::Deployment& d, const security::AuthContext& ctx) -> Status {
+            security::IdentityCheck check{args->method, args->evidence};
+            nlohmann::json j{{"ok", true}, {"user_id", args->user}};
+            if (reset) {
+              TKM_ASSIGN_OR_RETURN(security::OneTimePassword otp,
+                                   d.accounts().reset_password(ctx.actor(), args->user, check));
+              j["one_time_password"] = otp.password;
+              j["one_time_password_expires"] = format_utc(otp.expires_at);
+              // Whoever held the old password is logged out with it.
+              TKM_RETURN_IF_ERROR(
+                  status_of(d.sessions().end_sessions(ctx.actor(), args->user, "password_reset")));
+            } else {
+              TKM_RETURN_IF_ERROR(d.accounts().unlock(ctx.actor(), args->user, check));
+            }
+            if (g.json) {
+              print_json(j);
+            } else if (reset) {
+              std::cout << tr(g, "再発行したパスワード（本人にだけ渡す）: ",
+                              "new one-time password (for the person only): ")
+                        << j["one_time_password"].get<std::string>() << "\n";
+            } else {
+              std::cout << args->user << tr(g, " のロックを解除しました\n", " unlocked\n");
+            }
+            return ok();
+          });
     });
   }
 

@@ -3,9 +3,11 @@
 //
 // Each cycle reads the entries written since the last one (the cursor is stored), runs every rule
 // over them with sliding windows warmed from the entries just before, and for each rule that fires
-// opens an incident linking the entries that triggered it, raises an alert, and carries out the
-// rule's action through Controls: end the user's sessions, lock the account, or freeze the exit
-// queue. One (rule, user) pair opens at most one incident per cycle; later entries join it.
+// opens an incident linking the entries that triggered it. Once the incidents and the cursor are
+// committed, it carries out each incident's action through Controls: end the user's sessions,
+// lock the account, or freeze the exit queue. One (rule, user) pair opens at most one incident per
+// cycle (later entries join it), and entries already linked to an incident of a rule never count
+// for that rule again.
 //
 // Rules: failed_logins, off_hours, bulk_persons, export_volume, unregistered_terminal,
 // privilege_change, break_glass, account_lock. Thresholds and actions come from configuration;
