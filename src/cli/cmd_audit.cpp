@@ -345,34 +345,40 @@ void add_audit_commands(CLI::App& app, const Globals& g, int* exit_code) {
       "reviews", tr(g, "レビューの一覧と未レビューの人", "reviews and who is still unreviewed"));
   add_deployment_options(reviews, g, args->deployment);
   reviews->callback([&g, args, exit_code] {
-    with_session(g, args->deployment, Operation::audit_review, exit_code,
-                 [&](zones::Deployment& d, const security::AuthContext&) -> Status {
-                   TKM_ASSIGN_OR_RETURN(auto list, d.reviews().list());
-                   TKM_ASSIGN_OR_RETURN(bool overdue, d.reviews().overdue());
-                   nlohmann::json j{
-                       {"ok", true}, {"overdue", overdue}, {"reviews", nlohmann::json::array()}};
-                   for (const auto& r : list) {
-                     j["reviews"].push_back({{"id", r.id},
-                                             {"from", format_utc(r.from)},
-                                             {"to", format_utc(r.to)},
-                                             {"reviewer", r.reviewer},
-                                             {"covered", r.covered},
-                                             {"entries", r.entries},
-                                             {"findings", r.findings}});
-                     if (!g.json) {
-                       std::cout << "#" << r.id << "  " << format_jst(r.from) << " – "
-                                 << format_jst(r.to) << "  " << r.reviewer << "  " << r.findings
-                                 << "\n";
-                     }
-                   }
-                   if (g.json) {
-                     print_json(j);
-                   } else if (overdue) {
-                     std::cout << tr(g, "レビューが 1 か月以上行われていません (AUDIT-08)\n",
-                                     "no review for over a month (AUDIT-08)\n");
-                   }
-                   return ok();
-                 });
+    with_session(
+        g, args->deployment, Operation::audit_review, exit_code,
+        [&](zones::Deployment& d, const security::AuthContext&) -> Status {
+          TKM_ASSIGN_OR_RETURN(auto list, d.reviews().list());
+          TKM_ASSIGN_OR_RETURN(bool overdue, d.reviews().overdue());
+          TKM_ASSIGN_OR_RETURN(auto since, d.reviews().unreviewed_since());
+          nlohmann::json j{
+              {"ok", true},
+              {"overdue", overdue},
+              {"unreviewed_since", since ? nlohmann::json(format_utc(*since)) : nlohmann::json()},
+              {"reviews", nlohmann::json::array()}};
+          for (const auto& r : list) {
+            j["reviews"].push_back({{"id", r.id},
+                                    {"from", format_utc(r.from)},
+                                    {"to", format_utc(r.to)},
+                                    {"reviewer", r.reviewer},
+                                    {"covered", r.covered},
+                                    {"entries", r.entries},
+                                    {"findings", r.findings}});
+            if (!g.json) {
+              std::cout << "#" << r.id << "  " << format_jst(r.from) << " – " << format_jst(r.to)
+                        << "  " << r.reviewer << "  " << r.findings << "\n";
+            }
+          }
+          if (g.json) {
+            print_json(j);
+          } else if (overdue) {
+            std::cout << tr(g,
+                            "レビュー期限切れ (AUDIT-08): 次の時点以降がレビューされていません: ",
+                            "review overdue (AUDIT-08): nothing reviewed since ")
+                      << format_jst(*since) << "\n";
+          }
+          return ok();
+        });
   });
 }
 

@@ -1,5 +1,6 @@
 #include "tokumei/audit/reviews.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 namespace tokumei::audit {
@@ -130,18 +131,24 @@ Result<std::vector<std::string>> Reviews::unreviewed(TimePoint from, TimePoint t
   return out;
 }
 
-Result<std::optional<TimePoint>> Reviews::reviewed_until() {
-  TKM_ASSIGN_OR_RETURN(store::Row row, db_->query_one("SELECT MAX(period_to) FROM audit_reviews"));
-  if (row.is_null(0)) return std::optional<TimePoint>{};
-  return std::optional<TimePoint>(from_unix_ms(row.integer(0)));
+Result<std::optional<TimePoint>> Reviews::unreviewed_since() {
+  TKM_ASSIGN_OR_RETURN(store::Row first, db_->query_one("SELECT MIN(at) FROM audit_entries"));
+  if (first.is_null(0)) return std::optional<TimePoint>{};
+  TKM_ASSIGN_OR_RETURN(std::vector<Review> all, list());
+  std::ranges::sort(all, {}, &Review::from);
+  // Walk the periods in order: the first instant no period covers is where the gap starts.
+  TimePoint covered = from_unix_ms(first.integer(0));
+  for (const auto& r : all) {
+    if (r.from > covered) break;
+    covered = std::max(covered, r.to);
+  }
+  if (covered >= clock_->now()) return std::optional<TimePoint>{};
+  return std::optional<TimePoint>(covered);
 }
 
 Result<bool> Reviews::overdue() {
-  TKM_ASSIGN_OR_RETURN(std::optional<TimePoint> until, reviewed_until());
-  TKM_ASSIGN_OR_RETURN(store::Row first, db_->query_one("SELECT MIN(at) FROM audit_entries"));
-  if (first.is_null(0)) return false;
-  TimePoint since = until ? *until : from_unix_ms(first.integer(0));
-  return clock_->now() - since > std::chrono::days(31);
+  TKM_ASSIGN_OR_RETURN(std::optional<TimePoint> since, unreviewed_since());
+  return since && clock_->now() - *since > std::chrono::days(31);
 }
 
 }  // namespace tokumei::audit

@@ -35,8 +35,9 @@ class Reviews {
   Result<std::vector<Review>> list();
   // Persons who acted in [from, to) and whose actions no review by someone else covers yet.
   Result<std::vector<std::string>> unreviewed(TimePoint from, TimePoint to);
-  // The end of the newest reviewed period, if any; overdue when older than 31 days (AUDIT-08).
-  Result<std::optional<TimePoint>> reviewed_until();
+  // The start of the earliest stretch since the first entry that no review covers (none when the
+  // reviews cover everything up to now). Overdue when that is more than 31 days ago (AUDIT-08).
+  Result<std::optional<TimePoint>> unreviewed_since();
   Result<bool> overdue();
 
  private:
