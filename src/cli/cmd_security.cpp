@@ -21,6 +21,7 @@ struct SecurityArgs {
   std::string role;
   std::string qualification;
   bool contractor = false;
+  bool new_authenticator = false;
   std::string reason;
   std::string method;
   std::string evidence;
@@ -273,6 +274,11 @@ void add_account(CLI::App& app, const Globals& g, int* exit_code) {
     cmd->add_option("--evidence", args->evidence,
                     tr(g, "証跡の保管先（様式番号など）", "where the evidence is kept"))
         ->required();
+    if (reset) {
+      cmd->add_flag("--new-authenticator", args->new_authenticator,
+                    tr(g, "認証アプリも登録し直す（端末の紛失・故障）",
+                       "enroll a new authenticator too (lost or broken device)"));
+    }
     cmd->callback([&g, args, exit_code, reset] {
       with_session(
           g, args->deployment, Operation::account_unlock, exit_code,
@@ -281,7 +287,8 @@ void add_account(CLI::App& app, const Globals& g, int* exit_code) {
             nlohmann::json j{{"ok", true}, {"user_id", args->user}};
             if (reset) {
               TKM_ASSIGN_OR_RETURN(security::OneTimePassword otp,
-                                   d.accounts().reset_password(ctx.actor(), args->user, check));
+                                   d.accounts().reset_password(ctx.actor(), args->user, check,
+                                                               args->new_authenticator));
               j["one_time_password"] = otp.password;
               j["one_time_password_expires"] = format_utc(otp.expires_at);
               // Whoever held the old password is logged out with it.

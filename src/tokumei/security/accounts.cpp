@@ -274,7 +274,8 @@ Result<OneTimePassword> AccountStore::create(const audit::Actor& by, const NewAc
 
 Result<OneTimePassword> AccountStore::reset_password(const audit::Actor& by,
                                                      std::string_view user_id,
-                                                     const IdentityCheck& check) {
+                                                     const IdentityCheck& check,
+                                                     bool new_authenticator) {
   if (by.user == user_id) {
     return fail(Errc::permission_denied,
                 {"自分のパスワードは再発行できません", "nobody resets their own password"});
@@ -283,13 +284,20 @@ Result<OneTimePassword> AccountStore::reset_password(const audit::Actor& by,
   TKM_ASSIGN_OR_RETURN(store::Rows rows, db_->query("SELECT 1 FROM accounts WHERE user_id = ?",
                                                     {std::string(user_id)}));
   if (rows.empty()) return no_such_account(user_id);
-  TKM_RETURN_IF_ERROR(record_identity_check(user_id, by, "password.reset", check));
+  TKM_RETURN_IF_ERROR(record_identity_check(
+      user_id, by, new_authenticator ? "password.reset+authenticator" : "password.reset", check));
   TKM_ASSIGN_OR_RETURN(OneTimePassword otp, issue_one_time(user_id));
+  if (new_authenticator) {  // a lost or broken device: the old secret stops working now
+    TKM_RETURN_IF_ERROR(db_->execute(
+        "UPDATE accounts SET totp_secret = NULL, totp_confirmed_at = NULL, totp_last_step = NULL "
+        "WHERE user_id = ?",
+        {std::string(user_id)}));
+  }
   TKM_RETURN_IF_ERROR(audit_->append(tx, {by,
                                           "account.password.reset",
                                           "user:" + std::string(user_id),
                                           audit::Outcome::success,
-                                          "{}",
+                                          detail({{"new_authenticator", new_authenticator}}),
                                           {}}));
   TKM_RETURN_IF_ERROR(tx.commit());
   return otp;

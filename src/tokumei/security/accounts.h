@@ -115,8 +115,11 @@ class AccountStore {
   Result<OneTimePassword> create(const audit::Actor& by, const NewAccount& account);
 
   // Replaces the password with a new one-time password, after an identity check (AUTHN-10).
+  // With `new_authenticator` (a lost or broken device) the TOTP enrollment is withdrawn too, and
+  // the person enrolls a new one at their next password change.
   Result<OneTimePassword> reset_password(const audit::Actor& by, std::string_view user_id,
-                                         const IdentityCheck& check);
+                                         const IdentityCheck& check,
+                                         bool new_authenticator = false);
 
   // Gives `user_id` another role, at once (AUTHZ-01). Refuses a third system administrator
   // (AUTHZ-03), an approval role for contractor staff and an outside party's role (AUTHZ-08/09),

@@ -154,6 +154,24 @@ TEST_F(SessionsTest, AWrongCodeGetsTheSameAnswerAsAWrongPassword) {  // no facto
   EXPECT_EQ(wrong_code.error().message(Lang::en), wrong_password.error().message(Lang::en));
 }
 
+TEST_F(SessionsTest, ALostAuthenticatorIsWithdrawnByAResetAndEnrolledAgainByThePerson) {
+  make_user("sato.k", Role::processing_staff);
+  const Bytes old_secret = secrets_["sato.k"];
+  auto otp = accounts_->reset_password(kOfficer, "sato.k", {"対面", "様式3-9"}, true);
+  ASSERT_TRUE(otp.has_value());
+  EXPECT_FALSE(accounts_->find("sato.k")->totp_enrolled);
+  ASSERT_TRUE(accounts_->change_password(kTerminal, "sato.k", otp->password, "Kusunoki!38q"));
+  EXPECT_FALSE(login("sato.k", "Kusunoki!38q").has_value());  // the old device no longer works
+  auto enrolled = accounts_->enroll_totp({"sato.k", kTerminal}, "sato.k");
+  ASSERT_TRUE(enrolled.has_value());
+  secrets_["sato.k"] = *base32_decode(enrolled->secret_base32);
+  EXPECT_NE(secrets_["sato.k"], old_secret);
+  EXPECT_TRUE(login("sato.k", "Kusunoki!38q").has_value());
+  auto checks = accounts_->identity_checks();
+  ASSERT_EQ(checks->size(), 1u);
+  EXPECT_EQ((*checks)[0].action, "password.reset+authenticator");
+}
+
 TEST_F(SessionsTest, WrongCodesCountTowardsTheLockToo) {
   make_user("sato.k", Role::processing_staff);
   for (int i = 0; i < 5; ++i) {
