@@ -50,10 +50,10 @@ nlohmann::json hashes(const std::vector<crypto::Digest>& path) {
 // The stored checkpoint of exactly `size` entries whose signature is the deployment's, if any.
 Result<std::optional<audit::Checkpoint>> signed_checkpoint(zones::Deployment& d,
                                                            std::uint64_t size) {
-  TKM_ASSIGN_OR_RETURN(Bytes key, d.audit_public_key());
+  const std::vector<Bytes> keys = d.audit_public_keys();
   TKM_ASSIGN_OR_RETURN(auto cps, d.audit().checkpoints());
   for (const auto& c : cps) {
-    if (c.tree_size == size && c.verify_signature(key)) return std::optional(c);
+    if (c.tree_size == size && !keys.empty() && c.verify_signature(keys)) return std::optional(c);
   }
   return std::optional<audit::Checkpoint>{};
 }
@@ -92,8 +92,8 @@ void add_audit_commands(CLI::App& app, const Globals& g, int* exit_code) {
             TKM_ASSIGN_OR_RETURN(auto cps, audit::read_checkpoint_file(f));
             witnessed.insert(witnessed.end(), cps.begin(), cps.end());
           }
-          TKM_ASSIGN_OR_RETURN(Bytes key, d.audit_public_key());
-          TKM_ASSIGN_OR_RETURN(audit::VerifyReport r, d.audit().verify(key, witnessed));
+          const std::vector<Bytes> keys = d.audit_public_keys();
+          TKM_ASSIGN_OR_RETURN(audit::VerifyReport r, d.audit().verify(keys, witnessed));
           TKM_RETURN_IF_ERROR(status_of(d.audit().record(
               {ctx.actor(),
                "audit.verify",

@@ -436,8 +436,8 @@ std::string Checkpoint::signed_text() const {
          hex_encode(root) + "\ntime " + std::to_string(to_unix_ms(at)) + "\n";
 }
 
-bool Checkpoint::verify_signature(ByteView trusted_key) const {
-  if (!trusted_key.empty() && !std::ranges::equal(ByteView(public_key), trusted_key)) {
+bool Checkpoint::verify_signature(std::span<const Bytes> trusted_keys) const {
+  if (!trusted_keys.empty() && std::ranges::find(trusted_keys, public_key) == trusted_keys.end()) {
     return false;
   }
   return crypto::ed25519_verify(public_key, as_bytes(signed_text()), signature);
@@ -586,7 +586,8 @@ Result<ConsistencyProof> AuditLog::consistency(std::uint64_t first, std::uint64_
   return p;
 }
 
-Result<VerifyReport> AuditLog::verify(ByteView trusted_key, std::span<const Checkpoint> witnessed) {
+Result<VerifyReport> AuditLog::verify(std::span<const Bytes> trusted_key,
+                                      std::span<const Checkpoint> witnessed) {
   VerifyReport report;
   auto bad = [&](std::int64_t seq, Text why) {
     report.first_bad = seq;

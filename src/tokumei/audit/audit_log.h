@@ -68,8 +68,9 @@ struct Checkpoint {
 
   // What is signed: "tokumei-audit-checkpoint/1\nsize N\nroot HEX\ntime MS\n".
   std::string signed_text() const;
-  // True when the signature is valid and made by `trusted_key`.
-  bool verify_signature(ByteView trusted_key) const;
+  // True when the signature is valid and made by one of `trusted_keys` (by its own key when none
+  // is given).
+  bool verify_signature(std::span<const Bytes> trusted_keys) const;
   // One line of JSON for the export file, and back; a malformed line is Errc::invalid_input.
   std::string to_json() const;
   static Result<Checkpoint> from_json(std::string_view line);
@@ -149,10 +150,15 @@ class AuditLog {
 
   // Recomputes every leaf, chain hash and tree node, checks that sequence numbers have no gaps,
   // and checks every stored checkpoint and every one of `witnessed` (exported earlier and kept
-  // elsewhere): signed by `trusted_key`, and matching the root of the log at its size. A log that
-  // is shorter than a checkpoint was cut short or rolled back, and says so.
-  Result<VerifyReport> verify(ByteView trusted_key = {},
+  // elsewhere): signed by one of `trusted_keys` (every version of the signing key), and matching
+  // the root of the log at its size. A log that is shorter than a checkpoint was cut short or
+  // rolled back, and says so.
+  Result<VerifyReport> verify(std::span<const Bytes> trusted_keys = {},
                               std::span<const Checkpoint> witnessed = {});
+  Result<VerifyReport> verify(const Bytes& trusted_key,
+                              std::span<const Checkpoint> witnessed = {}) {
+    return verify(std::span(&trusted_key, 1), witnessed);
+  }
 
   // Signs and stores a checkpoint of the whole log with `key`, after recording who asked for it
   // (`by`) as the log's last entry, so the checkpoint covers its own request.

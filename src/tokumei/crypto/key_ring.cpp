@@ -314,6 +314,17 @@ Result<Ed25519PrivateKey> KeyRing::signing_key(const std::string& purpose) {
   return Ed25519PrivateKey::from_seed(e->signing_seed.view());
 }
 
+std::vector<Bytes> KeyRing::verification_keys(const std::string& purpose) const {
+  std::vector<Bytes> out;
+  for (const auto& [id, e] : entries_) {
+    if (e.record.purpose != purpose || e.record.destroyed_ms) continue;
+    if (auto key = Ed25519PrivateKey::from_seed(e.signing_seed.view())) {
+      out.push_back(key->public_key());
+    }
+  }
+  return out;
+}
+
 Status KeyRing::rotate_master(const MasterKeySource& next) {
   SecretBytes next_key;
   TKM_ASSIGN_OR_RETURN(MasterRecord record, make_master(next, master_.generation + 1, &next_key));

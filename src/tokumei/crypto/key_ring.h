@@ -134,6 +134,9 @@ class KeyRing {
 
   // An Ed25519 key whose seed is the newest live key of `purpose`.
   Result<Ed25519PrivateKey> signing_key(const std::string& purpose);
+  // The Ed25519 public keys of every live version of `purpose`, oldest first: what signatures made
+  // before a rotation are checked against.
+  std::vector<Bytes> verification_keys(const std::string& purpose) const;
 
   // Re-wraps every live data key under the master key from `next` and retires the current one.
   // Data is not re-encrypted. After this, only `next` unlocks the ring.

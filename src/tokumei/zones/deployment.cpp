@@ -303,9 +303,8 @@ Result<audit::Checkpoint> Deployment::checkpoint(const audit::Actor& by) {
   return c;
 }
 
-Result<Bytes> Deployment::audit_public_key() {
-  TKM_ASSIGN_OR_RETURN(crypto::Ed25519PrivateKey key, keys_->signing_key(kAuditSigningKey));
-  return key.public_key();
+std::vector<Bytes> Deployment::audit_public_keys() const {
+  return keys_->verification_keys(kAuditSigningKey);
 }
 
 security::SessionPolicy Deployment::session_policy(const config::Config& c) {

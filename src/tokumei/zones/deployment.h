@@ -98,8 +98,8 @@ class Deployment {
   // Signs a checkpoint of the audit log with the deployment's audit-signing key, stores it and
   // appends it to the local witness file (witness_path()), which an outside witness can copy.
   Result<audit::Checkpoint> checkpoint(const audit::Actor& by);
-  // The public key that signs this deployment's checkpoints.
-  Result<Bytes> audit_public_key();
+  // The public keys of every version of the key that signs this deployment's checkpoints.
+  std::vector<Bytes> audit_public_keys() const;
   // logs/audit-checkpoints.jsonl: every checkpoint made here, one JSON object per line.
   std::filesystem::path witness_path() const { return dir_ / "logs" / "audit-checkpoints.jsonl"; }
 

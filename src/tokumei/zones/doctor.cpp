@@ -182,17 +182,15 @@ std::vector<Finding> examine_deployment(const fs::path& dir, const DoctorOptions
   // The hash chain, the tree and every checkpoint: signed by this deployment's key when the key
   // ring is open, and those of the local witness file too.
   audit::AuditLog audit(**db, clock);
-  Bytes signer;
-  if (ring) {
-    if (auto key = ring->signing_key(kAuditSigningKey)) signer = key->public_key();
-  }
+  std::vector<Bytes> signers;  // every version of the signing key; none without the key ring
+  if (ring) signers = ring->verification_keys(kAuditSigningKey);
   std::vector<audit::Checkpoint> witnessed;
   const fs::path witness = dir / "logs" / "audit-checkpoints.jsonl";
   if (fs::exists(witness)) {
     auto read = audit::read_checkpoint_file(witness);
     if (read) witnessed = std::move(*read);
   }
-  if (auto report = audit.verify(signer, witnessed); !report) {
+  if (auto report = audit.verify(signers, witnessed); !report) {
     r.fail_from("audit_chain", report.error());
   } else if (!report->ok()) {
     r.add("audit_chain", Severity::problem, report->problem,

@@ -249,6 +249,31 @@ TEST_F(DeploymentTest, DoctorDetectsALogPutBackToAnOlderCopyByItsCheckpoints) {
   EXPECT_THAT(f->message.en, HasSubstr("rolled back"));
 }
 
+TEST_F(DeploymentTest, CheckpointsSignedBeforeASigningKeyRotationStillVerify) {
+  ASSERT_TRUE(init_deployment(options(tmp / "core"), clock, random).has_value());
+  auto d = Deployment::open(tmp / "core", {}, clock, random);
+  ASSERT_TRUE(d.has_value());
+  auto before = (*d)->checkpoint({"sato", "local"});
+  ASSERT_TRUE(before.has_value());
+  ASSERT_TRUE((*d)->keys().rotate_data_key(kAuditSigningKey).has_value());
+  auto after = (*d)->checkpoint({"sato", "local"});
+  ASSERT_TRUE(after.has_value());
+  EXPECT_NE(before->public_key, after->public_key);
+  const std::vector<Bytes> keys = (*d)->audit_public_keys();
+  ASSERT_EQ(keys.size(), 2u);
+  auto report = (*d)->audit().verify(keys);
+  ASSERT_TRUE(report.has_value());
+  EXPECT_TRUE(report->ok()) << report->problem.en;
+  EXPECT_EQ(report->checkpoints, 2);
+  // Trusting the newest key alone would call the older checkpoint forged.
+  auto newest_only = (*d)->audit().verify(keys.back());
+  ASSERT_TRUE(newest_only.has_value());
+  EXPECT_FALSE(newest_only->ok());
+  d->reset();
+  EXPECT_EQ(severity_of(examine_deployment(tmp / "core", {}, clock, random), "audit_chain"),
+            Severity::ok);
+}
+
 TEST_F(DeploymentTest, DoctorOnAMissingFolderSaysSo) {
   auto findings = examine_deployment(tmp / "nowhere", {}, clock, random);
   ASSERT_EQ(findings.size(), 1u);
