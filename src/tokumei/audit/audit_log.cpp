@@ -68,20 +68,16 @@ Result<StoredEntry> from_row(const store::Row& r) {
   if (!outcome) return bad("outcome");
   s.entry.outcome = *outcome;
   s.entry.detail = r.text(7);
+  s.leaf_hash = to_digest(r.blob(9));
+  s.chain_hash = to_digest(r.blob(10));
   // The hash covers the subjects as a list, so the stored text must be exactly that list's form.
-  if (r.text(8) == "[]") {
-    s.leaf_hash = to_digest(r.blob(9));
-    s.chain_hash = to_digest(r.blob(10));
-    return s;
-  }
+  if (r.text(8) == "[]") return s;
   auto subjects = nlohmann::json::parse(r.text(8), nullptr, false);
   if (!subjects.is_array() || subjects.dump() != r.text(8)) return bad("subjects");
   for (const auto& v : subjects) {
     if (!v.is_string()) return bad("subjects");
     s.entry.subjects.push_back(v.get<std::string>());
   }
-  s.leaf_hash = to_digest(r.blob(9));
-  s.chain_hash = to_digest(r.blob(10));
   return s;
 }
 
@@ -91,13 +87,13 @@ Text altered(std::int64_t seq) {
           "audit entry " + std::to_string(seq) + " does not match its hash (altered?)"};
 }
 
-bool is_hex_reference(std::string_view s) {
+}  // namespace
+
+bool is_subject_reference(std::string_view s) {
   return s.size() >= 6 && s.size() <= 128 && std::ranges::all_of(s, [](char c) {
            return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
          });
 }
-
-}  // namespace
 
 std::string_view outcome_name(Outcome o) {
   switch (o) {
@@ -195,7 +191,7 @@ Result<Entry> normalized(const Entry& entry) {
                                          "audit entry needs an actor and an action"});
   }
   for (const auto& subject : entry.subjects) {
-    if (!is_hex_reference(subject)) {
+    if (!is_subject_reference(subject)) {
       return fail(Errc::invalid_argument,
                   {"監査エントリの subjects は患者の HMAC 参照（16進）だけにしてください",
                    "audit entry subjects must be patient HMAC references (lower-case hex)"});
@@ -268,12 +264,12 @@ Result<std::vector<Result<std::int64_t>>> AuditLog::append_all(store::Transactio
       store::Rows last,
       db.query("SELECT seq, chain_hash FROM audit_entries ORDER BY seq DESC LIMIT 1"));
   std::int64_t seq = last.empty() ? 0 : last[0].integer(0);
+  const std::int64_t first = seq + 1;  // accepted entries take first, first + 1, …
   crypto::Digest link = last.empty() ? crypto::Digest{} : to_digest(last[0].blob(1));
   TKM_ASSIGN_OR_RETURN(merkle::Frontier * tree, frontier(seq, link));
   std::vector<store::Value> rows;
   std::vector<store::Value> nodes;
   rows.reserve(accepted.size() * 11);
-  std::vector<std::int64_t> numbers;
   for (const Entry& e : accepted) {
     ++seq;
     TimePoint at = clock_->now();
@@ -293,7 +289,6 @@ Result<std::vector<Result<std::int64_t>>> AuditLog::append_all(store::Transactio
       nodes.emplace_back(static_cast<std::int64_t>(index));
       nodes.emplace_back(Bytes(h.begin(), h.end()));
     });
-    numbers.push_back(seq);
   }
   Status written = insert_rows(db,
                                "INSERT INTO audit_entries (seq, at, actor, terminal, action, "
@@ -306,9 +301,9 @@ Result<std::vector<Result<std::int64_t>>> AuditLog::append_all(store::Transactio
   }
   cache_->seq = seq;
   cache_->chain = link;
-  std::size_t next = 0;
+  std::int64_t next = first;
   for (auto& r : out) {
-    if (r) r = numbers[next++];
+    if (r) r = next++;
   }
   return out;
 }
@@ -346,19 +341,17 @@ Result<merkle::Frontier*> AuditLog::frontier(std::int64_t seq, const crypto::Dig
           store::Rows rows,
           db_->query("SELECT leaf_hash FROM audit_entries WHERE seq >= ? AND seq < ? ORDER BY seq",
                      {from, std::min(from + 10000, seq + 1)}));
+      std::vector<store::Value> nodes;
       for (const auto& r : rows) {
-        Status st = ok();
-        built.append(
-            to_digest(r.blob(0)), [&](int level, std::uint64_t index, const crypto::Digest& h) {
-              if (st) {
-                st = status_of(
-                    db_->execute("INSERT INTO audit_nodes (level, idx, hash) VALUES (?, ?, ?)",
-                                 {std::int64_t{level}, static_cast<std::int64_t>(index),
-                                  Bytes(h.begin(), h.end())}));
-              }
-            });
-        TKM_RETURN_IF_ERROR(st);
+        built.append(to_digest(r.blob(0)),
+                     [&](int level, std::uint64_t index, const crypto::Digest& h) {
+                       nodes.emplace_back(std::int64_t{level});
+                       nodes.emplace_back(static_cast<std::int64_t>(index));
+                       nodes.emplace_back(Bytes(h.begin(), h.end()));
+                     });
       }
+      TKM_RETURN_IF_ERROR(
+          insert_rows(*db_, "INSERT INTO audit_nodes (level, idx, hash)", 3, nodes));
     }
     loaded = std::move(built);
   }

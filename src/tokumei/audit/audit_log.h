@@ -32,6 +32,9 @@
 namespace tokumei::audit {
 
 enum class Outcome { success, failure, denied };
+
+// The form a person takes in an entry's `subjects`: an HMAC reference, 6–128 lower-case hex.
+bool is_subject_reference(std::string_view s);
 std::string_view outcome_name(Outcome o);
 
 // Who acts: a user ID (or "system:<process>") and the terminal or host they act from.

@@ -3,7 +3,6 @@
 #include <deque>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <set>
 
 namespace tokumei::audit {
 namespace {
@@ -25,6 +24,13 @@ std::pair<int, int> jst_hour_and_weekday(TimePoint at) {
   return {hour, weekday};
 }
 
+// The detail fields the rules read. Only the actions that carry them are parsed: most entries
+// need no JSON work at all.
+bool is_export(const Entry& e) { return e.action.find("export") != std::string::npos; }
+bool carries_reason(const Entry& e) {
+  return e.action == "auth.login" || e.action == "authz.check" || e.action == "account.lock";
+}
+
 std::string detail_string(const Entry& e, const char* key) {
   auto j = nlohmann::json::parse(e.detail, nullptr, false);
   if (!j.is_object() || !j.contains(key)) return {};
@@ -32,6 +38,7 @@ std::string detail_string(const Entry& e, const char* key) {
 }
 
 long long detail_rows(const Entry& e) {
+  if (!is_export(e)) return 0;
   auto j = nlohmann::json::parse(e.detail, nullptr, false);
   if (j.is_object() && j.contains("rows") && j["rows"].is_number_integer()) {
     return j["rows"].get<long long>();
@@ -44,6 +51,26 @@ template <class T>
 void trim(std::deque<std::pair<TimePoint, T>>& q, TimePoint now, std::chrono::minutes window) {
   while (!q.empty() && now - q.front().first > window) q.pop_front();
 }
+
+// The persons one user touched within a sliding window, with how often each, so the number of
+// distinct persons is known without recounting the window at every entry.
+struct PersonWindow {
+  std::deque<std::pair<TimePoint, std::pair<std::int64_t, std::string>>> touches;  // (seq, person)
+  std::map<std::string, int> times;
+
+  void add(TimePoint at, std::int64_t seq, const std::string& person) {
+    touches.emplace_back(at, std::pair{seq, person});
+    ++times[person];
+  }
+  void trim(TimePoint now, std::chrono::minutes window) {
+    while (!touches.empty() && now - touches.front().first > window) {
+      auto it = times.find(touches.front().second.second);
+      if (--it->second == 0) times.erase(it);
+      touches.pop_front();
+    }
+  }
+  std::size_t distinct() const { return times.size(); }
+};
 
 }  // namespace
 
@@ -122,8 +149,7 @@ Result<CycleReport> Monitor::run_cycle(Controls& controls, const Actor& by) {
   // Sliding windows, warmed with the entries just before the cursor so a burst that spans two
   // cycles is still seen whole.
   std::map<std::string, std::deque<std::pair<TimePoint, std::int64_t>>> failures;
-  std::map<std::string, std::deque<std::pair<TimePoint, std::pair<std::int64_t, std::string>>>>
-      touched;
+  std::map<std::string, PersonWindow> touched;
   std::map<std::string, std::deque<std::pair<TimePoint, std::pair<std::int64_t, long long>>>>
       exported;
   std::map<std::pair<std::string, std::string>, std::size_t> open;  // (rule, user) → incidents
@@ -135,7 +161,7 @@ Result<CycleReport> Monitor::run_cycle(Controls& controls, const Actor& by) {
                                   "incident_entries e ON e.incident_id = i.id GROUP BY i.rule, "
                                   "i.user_id"));
   for (const auto& r : done) reported[{r.text(0), r.text(1)}] = r.integer(2);
-  auto already = [&](const char* rule, const std::string& user, std::int64_t seq) {
+  auto already = [&](const std::string& rule, const std::string& user, std::int64_t seq) {
     auto it = reported.find({rule, user});
     return it != reported.end() && seq <= it->second;
   };
@@ -144,14 +170,8 @@ Result<CycleReport> Monitor::run_cycle(Controls& controls, const Actor& by) {
                   Action action, std::vector<std::int64_t> seqs, std::string ja,
                   std::string en) -> Status {
     auto key = std::make_pair(rule, user);
-    if (seqs.size() == 1) {  // already reported when it happened (break-glass alerts at once)
-      TKM_ASSIGN_OR_RETURN(
-          store::Rows known,
-          db_->query("SELECT 1 FROM incident_entries e JOIN incidents i ON i.id = e.incident_id "
-                     "WHERE i.rule = ? AND e.seq = ?",
-                     {rule, seqs[0]}));
-      if (!known.empty()) return ok();
-    }
+    // Already reported when it happened (break-glass alerts with the request).
+    if (seqs.size() == 1 && already(rule, user, seqs[0])) return ok();
     if (auto it = open.find(key); it != open.end()) {
       auto& entries = report.incidents[it->second].entries;
       for (auto s : seqs) {
@@ -196,13 +216,9 @@ Result<CycleReport> Monitor::run_cycle(Controls& controls, const Actor& by) {
     if (warm) {
       // Only windows need the past; the one-entry rules look at new entries only.
       if (is_person(user) && !e.subjects.empty() && !already("bulk_persons", user, s.seq)) {
-        for (const auto& subject : e.subjects) {
-          touched[user].emplace_back(s.at, std::pair{s.seq, subject});
-        }
+        for (const auto& subject : e.subjects) touched[user].add(s.at, s.seq, subject);
       }
-      if (long long rows = detail_rows(e); rows > 0 &&
-                                           e.action.find("export") != std::string::npos &&
-                                           !already("export_volume", user, s.seq)) {
+      if (long long rows = detail_rows(e); rows > 0 && !already("export_volume", user, s.seq)) {
         exported[user].emplace_back(s.at, std::pair{s.seq, rows});
       }
       return ok();
@@ -218,17 +234,15 @@ Result<CycleReport> Monitor::run_cycle(Controls& controls, const Actor& by) {
     }
     if (is_person(user) && !e.subjects.empty() &&
         !already("bulk_persons", user, s.seq)) {  // bulk reads of persons
-      auto& q = touched[user];
-      for (const auto& subject : e.subjects) q.emplace_back(s.at, std::pair{s.seq, subject});
-      trim(q, s.at, config_.bulk_window);
-      std::set<std::string> distinct;
-      for (auto& [at, v] : q) distinct.insert(v.second);
-      if (static_cast<int>(distinct.size()) > config_.bulk_persons) {
+      auto& window = touched[user];
+      for (const auto& subject : e.subjects) window.add(s.at, s.seq, subject);
+      window.trim(s.at, config_.bulk_window);
+      if (static_cast<int>(window.distinct()) > config_.bulk_persons) {
         std::vector<std::int64_t> seqs;
-        for (auto& [at, v] : q) {
+        for (auto& [at, v] : window.touches) {
           if (seqs.empty() || seqs.back() != v.first) seqs.push_back(v.first);
         }
-        std::string n = std::to_string(distinct.size());
+        std::string n = std::to_string(window.distinct());
         std::string minutes = std::to_string(config_.bulk_window.count());
         TKM_RETURN_IF_ERROR(
             fire("bulk_persons", user, "high", config_.on_bulk_persons, std::move(seqs),
@@ -236,11 +250,10 @@ Result<CycleReport> Monitor::run_cycle(Controls& controls, const Actor& by) {
                  user + " touched " + n + " persons within " + minutes + " minutes"));
       }
     }
-    if (long long rows = detail_rows(e); rows > 0 && e.action.find("export") != std::string::npos &&
-                                         !already("export_volume", user, s.seq)) {
+    if (long long rows = detail_rows(e); rows > 0 && !already("export_volume", user, s.seq)) {
       auto& q = exported[user];
       q.emplace_back(s.at, std::pair{s.seq, rows});
-      while (!q.empty() && s.at - q.front().first > std::chrono::hours(24)) q.pop_front();
+      trim(q, s.at, std::chrono::hours(24));
       long long total = 0;
       std::vector<std::int64_t> seqs;
       for (auto& [at, v] : q) {
@@ -255,7 +268,7 @@ Result<CycleReport> Monitor::run_cycle(Controls& controls, const Actor& by) {
                                  user + " exported " + n + " rows within 24 hours"));
       }
     }
-    std::string reason = detail_string(e, "reason");
+    std::string reason = carries_reason(e) ? detail_string(e, "reason") : std::string();
     if ((e.action == "auth.login" && reason == "unregistered_terminal") ||
         (e.action == "authz.check" && reason == "terminal_mismatch")) {
       TKM_RETURN_IF_ERROR(
@@ -334,8 +347,9 @@ Result<CycleReport> Monitor::run_cycle(Controls& controls, const Actor& by) {
     }
   }
 
-  TKM_ASSIGN_OR_RETURN(std::vector<Checkpoint> made, log_->checkpoints());
-  std::int64_t covered = made.empty() ? 0 : static_cast<std::int64_t>(made.back().tree_size);
+  TKM_ASSIGN_OR_RETURN(store::Row newest,
+                       db_->query_one("SELECT COALESCE(MAX(tree_size), 0) FROM audit_checkpoints"));
+  std::int64_t covered = newest.integer(0);
   TKM_ASSIGN_OR_RETURN(std::int64_t size, log_->size());
   report.checkpoint_due = size - covered >= config_.checkpoint_every;
   return report;

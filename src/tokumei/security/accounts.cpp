@@ -41,8 +41,6 @@ const std::array<RoleInfo, kRoleCount>& roles() {
   return table;
 }
 
-std::unexpected<Error> wrong_credentials() { return login_refused(); }
-
 std::unexpected<Error> no_such_account(std::string_view user_id) {
   return fail(Errc::not_found, {"アカウント「" + std::string(user_id) + "」はありません",
                                 "no account '" + std::string(user_id) + "'"});
@@ -523,13 +521,13 @@ Result<PasswordState> AccountStore::verify_password(std::string_view terminal,
                         detail({{"reason", "unknown_user"},
                                 {"id_well_formed", validate_user_id(user_id).has_value()}}),
                         {}})));
-    return wrong_credentials();
+    return login_refused();
   }
   TKM_ASSIGN_OR_RETURN(Account a, account_from(rows[0]));
   bool right = crypto::argon2id_verify_password(password, rows[0].text(11));
   if (a.locked) {  // refused even with the right password, in the same words (AUTHN-07)
     TKM_RETURN_IF_ERROR(record(audit::Outcome::denied, right ? "locked" : "locked_wrong_password"));
-    return wrong_credentials();
+    return login_refused();
   }
   if (!right) {
     TKM_ASSIGN_OR_RETURN(store::Transaction tx, db_->begin());
@@ -541,7 +539,7 @@ Result<PasswordState> AccountStore::verify_password(std::string_view terminal,
                                             {}}));
     TKM_RETURN_IF_ERROR(count_failure(tx, who));
     TKM_RETURN_IF_ERROR(tx.commit());
-    return wrong_credentials();
+    return login_refused();
   }
   if (!a.active) {
     TKM_RETURN_IF_ERROR(record(audit::Outcome::denied, "disabled"));

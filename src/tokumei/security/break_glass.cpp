@@ -12,15 +12,23 @@ std::unexpected<Error> refuse(Errc code, std::string ja, std::string en) {
   return fail(code, {std::move(ja), std::move(en)});
 }
 
+// A high-severity incident about `user`, linking the entry `seq`.
+audit::Incident high_incident(std::string rule, std::string user, std::string ja, std::string en,
+                              std::int64_t seq, TimePoint now) {
+  audit::Incident inc;
+  inc.opened = now;
+  inc.rule = std::move(rule);
+  inc.user = std::move(user);
+  inc.severity = "high";
+  inc.summary_ja = std::move(ja);
+  inc.summary_en = std::move(en);
+  inc.entries = {seq};
+  return inc;
+}
+
 std::unexpected<Error> decided_already(std::int64_t id) {
   return refuse(Errc::conflict, "緊急アクセス #" + std::to_string(id) + " は判断済みです",
                 "emergency access #" + std::to_string(id) + " was already decided");
-}
-
-bool is_reference(std::string_view s) {
-  return s.size() >= 6 && s.size() <= 128 && std::ranges::all_of(s, [](char c) {
-           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-         });
 }
 
 constexpr const char* kColumns =
@@ -117,7 +125,7 @@ Result<BreakGlassGrant> BreakGlass::open(const AuthContext& who, const BreakGlas
                    "name the scope: person references or datasets");
   }
   for (const auto& p : request.persons) {
-    if (!is_reference(p)) {
+    if (!audit::is_subject_reference(p)) {
       return invalid("persons", "患者は HMAC 参照（16進）で指定してください: " + p,
                      "persons are given as HMAC references (hex): " + p);
     }
@@ -154,17 +162,14 @@ Result<BreakGlassGrant> BreakGlass::open(const AuthContext& who, const BreakGlas
                               .dump(),
                           request.persons}));
   // The security officer hears of it now, not at the next monitor cycle (EMERG-03).
-  audit::Incident alert;
-  alert.opened = now;
-  alert.rule = "break_glass";
-  alert.user = who.account.user_id;
-  alert.severity = "high";
-  alert.summary_ja = who.account.user_id + " が緊急アクセス #" + std::to_string(*id) + " を" +
-                     (request.emergency ? "開始しました（事後承認が必要）" : "申請しました");
-  alert.summary_en = who.account.user_id + (request.emergency ? " opened" : " asked for") +
-                     " emergency access #" + std::to_string(*id);
-  alert.entries = {seq};
-  TKM_RETURN_IF_ERROR(monitor_->open_incident(tx, {"system:break-glass", who.terminal}, alert));
+  TKM_RETURN_IF_ERROR(monitor_->open_incident(
+      tx, {"system:break-glass", who.terminal},
+      high_incident("break_glass", who.account.user_id,
+                    who.account.user_id + " が緊急アクセス #" + std::to_string(*id) + " を" +
+                        (request.emergency ? "開始しました（事後承認が必要）" : "申請しました"),
+                    who.account.user_id + (request.emergency ? " opened" : " asked for") +
+                        " emergency access #" + std::to_string(*id),
+                    seq, now)));
   TKM_RETURN_IF_ERROR(tx.commit());
   return find(*id);
 }
@@ -175,28 +180,19 @@ Status BreakGlass::approve(const AuthContext& admin, std::int64_t id, std::strin
     return refuse(Errc::permission_denied, "自分の緊急アクセスは承認できません",
                   "nobody approves their own emergency access");
   }
-  if (!g.decision.empty()) return decided_already(id);
   TimePoint now = clock_->now();
   TKM_ASSIGN_OR_RETURN(store::Transaction tx, db_->begin());
-  std::string decision = g.emergency ? "confirmed" : "approved";
-  if (g.emergency) {
-    TKM_ASSIGN_OR_RETURN(
-        std::int64_t changed,
-        db_->execute("UPDATE break_glass SET decided_by = ?, decision = ?, decided_at = ?, "
-                     "decision_note = ? "
-                     "WHERE id = ? AND decision = ''",
-                     {admin.account.user_id, decision, to_unix_ms(now), std::string(note), id}));
-    if (changed == 0) return decided_already(id);
-  } else {  // the window opens with the approval
-    TKM_ASSIGN_OR_RETURN(
-        std::int64_t changed,
-        db_->execute("UPDATE break_glass SET decided_by = ?, decision = ?, decided_at = ?, "
-                     "decision_note = ?, "
-                     "starts_at = ?, ends_at = ? WHERE id = ? AND decision = ''",
-                     {admin.account.user_id, decision, to_unix_ms(now), std::string(note),
-                      to_unix_ms(now), to_unix_ms(now + g.duration), id}));
-    if (changed == 0) return decided_already(id);
-  }
+  // An emergency's window is already open; a request's opens with the approval. Only an undecided
+  // grant changes, so two administrators cannot both decide.
+  TKM_ASSIGN_OR_RETURN(
+      std::int64_t changed,
+      db_->execute(
+          "UPDATE break_glass SET decided_by = ?, decision = ?, decided_at = ?, "
+          "decision_note = ?, starts_at = COALESCE(starts_at, ?), "
+          "ends_at = COALESCE(ends_at, ?) WHERE id = ? AND decision = ''",
+          {admin.account.user_id, std::string(g.emergency ? "confirmed" : "approved"),
+           to_unix_ms(now), std::string(note), to_unix_ms(now), to_unix_ms(now + g.duration), id}));
+  if (changed == 0) return decided_already(id);
   // The note is the administrator's words and may name a patient: it stays in the table.
   TKM_RETURN_IF_ERROR(
       audit_->append(tx, {admin.actor(),
@@ -214,7 +210,6 @@ Status BreakGlass::reject(const AuthContext& admin, std::int64_t id, std::string
     return refuse(Errc::permission_denied, "自分の緊急アクセスは判断できません",
                   "nobody decides on their own emergency access");
   }
-  if (!g.decision.empty()) return decided_already(id);
   TimePoint now = clock_->now();
   TKM_ASSIGN_OR_RETURN(store::Transaction tx, db_->begin());
   // A rejected emergency ends at once.
@@ -233,15 +228,12 @@ Status BreakGlass::reject(const AuthContext& admin, std::int64_t id, std::string
           tx,
           {admin.actor(), "break_glass.reject", object_of(id), audit::Outcome::success, "{}", {}}));
   if (g.emergency) {  // EMERG-03: an emergency access not approved afterwards is an incident
-    audit::Incident inc;
-    inc.opened = now;
-    inc.rule = "break_glass_rejected";
-    inc.user = g.requester;
-    inc.severity = "high";
-    inc.summary_ja = "緊急アクセス #" + std::to_string(id) + " は事後に承認されませんでした";
-    inc.summary_en = "emergency access #" + std::to_string(id) + " was rejected afterwards";
-    inc.entries = {seq};
-    TKM_RETURN_IF_ERROR(monitor_->open_incident(tx, admin.actor(), inc));
+    TKM_RETURN_IF_ERROR(monitor_->open_incident(
+        tx, admin.actor(),
+        high_incident("break_glass_rejected", g.requester,
+                      "緊急アクセス #" + std::to_string(id) + " は事後に承認されませんでした",
+                      "emergency access #" + std::to_string(id) + " was rejected afterwards", seq,
+                      now)));
   }
   return tx.commit();
 }
@@ -261,7 +253,8 @@ Status BreakGlass::use(const AuthContext& who, std::int64_t id, std::string_view
     why = "outside_scope";
   }
   std::vector<std::string> subjects;
-  if (is_reference(target) && std::ranges::find(g.datasets, target) == g.datasets.end()) {
+  if (audit::is_subject_reference(target) &&
+      std::ranges::find(g.datasets, target) == g.datasets.end()) {
     subjects.emplace_back(target);
   }
   TKM_ASSIGN_OR_RETURN(store::Transaction tx, db_->begin());
@@ -328,29 +321,23 @@ Result<int> BreakGlass::escalate_unconfirmed(const audit::Actor& by) {
   TimePoint now = clock_->now();
   TKM_ASSIGN_OR_RETURN(
       store::Rows rows,
-      db_->query(std::string("SELECT ") + kColumns +
-                     " FROM break_glass g WHERE emergency = 1 AND decision = '' AND escalated = 0 "
-                     "AND ends_at <= ?",
+      db_->query("SELECT id, requester FROM break_glass WHERE emergency = 1 AND decision = '' AND "
+                 "escalated = 0 AND ends_at <= ?",
                  {to_unix_ms(now - policy_.confirm_within)}));
   TKM_ASSIGN_OR_RETURN(store::Transaction tx, db_->begin());
   for (const auto& r : rows) {
-    BreakGlassGrant g = grant_from(r);
-    TKM_RETURN_IF_ERROR(db_->execute("UPDATE break_glass SET escalated = 1 WHERE id = ?", {g.id}));
+    const std::int64_t id = r.integer(0);
+    TKM_RETURN_IF_ERROR(db_->execute("UPDATE break_glass SET escalated = 1 WHERE id = ?", {id}));
     TKM_ASSIGN_OR_RETURN(
         std::int64_t seq,
         audit_->append(
-            tx,
-            {by, "break_glass.unconfirmed", object_of(g.id), audit::Outcome::failure, "{}", {}}));
-    audit::Incident inc;
-    inc.opened = now;
-    inc.rule = "break_glass_unconfirmed";
-    inc.user = g.requester;
-    inc.severity = "high";
-    inc.summary_ja =
-        "緊急アクセス #" + std::to_string(g.id) + " が期限までに事後承認されていません";
-    inc.summary_en = "emergency access #" + std::to_string(g.id) + " was not confirmed in time";
-    inc.entries = {seq};
-    TKM_RETURN_IF_ERROR(monitor_->open_incident(tx, by, inc));
+            tx, {by, "break_glass.unconfirmed", object_of(id), audit::Outcome::failure, "{}", {}}));
+    TKM_RETURN_IF_ERROR(monitor_->open_incident(
+        tx, by,
+        high_incident("break_glass_unconfirmed", r.text(1),
+                      "緊急アクセス #" + std::to_string(id) + " が期限までに事後承認されていません",
+                      "emergency access #" + std::to_string(id) + " was not confirmed in time", seq,
+                      now)));
   }
   TKM_RETURN_IF_ERROR(tx.commit());
   return static_cast<int>(rows.size());

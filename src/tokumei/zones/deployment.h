@@ -101,7 +101,10 @@ class Deployment {
   // The public keys of every version of the key that signs this deployment's checkpoints.
   std::vector<Bytes> audit_public_keys() const;
   // logs/audit-checkpoints.jsonl: every checkpoint made here, one JSON object per line.
-  std::filesystem::path witness_path() const { return dir_ / "logs" / "audit-checkpoints.jsonl"; }
+  std::filesystem::path witness_path() const { return witness_path(dir_); }
+  static std::filesystem::path witness_path(const std::filesystem::path& dir) {
+    return dir / "logs" / "audit-checkpoints.jsonl";
+  }
 
   // Operational log (log.file in tokumei.toml); security events go to audit() instead.
   const log::Logger& logger() const { return logger_; }

@@ -185,7 +185,7 @@ std::vector<Finding> examine_deployment(const fs::path& dir, const DoctorOptions
   std::vector<Bytes> signers;  // every version of the signing key; none without the key ring
   if (ring) signers = ring->verification_keys(kAuditSigningKey);
   std::vector<audit::Checkpoint> witnessed;
-  const fs::path witness = dir / "logs" / "audit-checkpoints.jsonl";
+  const fs::path witness = Deployment::witness_path(dir);
   if (fs::exists(witness)) {
     auto read = audit::read_checkpoint_file(witness);
     if (read) witnessed = std::move(*read);
