@@ -5,6 +5,7 @@
 #include <chrono>
 #include <functional>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 
@@ -31,6 +32,9 @@ inline const std::string& tr(const Globals& g, const Text& t) { return t.in(g.la
 inline std::string tr(const Globals& g, const char* ja, const char* en) {
   return g.lang == Lang::ja ? ja : en;
 }
+
+// Prints `j` indented, for --json.
+inline void print_json(const nlohmann::json& j) { std::cout << j.dump(2) << "\n"; }
 
 // Prints an error (located, in the chosen language) to stderr and returns the exit code for it.
 int report_error(const Globals& g, const Error& e);

@@ -33,8 +33,6 @@ struct AuditArgs {
   std::string target;
 };
 
-void print_json(const nlohmann::json& j) { std::cout << j.dump(2) << "\n"; }
-
 // An entry's detail as JSON; a detail that is not (a row altered behind the log's back) as text.
 nlohmann::json detail_of(const std::string& text) {
   auto j = nlohmann::json::parse(text, nullptr, false);

@@ -135,63 +135,63 @@ void add_notification(CLI::App& app, const Globals& g, int* exit_code) {
     });
   });
 
-  auto* import = cmd->add_subcommand(
+  auto* import_csv = cmd->add_subcommand(
       "import",
       tr(g, "医療機関の通知済み患者の一覧 (CSV: patient_id[,notified_on][,method]) を記録する",
          "record the institution's list of notified patients (CSV: "
          "patient_id[,notified_on][,method])"));
-  import->add_option("csv", args->file, tr(g, "CSV ファイル", "CSV file"))
+  import_csv->add_option("csv", args->file, tr(g, "CSV ファイル", "CSV file"))
       ->required()
       ->check(CLI::ExistingFile);
-  import->callback([&g, args, exit_code] {
+  import_csv->callback([&g, args, exit_code] {
     with_store(g, *args, exit_code, [&](consent::ConsentStore& store) -> Result<int> {
       TKM_ASSIGN_OR_RETURN(std::string text, read_file(args->file));
-  TKM_ASSIGN_OR_RETURN(
-      consent::ImportSummary s,
-      store.import_notifications(actor(*args), args->institution, text, args->file));
-  if (g.json) {
-    json refused = json::array();
-    for (const auto& e : s.refused) refused.push_back(e.describe(g.lang));
-    std::cout << json{{"rows", s.rows}, {"recorded", s.recorded}, {"refused", refused}}.dump(2)
-              << "\n";
-  } else {
-    std::cout << fmt::format(fmt::runtime(tr(g, "{} 行のうち {} 人の通知を記録しました\n",
-                                             "{} rows, {} notifications recorded\n")),
-                             s.rows, s.recorded);
-    for (const auto& e : s.refused) std::cerr << "  " << e.describe(g.lang) << "\n";
-  }
-  return s.refused.empty() ? kOk : kFailed;
-});
-}  // namespace
-);
-
-auto* status = cmd->add_subcommand(
-    "status", tr(g, "患者の通知の記録 (履歴と出所)", "a patient's notification history"));
-status->add_option("--patient-id", args->patient_id, tr(g, "患者ID", "patient ID"))->required();
-status->callback([&g, args, exit_code] {
-  with_store(g, *args, exit_code, [&](consent::ConsentStore& store) -> Result<int> {
-    TKM_ASSIGN_OR_RETURN(auto list, store.notifications(args->institution, args->patient_id));
-    json out = json::array();
-    for (const auto& n : list) {
-      out.push_back({{"notified_on", n.notified_on},
-                     {"method", n.method},
-                     {"source", n.source},
-                     {"recorded_by", n.recorded_by},
-                     {"recorded_at", format_utc(n.recorded_at)}});
-      if (!g.json) {
-        std::cout << fmt::format("  {} {} {} {} {}\n", n.notified_on.empty() ? "-" : n.notified_on,
-                                 n.method, n.source, n.recorded_by, format_utc(n.recorded_at));
+      TKM_ASSIGN_OR_RETURN(
+          consent::ImportSummary s,
+          store.import_notifications(actor(*args), args->institution, text, args->file));
+      if (g.json) {
+        json refused = json::array();
+        for (const auto& e : s.refused) refused.push_back(e.describe(g.lang));
+        std::cout << json{{"rows", s.rows}, {"recorded", s.recorded}, {"refused", refused}}.dump(2)
+                  << "\n";
+      } else {
+        std::cout << fmt::format(fmt::runtime(tr(g, "{} 行のうち {} 人の通知を記録しました\n",
+                                                 "{} rows, {} notifications recorded\n")),
+                                 s.rows, s.recorded);
+        for (const auto& e : s.refused) std::cerr << "  " << e.describe(g.lang) << "\n";
       }
-    }
-    if (g.json) std::cout << json{{"notifications", out}}.dump(2) << "\n";
-    if (!g.json && list.empty()) {
-      std::cout << tr(g, "  通知の記録はありません\n", "  no notification on record\n");
-    }
-    return kOk;
+      return s.refused.empty() ? kOk : kFailed;
+    });
   });
-});
-for (auto* sub : {document, documents, import, status}) sub->fallthrough();
-}  // namespace tokumei::cli
+
+  auto* status = cmd->add_subcommand(
+      "status", tr(g, "患者の通知の記録 (履歴と出所)", "a patient's notification history"));
+  status->add_option("--patient-id", args->patient_id, tr(g, "患者ID", "patient ID"))->required();
+  status->callback([&g, args, exit_code] {
+    with_store(g, *args, exit_code, [&](consent::ConsentStore& store) -> Result<int> {
+      TKM_ASSIGN_OR_RETURN(auto list, store.notifications(args->institution, args->patient_id));
+      json out = json::array();
+      for (const auto& n : list) {
+        out.push_back({{"notified_on", n.notified_on},
+                       {"method", n.method},
+                       {"source", n.source},
+                       {"recorded_by", n.recorded_by},
+                       {"recorded_at", format_utc(n.recorded_at)}});
+        if (!g.json) {
+          std::cout << fmt::format("  {} {} {} {} {}\n",
+                                   n.notified_on.empty() ? "-" : n.notified_on, n.method, n.source,
+                                   n.recorded_by, format_utc(n.recorded_at));
+        }
+      }
+      if (g.json) std::cout << json{{"notifications", out}}.dump(2) << "\n";
+      if (!g.json && list.empty()) {
+        std::cout << tr(g, "  通知の記録はありません\n", "  no notification on record\n");
+      }
+      return kOk;
+    });
+  });
+  for (auto* sub : {document, documents, import_csv, status}) sub->fallthrough();
+}
 
 void add_optout(CLI::App& app, const Globals& g, int* exit_code) {
   auto args = std::make_shared<ConsentArgs>();

@@ -513,7 +513,8 @@ void add_findings(CLI::App& app, const Globals& g, int* exit_code) {
     });
     steps.push_back(step);
   }
-  // --dir, --passphrase-file and --terminal belong to `findings` and may follow a subcommand.
+  // --dir, --passphrase-file, --terminal and --session belong to `findings` and may follow a
+  // subcommand.
   for (auto* sub : {show, decide, metrics, evaluate, query, queries}) sub->fallthrough();
   for (auto* sub : steps) sub->fallthrough();
 }

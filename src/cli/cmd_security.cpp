@@ -29,8 +29,6 @@ struct SecurityArgs {
   std::string description;
 };
 
-void print_json(const nlohmann::json& j) { std::cout << j.dump(2) << "\n"; }
-
 void add_login(CLI::App& app, const Globals& g, int* exit_code) {
   auto args = std::make_shared<SecurityArgs>();
   auto* cmd = app.add_subcommand(

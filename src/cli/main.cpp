@@ -69,7 +69,7 @@ void add_deployment_options(CLI::App* cmd, const Globals& g, DeploymentArgs& arg
                   tr(g, "この端末の登録ID（監査ログに記録）",
                      "this terminal's registered ID (recorded in the audit log)"));
   // Not CLI11's envname: sibling subcommands share `args`, and CLI11 fills an option of a
-  // subcommand not chosen from the environment too, over what was typed. session() reads it.
+  // subcommand not chosen from the environment too, over what was typed. session_token() reads it.
   cmd->add_option("--session", args.session,
                   tr(g, "tokumei login のセッション (既定は環境変数 TOKUMEI_SESSION)",
                      "session from tokumei login (default: TOKUMEI_SESSION)"));
