@@ -41,4 +41,6 @@ std::string format_jst(TimePoint t) {
                      tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
+std::string japanese_day(TimePoint t) { return format_jst(t).substr(0, 10); }
+
 }  // namespace tokumei

@@ -43,5 +43,7 @@ TimePoint from_unix_ms(std::int64_t ms);
 std::string format_utc(TimePoint t);
 // The same instant in Japan Standard Time for people: "2026-11-21 13:05:06 JST".
 std::string format_jst(TimePoint t);
+// The Japanese (UTC+9) calendar day of an instant: "2026-11-21".
+std::string japanese_day(TimePoint t);
 
 }  // namespace tokumei

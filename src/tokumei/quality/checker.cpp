@@ -16,11 +16,6 @@ namespace {
 
 using nlohmann::json;
 
-// Japanese days: UTC+9.
-std::string japanese_day(TimePoint t) {
-  return format_utc(t + std::chrono::hours(9)).substr(0, 10);
-}
-
 bool is_day(std::string_view s) {
   return s.size() >= 10 && s[4] == '-' && s[7] == '-' &&
          std::all_of(s.begin(), s.begin() + 4, [](char c) { return c >= '0' && c <= '9'; });

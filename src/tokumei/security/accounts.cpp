@@ -32,6 +32,9 @@ const std::array<RoleInfo, kRoleCount>& roles() {
       {Role::quality_reviewer, "quality_reviewer", {"品質確認担当者", "quality reviewer"}},
       {Role::committee_member, "committee_member", {"審査委員", "committee member"}},
       {Role::provision_approver, "provision_approver", {"提供承認者", "provision approver"}},
+      {Role::provision_coordinator,
+       "provision_coordinator",
+       {"提供事務担当者", "provision coordinator"}},
       {Role::auditor, "auditor", {"監査担当者", "auditor"}},
       {Role::institution_submitter,
        "institution_submitter",
@@ -97,7 +100,7 @@ std::span<const Role> all_roles() {
 
 bool is_approval_role(Role role) {
   return role == Role::provision_approver || role == Role::committee_member ||
-         role == Role::senior_security_manager;
+         role == Role::provision_coordinator || role == Role::senior_security_manager;
 }
 
 bool is_outside_party(Role role) {

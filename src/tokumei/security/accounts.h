@@ -33,11 +33,14 @@ enum class Role {
                        // (QUALITY-06); the account records the qualification
   committee_member,    // 審査委員: review committee (加工情報提供審査委員会)
   provision_approver,  // 提供承認者: approves a dataset release (second person)
-  auditor,             // 監査担当者: reads, verifies and reviews the audit log
+  // 提供事務担当者: the committee's secretariat — registries, requests, rosters and minutes,
+  // contracts, onward permissions, the ledger
+  provision_coordinator,
+  auditor,                // 監査担当者: reads, verifies and reviews the audit log
   institution_submitter,  // 医療機関の提出担当者: submits files (intake server only)
   recipient,              // 利用者: receives datasets (exit server only)
 };
-inline constexpr int kRoleCount = 10;
+inline constexpr int kRoleCount = 11;
 // The one answer to a failed login, whatever failed (AUTHN-07: no user enumeration).
 std::unexpected<Error> login_refused();
 

@@ -30,8 +30,14 @@ enum class Operation {
   consent_manage,  // notification documents, opt-outs, inquiries
   anonymize,       // build an anonymized or pseudonymized dataset
   // provision
-  request_review,   // the committee's review
-  release_approve,  // approve a release (the second person)
+  request_review,    // the committee's review
+  release_approve,   // approve a release (the second person)
+  registry_manage,   // institutions, recipients and sanctions
+  request_manage,    // enter and withdraw requests, their materials and end reports
+  committee_manage,  // roster, rules, meetings, the yearly publication
+  contract_manage,   // contracts, clauses, onward permissions
+  ledger_read,       // read and export the provision ledger (LEDGER-04)
+  ledger_correct,    // propose or confirm a ledger correction (LEDGER-03)
   // oversight
   audit_read,        // read entries of the log (itself logged, AUDIT-06)
   audit_verify,      // verify, prove, checkpoint, export
@@ -46,7 +52,7 @@ enum class Operation {
   submit,   // send files to intake
   receive,  // fetch a delivered dataset from exit
 };
-inline constexpr int kOperationCount = 27;
+inline constexpr int kOperationCount = 33;
 
 struct OperationInfo {
   Operation op;

@@ -18,6 +18,7 @@
 #include "tokumei/ingest/corrections.h"
 #include "tokumei/ops/deletion_records.h"
 #include "tokumei/quality/checker.h"
+#include "tokumei/release/schema.h"
 
 namespace tokumei::zones {
 namespace fs = std::filesystem;
@@ -262,7 +263,8 @@ std::vector<store::SchemaModule> database_schemas() {
           consent::ConsentStore::schema(),
           consent::InquiryStore::schema(),
           ingest::Corrections::schema(),
-          quality::QualityStore::schema()};
+          quality::QualityStore::schema(),
+          release::schema()};
 }
 
 fs::path Deployment::database_path(const fs::path& dir, const config::Config& c) {

@@ -1,0 +1,44 @@
+#pragma once
+// Shared pieces of release/*.cpp only.
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "tokumei/audit/audit_log.h"
+#include "tokumei/base/error.h"
+
+namespace tokumei::release::detail {
+
+// Appends the audit entry of a change inside the change's transaction.
+inline Status log(audit::AuditLog& audit, store::Transaction& tx, const audit::Actor& by,
+                  std::string action, std::string object, const nlohmann::json& detail,
+                  audit::Outcome outcome = audit::Outcome::success) {
+  auto appended = audit.append(tx, {.actor = by,
+                                    .action = std::move(action),
+                                    .object = std::move(object),
+                                    .outcome = outcome,
+                                    .detail = detail.dump(),
+                                    .subjects = {}});
+  if (!appended) return std::unexpected(appended.error());
+  return {};
+}
+
+// A required free-text field left empty.
+inline std::unexpected<Error> required(const std::string& field, const std::string& ja_name,
+                                       const std::string& en_name) {
+  return fail(Errc::invalid_input,
+              {fmt::format("{} ({}) を記入してください", ja_name, field),
+               fmt::format("{} ({}) is required", en_name, field)},
+              Location{.field = field});
+}
+
+// A provision refused by one of its gates, naming the rule.
+inline std::unexpected<Error> refused(const std::string& rule, const std::string& ja,
+                                      const std::string& en) {
+  return fail(Errc::policy_violation,
+              {fmt::format("{}: {}", rule, ja), fmt::format("{}: {}", rule, en)});
+}
+
+}  // namespace tokumei::release::detail
