@@ -232,20 +232,54 @@ Result<GeneralizationHierarchy> build_icd10_chapter_hierarchy(
   return GeneralizationHierarchy::from_rows(std::move(rows), name);
 }
 
+namespace {
+
+constexpr const char* kPrefectures[] = {
+    "北海道", "青森県", "岩手県", "宮城県", "秋田県", "山形県",   "福島県", "茨城県",
+    "栃木県", "群馬県", "埼玉県", "千葉県", "東京都", "神奈川県", "新潟県", "富山県",
+    "石川県", "福井県", "山梨県", "長野県", "岐阜県", "静岡県",   "愛知県", "三重県",
+    "滋賀県", "京都府", "大阪府", "兵庫県", "奈良県", "和歌山県", "鳥取県", "島根県",
+    "岡山県", "広島県", "山口県", "徳島県", "香川県", "愛媛県",   "高知県", "福岡県",
+    "佐賀県", "長崎県", "熊本県", "大分県", "宮崎県", "鹿児島県", "沖縄県"};
+// Eight regions by the last prefecture code each holds.
+constexpr std::pair<int, const char*> kRegions[] = {
+    {1, "北海道地方"}, {7, "東北地方"},  {14, "関東地方"}, {23, "中部地方"},
+    {30, "近畿地方"},  {35, "中国地方"}, {39, "四国地方"}, {47, "九州・沖縄地方"}};
+
+const char* region_of(int pref) {
+  for (auto [last, label] : kRegions) {
+    if (pref <= last) return label;
+  }
+  return "*";
+}
+
+}  // namespace
+
+std::string_view prefecture_of(std::string_view address) {
+  for (const char* p : kPrefectures) {
+    if (address.starts_with(p)) return p;
+  }
+  return {};
+}
+
+Result<GeneralizationHierarchy> build_prefecture_hierarchy(const std::vector<std::string>& values) {
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& value : values) {
+    int pref = 0;
+    for (int i = 0; i < 47; ++i) {
+      if (value == kPrefectures[i]) pref = i + 1;
+    }
+    if (pref == 0) {
+      return bad_value("prefecture", value, "都道府県名ではありません", "not a prefecture");
+    }
+    rows.push_back({value, region_of(pref), "*"});
+  }
+  return GeneralizationHierarchy::from_rows(std::move(rows), "prefecture");
+}
+
 Result<GeneralizationHierarchy> build_municipality_hierarchy(
     const std::vector<std::string>& values) {
   const std::string name = "municipality";
-  static constexpr const char* kPrefectures[] = {
-      "北海道", "青森県", "岩手県", "宮城県", "秋田県", "山形県",   "福島県", "茨城県",
-      "栃木県", "群馬県", "埼玉県", "千葉県", "東京都", "神奈川県", "新潟県", "富山県",
-      "石川県", "福井県", "山梨県", "長野県", "岐阜県", "静岡県",   "愛知県", "三重県",
-      "滋賀県", "京都府", "大阪府", "兵庫県", "奈良県", "和歌山県", "鳥取県", "島根県",
-      "岡山県", "広島県", "山口県", "徳島県", "香川県", "愛媛県",   "高知県", "福岡県",
-      "佐賀県", "長崎県", "熊本県", "大分県", "宮崎県", "鹿児島県", "沖縄県"};
-  // Eight regions by the last prefecture code each holds.
-  static constexpr std::pair<int, const char*> kRegions[] = {
-      {1, "北海道地方"}, {7, "東北地方"},  {14, "関東地方"}, {23, "中部地方"},
-      {30, "近畿地方"},  {35, "中国地方"}, {39, "四国地方"}, {47, "九州・沖縄地方"}};
   std::vector<std::vector<std::string>> rows;
   for (const auto& value : values) {
     bool digits = (value.size() == 5 || value.size() == 6) && all_digits(value);
@@ -255,11 +289,7 @@ Result<GeneralizationHierarchy> build_municipality_hierarchy(
                        "全国地方公共団体コード (5桁または6桁、先頭2桁が 01〜47) ではありません",
                        "not a local government code (5 or 6 digits, first two 01-47)");
     }
-    const char* region = nullptr;
-    for (auto [last, label] : kRegions) {
-      if (region == nullptr && pref <= last) region = label;
-    }
-    rows.push_back({value, kPrefectures[pref - 1], region, "*"});
+    rows.push_back({value, kPrefectures[pref - 1], region_of(pref), "*"});
   }
   return GeneralizationHierarchy::from_rows(std::move(rows), name);
 }

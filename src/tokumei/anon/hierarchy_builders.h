@@ -5,6 +5,7 @@
 // with an error naming the value.
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tokumei/anon/hierarchy.h"
@@ -43,6 +44,11 @@ Result<GeneralizationHierarchy> build_icd10_chapter_hierarchy(
 // region (関東) → *.
 Result<GeneralizationHierarchy> build_municipality_hierarchy(
     const std::vector<std::string>& values);
+
+// Prefecture names (東京都) → region (関東地方) → *.
+Result<GeneralizationHierarchy> build_prefecture_hierarchy(const std::vector<std::string>& values);
+// The prefecture an address starts with ("東京都新宿区…" → "東京都"), or empty when none does.
+std::string_view prefecture_of(std::string_view address);
 
 // Masks trailing characters one more at a time (1234 → 123* → 12** → 1*** → ****) → *.
 Result<GeneralizationHierarchy> build_masking_hierarchy(const std::vector<std::string>& values);

@@ -227,6 +227,65 @@ CREATE TABLE release_ledger_pending (
 );
 )sql";
 
+const char* kBuilds = R"sql(
+CREATE TABLE release_builds (
+  id             INTEGER PRIMARY KEY,
+  folder         TEXT NOT NULL UNIQUE,
+  request_id     INTEGER NOT NULL REFERENCES release_requests (id),
+  recipient      TEXT NOT NULL,
+  kind           TEXT NOT NULL,
+  spec_hash      TEXT NOT NULL,
+  method_version TEXT NOT NULL,
+  plan_sealed    BLOB NOT NULL,
+  seed_sealed    BLOB NOT NULL,
+  batches        TEXT NOT NULL,
+  report         TEXT NOT NULL,
+  risk_passed    INTEGER NOT NULL,
+  output_hash    TEXT NOT NULL,
+  persons        INTEGER NOT NULL,
+  events         INTEGER NOT NULL,
+  files          TEXT NOT NULL,
+  rebuild_of     INTEGER REFERENCES release_builds (id),
+  built_by       TEXT NOT NULL,
+  at_ms          INTEGER NOT NULL
+);
+CREATE TABLE release_packages (
+  id          INTEGER PRIMARY KEY,
+  build_id    INTEGER NOT NULL REFERENCES release_builds (id),
+  dataset     TEXT NOT NULL UNIQUE,
+  recipient   TEXT NOT NULL,
+  destination TEXT NOT NULL,
+  approval    INTEGER NOT NULL REFERENCES release_decisions (id),
+  contract    INTEGER NOT NULL REFERENCES release_contracts (id),
+  sha256      TEXT NOT NULL,
+  size        INTEGER NOT NULL,
+  file        TEXT NOT NULL,
+  created_by  TEXT NOT NULL,
+  at_ms       INTEGER NOT NULL
+);
+CREATE TABLE release_confirmations (
+  package_id  INTEGER NOT NULL REFERENCES release_packages (id),
+  approver    TEXT NOT NULL,
+  recipient   TEXT NOT NULL,
+  destination TEXT NOT NULL,
+  dataset     TEXT NOT NULL,
+  sha256      TEXT NOT NULL,
+  at_ms       INTEGER NOT NULL,
+  PRIMARY KEY (package_id, approver)
+);
+CREATE TABLE release_signers (
+  id          INTEGER PRIMARY KEY,
+  certificate TEXT NOT NULL,
+  key_sealed  BLOB NOT NULL,
+  at_ms       INTEGER NOT NULL
+);
+CREATE TABLE release_releases (
+  package_id INTEGER PRIMARY KEY REFERENCES release_packages (id),
+  ledger_seq INTEGER NOT NULL REFERENCES release_ledger (seq),
+  at_ms      INTEGER NOT NULL
+);
+)sql";
+
 }  // namespace
 
 store::SchemaModule schema() {
@@ -236,7 +295,11 @@ store::SchemaModule schema() {
                 append_only({"release_sanctions", "release_rosters", "release_committee_rules",
                              "release_meetings", "release_decisions", "release_decision_notices",
                              "release_publications", "release_contract_clauses", "release_onward",
-                             "release_ledger"})}}};
+                             "release_ledger"})},
+           {2, "dataset builds, packages, the two confirmations and releases",
+            std::string(kBuilds) +
+                append_only({"release_builds", "release_packages", "release_confirmations",
+                             "release_releases", "release_signers"})}}};
 }
 
 }  // namespace tokumei::release

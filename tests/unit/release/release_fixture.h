@@ -9,6 +9,9 @@
 
 #include "support/test_support.h"
 #include "tokumei/crypto/x509.h"
+#include "tokumei/identity/linkage_store.h"
+#include "tokumei/identity/vault.h"
+#include "tokumei/ingest/batch.h"
 #include "tokumei/release/committee.h"
 #include "tokumei/release/contracts.h"
 #include "tokumei/release/ledger.h"
@@ -25,8 +28,9 @@ class ReleaseFixture : public ::testing::Test {
     auto db = store::SqliteDatabase::open(dir_ / "core.db", {.create = true});
     ASSERT_TRUE(db);
     db_ = std::move(*db);
-    for (const auto& m :
-         {store::DatabaseKeyRingStorage::schema(), audit::AuditLog::schema(), schema()}) {
+    for (const auto& m : {store::DatabaseKeyRingStorage::schema(), audit::AuditLog::schema(),
+                          identity::IdentityVault::schema(), identity::LinkageStore::schema(),
+                          ingest::BatchStore::schema(), schema()}) {
       auto applied = store::migrate(*db_, m, clock_);
       ASSERT_TRUE(applied) << applied.error().describe(Lang::en);
     }
