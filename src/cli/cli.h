@@ -105,5 +105,7 @@ void add_consent(CLI::App& app, const Globals& g,
 void add_security(CLI::App& app, const Globals& g, int* exit_code);
 // audit, monitor, incident, exit, breakglass
 void add_audit(CLI::App& app, const Globals& g, int* exit_code);
+// registry, request, committee, contract, build, package, approve, ledger, open
+void add_release(CLI::App& app, const Globals& g, int* exit_code);
 
 }  // namespace tokumei::cli

@@ -209,6 +209,7 @@ int main(int argc, char** argv) {
   add_correct(app, g, &exit_code);
   add_security(app, g, &exit_code);
   add_audit(app, g, &exit_code);
+  add_release(app, g, &exit_code);
 
   try {
     app.parse(argc, argv);

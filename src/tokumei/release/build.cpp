@@ -1,7 +1,6 @@
 #include "tokumei/release/build.h"
 
 #include <fmt/format.h>
-#include <toml++/toml.h>
 
 #include <algorithm>
 #include <chrono>
@@ -217,34 +216,9 @@ json ProcessingPlan::to_json() const {
 }
 
 Result<ProcessingPlan> parse_plan(std::string_view text, const std::string& file) {
-  const auto first = text.find_first_not_of(" \t\r\n");
-  if (first != std::string_view::npos && text[first] == '{') {
-    const json j = json::parse(text, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) {
-      return fail(Errc::invalid_input, {"JSON の書式が正しくありません", "JSON syntax error"},
-                  Location{.file = file});
-    }
-    return plan_from_json(j, file);
-  }
-  json j = json::object();
-  try {
-    const toml::table t = toml::parse(text, std::string_view(file));
-    for (const auto& [k, v] : t) {
-      if (const auto* i = v.as_integer()) {
-        j[std::string(k.str())] = i->get();
-      } else if (const auto* f = v.as_floating_point()) {
-        j[std::string(k.str())] = f->get();
-      } else {
-        j[std::string(k.str())] = "?";
-      }
-    }
-  } catch (const toml::parse_error& e) {
-    const std::string what(e.description());
-    return fail(Errc::invalid_input,
-                {"TOML の書式が正しくありません: " + what, "TOML syntax error: " + what},
-                Location{.file = file, .line = static_cast<int>(e.source().begin.line)});
-  }
-  return plan_from_json(j, file);
+  std::map<std::string, int> lines;
+  TKM_ASSIGN_OR_RETURN(json doc, detail::read_document(text, file, lines));
+  return plan_from_json(doc, file);
 }
 
 const std::vector<std::pair<std::string, std::string>>& event_types() {

@@ -11,9 +11,10 @@
 #include "tokumei/base/bytes.h"
 #include "tokumei/crypto/hash.h"
 #include "tokumei/identity/japanese.h"
+#include "tokumei/release/detail/common.h"
 
 namespace tokumei::release {
-namespace {
+namespace detail {
 
 using nlohmann::json;
 
@@ -37,6 +38,39 @@ json to_json(const toml::node& node) {
   }
   return nullptr;  // times are not part of a specification
 }
+
+Result<json> read_document(std::string_view text, const std::string& file,
+                           std::map<std::string, int>& lines) {
+  const auto first = text.find_first_not_of(" \t\r\n");
+  if (first != std::string_view::npos && text[first] == '{') {
+    json doc = json::parse(text, nullptr, false);
+    if (doc.is_discarded() || !doc.is_object()) {
+      return fail(Errc::invalid_input, {"JSON の書式が正しくありません", "JSON syntax error"},
+                  Location{.file = file});
+    }
+    return doc;
+  }
+  try {
+    toml::table t = toml::parse(text, std::string_view(file));
+    for (const auto& [k, v] : t) {
+      lines[std::string(k.str())] = static_cast<int>(v.source().begin.line);
+    }
+    return to_json(t);
+  } catch (const toml::parse_error& e) {
+    const std::string what(e.description());
+    return fail(Errc::invalid_input,
+                {"TOML の書式が正しくありません: " + what, "TOML syntax error: " + what},
+                Location{.file = file,
+                         .line = static_cast<int>(e.source().begin.line),
+                         .column = static_cast<int>(e.source().begin.column)});
+  }
+}
+
+}  // namespace detail
+
+namespace {
+
+using nlohmann::json;
 
 std::string_view date_handling_name(DateHandling d) {
   switch (d) {
@@ -177,31 +211,8 @@ std::string CohortSpec::canonical() const {
 std::string CohortSpec::hash() const { return hex_encode(crypto::sha256(as_bytes(canonical()))); }
 
 Result<CohortSpec> parse_cohort_spec(std::string_view text, const std::string& file) {
-  json doc;
   std::map<std::string, int> lines;
-  const auto first = text.find_first_not_of(" \t\r\n");
-  if (first != std::string_view::npos && text[first] == '{') {
-    doc = json::parse(text, nullptr, false);
-    if (doc.is_discarded() || !doc.is_object()) {
-      return fail(Errc::invalid_input, {"JSON の書式が正しくありません", "JSON syntax error"},
-                  Location{.file = file});
-    }
-  } else {
-    try {
-      toml::table t = toml::parse(text, std::string_view(file));
-      for (const auto& [k, v] : t) {
-        lines[std::string(k.str())] = static_cast<int>(v.source().begin.line);
-      }
-      doc = to_json(t);
-    } catch (const toml::parse_error& e) {
-      const std::string what(e.description());
-      return fail(Errc::invalid_input,
-                  {"TOML の書式が正しくありません: " + what, "TOML syntax error: " + what},
-                  Location{.file = file,
-                           .line = static_cast<int>(e.source().begin.line),
-                           .column = static_cast<int>(e.source().begin.column)});
-    }
-  }
+  TKM_ASSIGN_OR_RETURN(json doc, detail::read_document(text, file, lines));
   Reader r(doc, file, lines);
   for (const auto& [key, value] : doc.items()) {
     if (!known_keys().contains(key)) {

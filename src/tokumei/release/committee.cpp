@@ -167,6 +167,104 @@ std::vector<Text> roster_problems(const std::vector<Member>& members) {
   return out;
 }
 
+Result<Request> parse_request(std::string_view text, const std::string& file) {
+  std::map<std::string, int> lines;
+  TKM_ASSIGN_OR_RETURN(json doc, detail::read_document(text, file, lines));
+  auto bad = [&](const std::string& key, const std::string& ja, const std::string& en) {
+    const auto line = lines.find(key);
+    return fail(
+        Errc::invalid_input, {key + ": " + ja, key + ": " + en},
+        Location{.file = file, .line = line == lines.end() ? 0 : line->second, .field = key});
+  };
+  Request q;
+  const std::vector<std::pair<const char*, std::string*>> fields = {
+      {"recipient", &q.recipient},
+      {"application_type", &q.application_type},
+      {"title", &q.title},
+      {"purpose", &q.purpose},
+      {"research_content", &q.research_content},
+      {"publication_plan", &q.publication_plan},
+      {"benefits", &q.benefits},
+      {"data_requested", &q.data_requested},
+      {"safety_measures", &q.safety_measures}};
+  for (const auto& [key, value] : doc.items()) {
+    if (key == "spec") continue;
+    const auto it =
+        std::find_if(fields.begin(), fields.end(), [&](const auto& f) { return key == f.first; });
+    if (it == fields.end()) return bad(key, "知らない項目です", "unknown key");
+    if (!value.is_string()) return bad(key, "文字列が必要です", "must be text");
+    *it->second = value.get<std::string>();
+  }
+  for (const auto& [key, value] : fields) {
+    if (value->empty()) return bad(key, "記入してください (REVIEW-02)", "is required (REVIEW-02)");
+  }
+  if (!doc.contains("spec") || !doc["spec"].is_object()) {
+    return bad("spec", "求める情報の仕様 [spec] が必要です",
+               "the cohort specification [spec] is required");
+  }
+  auto spec = parse_cohort_spec(doc["spec"].dump(), file);
+  if (!spec) {
+    Location where = spec.error().where();
+    where.field = "spec." + where.field;
+    where.line = lines.contains("spec") ? lines["spec"] : 0;
+    return fail(Error(spec.error().code(), spec.error().text(), where));
+  }
+  q.spec = *spec;
+  return q;
+}
+
+Result<std::vector<Member>> parse_roster(std::string_view text, const std::string& file) {
+  std::map<std::string, int> lines;
+  TKM_ASSIGN_OR_RETURN(json doc, detail::read_document(text, file, lines));
+  if (!doc.contains("member") || !doc["member"].is_array()) {
+    return fail(Errc::invalid_input, {"[[member]] がありません", "no [[member]] tables"},
+                Location{.file = file, .field = "member"});
+  }
+  std::vector<Member> out;
+  for (std::size_t i = 0; i < doc["member"].size(); ++i) {
+    const json& m = doc["member"][i];
+    const std::string at = fmt::format("member[{}]", i);
+    auto bad = [&](const std::string& key, const std::string& ja, const std::string& en) {
+      return fail(Errc::invalid_input, {at + "." + key + ": " + ja, at + "." + key + ": " + en},
+                  Location{.file = file, .field = at + "." + key});
+    };
+    Member x;
+    for (const auto& [key, value] : m.items()) {
+      if (key == "name" || key == "account" || key == "sex" || key == "term_from" ||
+          key == "term_to") {
+        if (!value.is_string()) return bad(key, "文字列が必要です", "must be text");
+      } else if (key == "external" || key == "expedited") {
+        if (!value.is_boolean()) return bad(key, "true か false です", "must be true or false");
+      } else if (key == "category") {
+        if (!value.is_string() && !value.is_array()) {
+          return bad(key, "区分名かその配列です", "a category or a list of them");
+        }
+      } else {
+        return bad(key, "知らない項目です", "unknown key");
+      }
+    }
+    x.name = m.value("name", "");
+    x.account = m.value("account", "");
+    x.sex = m.value("sex", "");
+    x.term_from = m.value("term_from", "");
+    x.term_to = m.value("term_to", "");
+    x.external = m.value("external", false);
+    x.expedited = m.value("expedited", false);
+    if (m.contains("category")) {
+      if (m["category"].is_string()) {
+        x.categories = {m["category"].get<std::string>()};
+      } else {
+        for (const auto& c : m["category"]) {
+          if (!c.is_string()) return bad("category", "区分名の配列です", "a list of categories");
+          x.categories.push_back(c.get<std::string>());
+        }
+      }
+    }
+    out.push_back(std::move(x));
+  }
+  return out;
+}
+
 // ----- requests -----
 
 Result<Request> Committee::submit(const audit::Actor& by, Request q) {

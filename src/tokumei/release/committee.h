@@ -72,6 +72,16 @@ struct Roster {
   std::string recorded_by{};
 };
 
+// A request from TOML or JSON: recipient, application_type, title, purpose, research_content,
+// publication_plan, benefits, data_requested, safety_measures (text), and `spec` (the cohort
+// specification as a table). Errors name the file, line and key.
+Result<Request> parse_request(std::string_view text, const std::string& file = "");
+
+// A roster from TOML or JSON: `[[member]]` tables with name, account, sex, category (one of
+// natural_science, humanities, general, or a list), external (bool), term_from, term_to,
+// expedited (bool).
+Result<std::vector<Member>> parse_roster(std::string_view text, const std::string& file = "");
+
 // Every rule of REVIEW-01 the members break, each named ("REVIEW-01 (ⅵ): …"); empty when none.
 std::vector<Text> roster_problems(const std::vector<Member>& members);
 

@@ -38,6 +38,8 @@ enum class Operation {
   contract_manage,   // contracts, clauses, onward permissions
   ledger_read,       // read and export the provision ledger (LEDGER-04)
   ledger_correct,    // propose or confirm a ledger correction (LEDGER-03)
+  provision_read,    // see requests, decisions, builds with their reports, packages
+  release_package,   // make the package of a build (the release gate)
   // oversight
   audit_read,        // read entries of the log (itself logged, AUDIT-06)
   audit_verify,      // verify, prove, checkpoint, export
@@ -52,7 +54,7 @@ enum class Operation {
   submit,   // send files to intake
   receive,  // fetch a delivered dataset from exit
 };
-inline constexpr int kOperationCount = 33;
+inline constexpr int kOperationCount = 35;
 
 struct OperationInfo {
   Operation op;

@@ -3,8 +3,10 @@
 
 #include <fmt/format.h>
 
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 
 #include "tokumei/audit/audit_log.h"
 #include "tokumei/base/error.h"
@@ -40,5 +42,10 @@ inline std::unexpected<Error> refused(const std::string& rule, const std::string
   return fail(Errc::policy_violation,
               {fmt::format("{}: {}", rule, ja), fmt::format("{}: {}", rule, en)});
 }
+
+// A TOML or JSON document (JSON when it starts with '{') as JSON; `lines` gets the line of each
+// top-level TOML key, for located errors.
+Result<nlohmann::json> read_document(std::string_view text, const std::string& file,
+                                     std::map<std::string, int>& lines);
 
 }  // namespace tokumei::release::detail
