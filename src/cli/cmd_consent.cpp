@@ -15,6 +15,7 @@
 #include "tokumei/consent/inquiries.h"
 #include "tokumei/crypto/hash.h"
 #include "tokumei/identity/japanese.h"
+#include "tokumei/release/build.h"
 
 namespace tokumei::cli {
 namespace {
@@ -41,9 +42,11 @@ struct Opened {
   std::optional<consent::ConsentStore> store;
 };
 
-// Runs `body` on the opened consent store, for the person logged in (AUTHZ-02: processing staff).
-void with_store(const Globals& g, ConsentArgs& args, int* exit_code,
-                const std::function<Result<int>(consent::ConsentStore&)>& body) {
+// Runs `body` on the opened consent store and its deployment, for the person logged in (AUTHZ-02:
+// processing staff).
+void with_deployment_store(
+    const Globals& g, ConsentArgs& args, int* exit_code,
+    const std::function<Result<int>(consent::ConsentStore&, zones::Deployment&)>& body) {
   SystemClock clock;
   SystemRandom random;
   auto run = [&]() -> Result<int> {
@@ -56,10 +59,17 @@ void with_store(const Globals& g, ConsentArgs& args, int* exit_code,
     o.vault.emplace(d.db(), d.keys(), clock, random);
     TKM_RETURN_IF_ERROR(o.vault->prepare());
     o.store.emplace(d.db(), d.keys(), *o.vault, d.audit(), clock);
-    return body(*o.store);
+    return body(*o.store, d);
   };
   auto done = run();
   *exit_code = done ? *done : report_error(g, done.error());
+}
+
+void with_store(const Globals& g, ConsentArgs& args, int* exit_code,
+                const std::function<Result<int>(consent::ConsentStore&)>& body) {
+  with_deployment_store(g, args, exit_code, [&](consent::ConsentStore& store, zones::Deployment&) {
+    return body(store);
+  });
 }
 
 audit::Actor actor(const ConsentArgs& args) { return {args.user, args.deployment.terminal}; }
@@ -215,42 +225,50 @@ void add_optout(CLI::App& app, const Globals& g, int* exit_code) {
                      "received via (institution | consultation_center)"))
       ->check(CLI::IsMember({"institution", "consultation_center"}));
   add->callback([&g, args, exit_code] {
-    with_store(g, *args, exit_code, [&](consent::ConsentStore& store) -> Result<int> {
-      TKM_ASSIGN_OR_RETURN(consent::OptOutReport r,
-                           store.opt_out(actor(*args), args->institution, args->patient_id,
-                                         args->received_on, args->via));
-      if (g.json) {
-        std::cout << json{{"opt_out", r.opt_out.id},
-                          {"records_linked", r.person_keys.size()},
-                          {"records_deleted", r.opt_out.records_deleted},
-                          {"identities_deleted", r.opt_out.identities_deleted},
-                          {"deletion_record", r.opt_out.deletion_record},
-                          {"datasets_provided",
-                           r.datasets_provided ? json(*r.datasets_provided) : json(nullptr)}}
-                         .dump(2)
-                  << "\n";
-      } else {
-        std::cout << fmt::format(
-            fmt::runtime(tr(g,
-                            "停止の求め {} を登録しました: 名寄せされた記録 {}、消去した記録 {}、"
-                            "身元情報 {} (削除記録 {})\n",
-                            "Opt-out {} registered: {} linked records, {} records and {} identity "
-                            "versions erased (deletion record {})\n")),
-            r.opt_out.id, r.person_keys.size(), r.opt_out.records_deleted,
-            r.opt_out.identities_deleted, r.opt_out.deletion_record);
-        if (r.datasets_provided) {
-          std::cout << tr(g, "提供済みのデータセット:\n", "datasets already provided:\n");
-          for (const auto& d : *r.datasets_provided) std::cout << "  " << d << "\n";
-        } else {
-          std::cout << tr(g,
-                          "提供済みのデータセット: 提供の記録がまだないため調べられません "
-                          "(提供機能は未実装)\n",
-                          "datasets already provided: cannot be told, there are no provision "
-                          "records yet (provision is not built)\n");
-        }
-      }
-      return kOk;
-    });
+    with_deployment_store(
+        g, *args, exit_code,
+        [&](consent::ConsentStore& store, zones::Deployment& d) -> Result<int> {
+          TKM_ASSIGN_OR_RETURN(consent::OptOutReport r,
+                               store.opt_out(actor(*args), args->institution, args->patient_id,
+                                             args->received_on, args->via));
+          // CONSENT-04: the datasets already provided that held any of the erased records, so that
+          // their recipients can be told.
+          TKM_ASSIGN_OR_RETURN(r.datasets_provided,
+                               release::datasets_holding(d.db(), r.person_keys));
+          TKM_RETURN_IF_ERROR(
+              d.audit().record({.actor = actor(*args),
+                                .action = "consent.optout.provided",
+                                .object = fmt::format("opt_out:{}", r.opt_out.id),
+                                .outcome = audit::Outcome::success,
+                                .detail = json{{"datasets", *r.datasets_provided}}.dump(),
+                                .subjects = {}}));
+          if (g.json) {
+            std::cout << json{{"opt_out", r.opt_out.id},
+                              {"records_linked", r.person_keys.size()},
+                              {"records_deleted", r.opt_out.records_deleted},
+                              {"identities_deleted", r.opt_out.identities_deleted},
+                              {"deletion_record", r.opt_out.deletion_record},
+                              {"datasets_provided",
+                               r.datasets_provided ? json(*r.datasets_provided) : json(nullptr)}}
+                             .dump(2)
+                      << "\n";
+          } else {
+            std::cout << fmt::format(
+                fmt::runtime(
+                    tr(g,
+                       "停止の求め {} を登録しました: 名寄せされた記録 {}、消去した記録 {}、"
+                       "身元情報 {} (削除記録 {})\n",
+                       "Opt-out {} registered: {} linked records, {} records and {} identity "
+                       "versions erased (deletion record {})\n")),
+                r.opt_out.id, r.person_keys.size(), r.opt_out.records_deleted,
+                r.opt_out.identities_deleted, r.opt_out.deletion_record);
+            std::cout << tr(g, "この者を含む提供済みのデータセット:",
+                            "datasets already provided that held them:")
+                      << (r.datasets_provided->empty() ? tr(g, " なし\n", " none\n") : "\n");
+            for (const auto& ds : *r.datasets_provided) std::cout << "  " << ds << "\n";
+          }
+          return kOk;
+        });
   });
 
   auto* list = cmd->add_subcommand("list", tr(g, "停止の求めの一覧", "list opt-outs"));

@@ -348,6 +348,16 @@ TEST_F(ProvisionCli, ARequestGoesThroughEveryGateToTheRecipientAndTheLedger) {
   ASSERT_TRUE(keys);
   for (const auto& k : *keys) EXPECT_FALSE(cells.contains(k.text(0)));
   EXPECT_EQ(count("SELECT COUNT(*) FROM audit_entries WHERE action = 'package.release'"), 1);
+
+  // A patient of the dataset opts out: the report names the dataset provided.
+  std::ifstream again(data_ / "truth" / "persons.ndjson");
+  std::string first;
+  std::getline(again, first);
+  const auto person = nlohmann::json::parse(first);
+  const auto opted = json("optout" + at() + " add --institution " +
+                          person["institution"].get<std::string>() + " --patient-id " +
+                          person["patient_id"].get<std::string>() + " --received-on 2026-06-01");
+  EXPECT_EQ(opted["datasets_provided"], (nlohmann::json{pkg["dataset"]}));
 }
 
 TEST_F(ProvisionCli, TwoRecipientsShareNoPseudonymAndARebuildGivesTheSameHash) {

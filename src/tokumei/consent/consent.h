@@ -69,8 +69,8 @@ struct OptOut {
 struct OptOutReport {
   OptOut opt_out;
   std::vector<std::string> person_keys{};  // erased (the patient and linked records)
-  // The provisions that contained them; nullopt while the operator has no provision records
-  // (provision is not built yet), so that nobody reads "none" where nothing is known.
+  // The datasets provided that contained them. The consent module does not know provisions: it
+  // leaves this nullopt ("not known"), and the caller fills it from release::datasets_holding.
   std::optional<std::vector<std::string>> datasets_provided{};
 };
 

@@ -679,6 +679,7 @@ Result<Dataset> process(const Source& src, const CohortSpec& spec, const Process
   ds.files["dictionary.json"] = dictionary.dump(2) + "\n";
   ds.persons = persons.size();
   ds.events = released_events;
+  ds.released = persons;
   report["persons_released"] = ds.persons;
   report["events_released"] = ds.events;
   report["utility"] = {
@@ -696,6 +697,21 @@ Result<Dataset> process(const Source& src, const CohortSpec& spec, const Process
 }
 
 // ----- the store -----
+
+Result<std::vector<std::string>> datasets_holding(store::Database& db,
+                                                  const std::vector<std::string>& person_keys) {
+  std::set<std::string> out;
+  for (const auto& key : person_keys) {
+    TKM_ASSIGN_OR_RETURN(
+        store::Rows rows,
+        db.query("SELECT p.dataset FROM release_build_members m JOIN "
+                 "release_packages p ON p.build_id = m.build_id JOIN "
+                 "release_releases r ON r.package_id = p.id WHERE m.person_key = ?",
+                 {key}));
+    for (const auto& r : rows) out.insert(r.text(0));
+  }
+  return std::vector<std::string>(out.begin(), out.end());
+}
 
 Result<Source> Builds::load(const CohortSpec& spec, const std::vector<std::int64_t>& only,
                             std::vector<std::int64_t>& batches_read) {
@@ -791,7 +807,8 @@ Result<Source> Builds::load(const CohortSpec& spec, const std::vector<std::int64
   // Demographics from the vault: the newest identity of any record of the person.
   identity::IdentityVault vault(ctx_.db, ctx_.keys, ctx_.clock, random_);
   for (auto& p : src.persons) {
-    for (const auto& key : members[p.key]) {
+    p.records = members[p.key];
+    for (const auto& key : p.records) {
       auto versions = vault.versions(key);
       if (!versions || versions->empty()) continue;
       const auto& id = versions->back();
@@ -910,6 +927,14 @@ Result<BuildRecord> Builds::run(const audit::Actor& by, std::int64_t request_id,
            static_cast<std::int64_t>(rec.persons), static_cast<std::int64_t>(rec.events),
            files.dump(), by.user, to_unix_ms(rec.at)}));
   rec.id = id.value_or(0);
+  // Which records went into the build: what an opt-out later reports, and what the release gate
+  // checks against opt-outs made since.
+  for (auto p : ds.released) {
+    for (const auto& key : src.persons[p].records) {
+      TKM_RETURN_IF_ERROR(ctx_.db.execute(
+          "INSERT INTO release_build_members (build_id, person_key) VALUES (?, ?)", {rec.id, key}));
+    }
+  }
   TKM_RETURN_IF_ERROR(detail::log(ctx_.audit, tx, by, action, fmt::format("build:{}", rec.id),
                                   {{"request", request_id},
                                    {"recipient", q.recipient},

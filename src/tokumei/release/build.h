@@ -86,6 +86,7 @@ struct SourcePerson {
   std::string birth_date;
   std::string sex;  // male, female, unknown
   std::string prefecture;
+  std::vector<std::string> records{};  // the person keys of the person's records (linkage)
 };
 struct SourceEvent {
   std::uint32_t person = 0;  // index into the persons
@@ -110,12 +111,18 @@ struct Dataset {
   bool risk_passed = false;
   std::size_t persons = 0;
   std::size_t events = 0;
+  std::vector<std::uint32_t> released{};  // the persons released, by index into the source
 };
 
 // Runs selection and processing over `source` (pure: no database). `pseudonym_key` keys the
 // pseudonyms and `seed` the date shifts.
 Result<Dataset> process(const Source& source, const CohortSpec& spec, const ProcessingPlan& plan,
                         ByteView pseudonym_key, ByteView seed);
+
+// The datasets released so far that hold any of `person_keys` (records' keys): what an opt-out
+// reports (CONSENT-04), in dataset order.
+Result<std::vector<std::string>> datasets_holding(store::Database& db,
+                                                  const std::vector<std::string>& person_keys);
 
 // The hash of a build's outputs: SHA-256 over each file's name and SHA-256, in name order.
 std::string output_hash(const std::map<std::string, std::string>& files);

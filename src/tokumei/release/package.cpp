@@ -172,6 +172,24 @@ Result<PackageRecord> Packages::create(const audit::Actor& by, std::int64_t buil
                                    "the dataset did not pass its re-identification risk check")
                        .error());
   }
+  {
+    // CONSENT-03: a person who opted out after the build is not released; build again.
+    TKM_ASSIGN_OR_RETURN(store::Rows erased,
+                         ctx_.db.query("SELECT COUNT(DISTINCT m.person_key) FROM "
+                                       "release_build_members m JOIN identity_erased e ON "
+                                       "e.person_key = m.person_key WHERE m.build_id = ?",
+                                       {build_id}));
+    if (erased.at(0).integer(0) > 0) {
+      return refused(detail::refused("CONSENT-03",
+                                     fmt::format("作成後に停止の求めがあった記録が {} 件含まれて"
+                                                 "います。作り直してください",
+                                                 erased.at(0).integer(0)),
+                                     fmt::format("{} records in it were opted out since it was "
+                                                 "built; build it again",
+                                                 erased.at(0).integer(0)))
+                         .error());
+    }
+  }
   std::map<std::string, std::string> files;
   for (const auto& f : b.files) {
     TKM_ASSIGN_OR_RETURN(files[f.name], builds_.read_output(build_id, f.name));

@@ -249,6 +249,12 @@ CREATE TABLE release_builds (
   built_by       TEXT NOT NULL,
   at_ms          INTEGER NOT NULL
 );
+CREATE TABLE release_build_members (
+  build_id   INTEGER NOT NULL REFERENCES release_builds (id),
+  person_key TEXT NOT NULL
+);
+CREATE INDEX release_build_members_person ON release_build_members (person_key);
+CREATE INDEX release_build_members_build ON release_build_members (build_id);
 CREATE TABLE release_packages (
   id          INTEGER PRIMARY KEY,
   build_id    INTEGER NOT NULL REFERENCES release_builds (id),

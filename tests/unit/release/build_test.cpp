@@ -396,6 +396,34 @@ TEST_F(ReleaseGateTest, TwoOtherPeopleConfirmThenTheLedgerRecordsIt) {
   ASSERT_TRUE(releases);
   EXPECT_EQ(releases->at(0).integer(0), 1);
   EXPECT_FALSE(p.confirm({"kudo", "t8"}, approver("kudo"), pkg->id, checked));
+  // An opt-out now reports the released dataset for every record in it, and none for others.
+  auto members =
+      db_->query("SELECT person_key FROM release_build_members WHERE build_id = ?", {built->id});
+  ASSERT_TRUE(members);
+  ASSERT_EQ(members->size(), built->persons);
+  auto holding = datasets_holding(*db_, {members->at(0).text(0)});
+  ASSERT_TRUE(holding);
+  EXPECT_EQ(*holding, (std::vector<std::string>{pkg->dataset}));
+  EXPECT_TRUE(datasets_holding(*db_, {"not-a-key"})->empty());
+}
+
+TEST_F(ReleaseGateTest, ABuildWithAPersonWhoOptedOutSinceIsNotPackaged) {
+  const auto keys = seed(200);
+  Request q = approved("univ-a", wide_spec());
+  active_contract(q);
+  Builds b = builds();
+  auto built = b.build(staff_, q.id, {.k = 3});
+  ASSERT_TRUE(built);
+  ASSERT_TRUE(
+      db_->execute("INSERT INTO identity_erased (person_key, erased_ms) VALUES (?, 0)", {keys[5]}));
+  Packages p = packages(b);
+  auto refused = p.create(staff_, built->id);
+  ASSERT_FALSE(refused);
+  EXPECT_THAT(refused.error().text().en, HasSubstr("CONSENT-03"));
+  auto again = b.build(staff_, q.id, {.k = 3});
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->persons + 1, built->persons);
+  EXPECT_TRUE(p.create(staff_, again->id));
 }
 
 TEST_F(ReleaseGateTest, OnlyTheRecipientOpensThePackageAndOpensslCanToo) {
