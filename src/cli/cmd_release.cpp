@@ -995,6 +995,12 @@ void add_package(CLI::App& app, const Globals& g, int* exit_code) {
           SystemRandom random;
           auto b = builds_of(d, random);
           release::Packages p(context(d), random, b, d.dir() / "packages");
+          // MONITOR-03: nothing leaves while the monitors have frozen the exit queue.
+          TKM_ASSIGN_OR_RETURN(auto frozen, d.monitor().exit_frozen());
+          if (frozen) {
+            return fail(Errc::policy_violation, {"出口キューが停止されています: " + *frozen,
+                                                 "the exit queue is frozen: " + *frozen});
+          }
           TKM_ASSIGN_OR_RETURN(auto file, p.release_file(a->number));
           TKM_ASSIGN_OR_RETURN(std::string bytes, read_file(file));
           TKM_RETURN_IF_ERROR(write_file_atomic(a->out, as_bytes(bytes), 0600));

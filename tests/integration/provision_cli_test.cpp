@@ -267,8 +267,15 @@ TEST_F(ProvisionCli, ARequestGoesThroughEveryGateToTheRecipientAndTheLedger) {
        "' '" + (tmp_ / "inspection/ledger_2026-01-01_2030-12-31.sig.json").string() + "'" + at() +
        coord);
 
-  // The recipient opens it with tokumei open and with plain openssl.
+  // The recipient opens it with tokumei open and with plain openssl. Nothing leaves while the
+  // exit queue is frozen.
   const fs::path file = tmp_ / "delivered.p7m";
+  const std::string officer = as("sato", Role::security_officer);
+  json("exit freeze --reason 調査中" + at() + officer);
+  r = tokumei("--lang en package export " + package + " --out '" + file.string() + "'" + at());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.output, HasSubstr("the exit queue is frozen"));
+  json("exit release --reason 調査完了" + at() + officer);
   json("package export " + package + " --out '" + file.string() + "'" + at());
   r = tokumei("package signer" + at());
   ASSERT_EQ(r.exit_code, 0);
