@@ -57,6 +57,25 @@ void emit(const Globals& g, const json& j, const std::string& text) {
 
 std::string today() { return japanese_day(clock().now()); }
 
+// with_session for commands that only show records: the reading is itself logged (who saw the
+// provision's records, and when).
+void with_reading(
+    const Globals& g, const DeploymentArgs& args, Operation op, int* exit_code,
+    const std::function<Status(zones::Deployment&, const security::AuthContext&)>& body) {
+  with_session(g, args, op, exit_code,
+               [&](zones::Deployment& d, const security::AuthContext& ctx) -> Status {
+                 TKM_RETURN_IF_ERROR(body(d, ctx));
+                 auto logged =
+                     d.audit().record({.actor = ctx.actor(),
+                                       .action = std::string(security::operation_info(op).name),
+                                       .object = "provision",
+                                       .outcome = audit::Outcome::success,
+                                       .detail = "{}",
+                                       .subjects = {}});
+                 return logged ? Status{} : Status(std::unexpected(logged.error()));
+               });
+}
+
 Result<std::string> file_hash(const std::string& path) {
   TKM_ASSIGN_OR_RETURN(std::string content, read_file(path));
   return hex_encode(crypto::sha256(as_bytes(content)));
@@ -138,7 +157,7 @@ void add_registry(CLI::App& app, const Globals& g, int* exit_code) {
 
   auto* list = cmd->add_subcommand("list", tr(g, "登録の一覧", "list the registries"));
   list->callback([&g, a, exit_code] {
-    with_session(g, a->deployment, Operation::provision_read, exit_code,
+    with_reading(g, a->deployment, Operation::provision_read, exit_code,
                  [&](zones::Deployment& d, const security::AuthContext&) -> Status {
                    release::Registry r(context(d));
                    TKM_ASSIGN_OR_RETURN(auto insts, r.institutions());
@@ -245,7 +264,7 @@ void add_request(CLI::App& app, const Globals& g, int* exit_code) {
 
   auto* list = cmd->add_subcommand("list", tr(g, "利用申請の一覧", "list requests"));
   list->callback([&g, a, exit_code] {
-    with_session(g, a->deployment, Operation::provision_read, exit_code,
+    with_reading(g, a->deployment, Operation::provision_read, exit_code,
                  [&](zones::Deployment& d, const security::AuthContext&) -> Status {
                    release::Committee c(context(d));
                    TKM_ASSIGN_OR_RETURN(auto all, c.requests());
@@ -271,7 +290,7 @@ void add_request(CLI::App& app, const Globals& g, int* exit_code) {
   auto* show = cmd->add_subcommand("show", tr(g, "利用申請と決定", "a request and its decisions"));
   show->add_option("id", a->request, "ID")->required();
   show->callback([&g, a, exit_code] {
-    with_session(
+    with_reading(
         g, a->deployment, Operation::provision_read, exit_code,
         [&](zones::Deployment& d, const security::AuthContext&) -> Status {
           release::Committee c(context(d));
@@ -443,7 +462,7 @@ void add_committee(CLI::App& app, const Globals& g, int* exit_code) {
       "status", tr(g, "委員会の構成と公表の状況", "composition and publication status"));
   status->add_option("--day", a->day, tr(g, "日 (既定: 今日)", "day (default today)"));
   status->callback([&g, a, exit_code] {
-    with_session(
+    with_reading(
         g, a->deployment, Operation::provision_read, exit_code,
         [&](zones::Deployment& d, const security::AuthContext&) -> Status {
           release::Committee c(context(d));
@@ -683,7 +702,7 @@ void add_contract(CLI::App& app, const Globals& g, int* exit_code) {
                    tr(g, "この日数内に期限が来る有効な契約だけ",
                       "only active ones ending within this many days"));
   list->callback([&g, a, exit_code, list] {
-    with_session(g, a->deployment, Operation::provision_read, exit_code,
+    with_reading(g, a->deployment, Operation::provision_read, exit_code,
                  [&](zones::Deployment& d, const security::AuthContext&) -> Status {
                    release::Contracts contracts(context(d));
                    std::vector<release::Contract> all;
@@ -884,7 +903,7 @@ void add_build(CLI::App& app, const Globals& g, int* exit_code) {
 
   auto* list = cmd->add_subcommand("list", tr(g, "データセットの一覧", "list builds"));
   list->callback([&g, a, exit_code] {
-    with_session(g, a->deployment, Operation::provision_read, exit_code,
+    with_reading(g, a->deployment, Operation::provision_read, exit_code,
                  [&](zones::Deployment& d, const security::AuthContext&) -> Status {
                    SystemRandom random;
                    auto b = builds_of(d, random);
@@ -904,7 +923,7 @@ void add_build(CLI::App& app, const Globals& g, int* exit_code) {
                                               "a build with its risk and utility report"));
   show->add_option("id", a->number, "ID")->required();
   show->callback([&g, a, exit_code] {
-    with_session(g, a->deployment, Operation::provision_read, exit_code,
+    with_reading(g, a->deployment, Operation::provision_read, exit_code,
                  [&](zones::Deployment& d, const security::AuthContext&) -> Status {
                    SystemRandom random;
                    auto b = builds_of(d, random);
@@ -950,7 +969,7 @@ void add_package(CLI::App& app, const Globals& g, int* exit_code) {
   auto* list = cmd->add_subcommand(
       "list", tr(g, "パッケージと確認の状況", "packages and their confirmations"));
   list->callback([&g, a, exit_code] {
-    with_session(g, a->deployment, Operation::provision_read, exit_code,
+    with_reading(g, a->deployment, Operation::provision_read, exit_code,
                  [&](zones::Deployment& d, const security::AuthContext&) -> Status {
                    SystemRandom random;
                    auto b = builds_of(d, random);
@@ -973,7 +992,7 @@ void add_package(CLI::App& app, const Globals& g, int* exit_code) {
       cmd->add_subcommand("signer", tr(g, "事業者の署名証明書 (利用者に渡す)",
                                        "the operator's signing certificate (for recipients)"));
   signer->callback([&g, a, exit_code] {
-    with_session(g, a->deployment, Operation::provision_read, exit_code,
+    with_reading(g, a->deployment, Operation::provision_read, exit_code,
                  [&](zones::Deployment& d, const security::AuthContext&) -> Status {
                    SystemRandom random;
                    auto b = builds_of(d, random);
@@ -1071,50 +1090,43 @@ void add_ledger(CLI::App& app, const Globals& g, int* exit_code) {
   list->add_option("--from", a->from, tr(g, "開始日", "from"));
   list->add_option("--to", a->to, tr(g, "終了日", "to"));
   list->callback([&g, a, exit_code] {
-    with_session(
-        g, a->deployment, Operation::ledger_read, exit_code,
-        [&](zones::Deployment& d, const security::AuthContext& ctx) -> Status {
-          release::Ledger ledger(context(d));
-          TKM_ASSIGN_OR_RETURN(auto all, ledger.entries(a->from, a->to));
-          json j = json::array();
-          std::string text;
-          for (const auto& e : all) {
-            j.push_back({{"seq", e.seq},
-                         {"kind", e.kind},
-                         {"day", e.day},
-                         {"recipient", e.recipient},
-                         {"dataset", e.dataset},
-                         {"contents", e.contents},
-                         {"data_kind", e.data_kind},
-                         {"approval", e.approval},
-                         {"contract", e.contract},
-                         {"delivery", e.delivery},
-                         {"checkers", e.checkers},
-                         {"onward", e.onward},
-                         {"corrects", e.corrects ? json(*e.corrects) : json(nullptr)},
-                         {"entrant", e.entrant},
-                         {"confirmer", e.confirmer},
-                         {"hash", e.hash}});
-            std::string checkers;
-            for (const auto& c : e.checkers) checkers += (checkers.empty() ? "" : "/") + c;
-            text += fmt::format("{:>4} {} {} {} {} {} [{}] {}\n", e.seq, e.day, e.kind, e.recipient,
-                                e.dataset, e.data_kind, checkers, e.onward);
-          }
-          TKM_RETURN_IF_ERROR(d.audit().record({.actor = ctx.actor(),
-                                                .action = "ledger.read",
-                                                .object = "ledger",
-                                                .outcome = audit::Outcome::success,
-                                                .detail = json{{"rows", all.size()}}.dump(),
-                                                .subjects = {}}));
-          emit(g, j, text);
-          return {};
-        });
+    with_reading(g, a->deployment, Operation::ledger_read, exit_code,
+                 [&](zones::Deployment& d, const security::AuthContext&) -> Status {
+                   release::Ledger ledger(context(d));
+                   TKM_ASSIGN_OR_RETURN(auto all, ledger.entries(a->from, a->to));
+                   json j = json::array();
+                   std::string text;
+                   for (const auto& e : all) {
+                     j.push_back({{"seq", e.seq},
+                                  {"kind", e.kind},
+                                  {"day", e.day},
+                                  {"recipient", e.recipient},
+                                  {"dataset", e.dataset},
+                                  {"contents", e.contents},
+                                  {"data_kind", e.data_kind},
+                                  {"approval", e.approval},
+                                  {"contract", e.contract},
+                                  {"delivery", e.delivery},
+                                  {"checkers", e.checkers},
+                                  {"onward", e.onward},
+                                  {"corrects", e.corrects ? json(*e.corrects) : json(nullptr)},
+                                  {"entrant", e.entrant},
+                                  {"confirmer", e.confirmer},
+                                  {"hash", e.hash}});
+                     std::string checkers;
+                     for (const auto& c : e.checkers) checkers += (checkers.empty() ? "" : "/") + c;
+                     text += fmt::format("{:>4} {} {} {} {} {} [{}] {}\n", e.seq, e.day, e.kind,
+                                         e.recipient, e.dataset, e.data_kind, checkers, e.onward);
+                   }
+                   emit(g, j, text);
+                   return {};
+                 });
   });
 
   auto* verify =
       cmd->add_subcommand("verify", tr(g, "帳簿の連鎖を検証する", "verify the ledger's chain"));
   verify->callback([&g, a, exit_code] {
-    with_session(g, a->deployment, Operation::ledger_read, exit_code,
+    with_reading(g, a->deployment, Operation::ledger_read, exit_code,
                  [&](zones::Deployment& d, const security::AuthContext&) -> Status {
                    release::Ledger ledger(context(d));
                    TKM_ASSIGN_OR_RETURN(auto check, ledger.verify());
@@ -1139,7 +1151,7 @@ void add_ledger(CLI::App& app, const Globals& g, int* exit_code) {
       "holders", tr(g, "データセットを持つ者 (提供先と再提供先)", "who holds a dataset"));
   holders->add_option("dataset", a->dataset, tr(g, "データセット", "dataset"))->required();
   holders->callback([&g, a, exit_code] {
-    with_session(g, a->deployment, Operation::ledger_read, exit_code,
+    with_reading(g, a->deployment, Operation::ledger_read, exit_code,
                  [&](zones::Deployment& d, const security::AuthContext&) -> Status {
                    release::Ledger ledger(context(d));
                    TKM_ASSIGN_OR_RETURN(auto who, ledger.holders(a->dataset));
@@ -1157,7 +1169,7 @@ void add_ledger(CLI::App& app, const Globals& g, int* exit_code) {
   exp->add_option("--to", a->to, tr(g, "終了日", "to"))->required();
   exp->add_option("--out", a->out, tr(g, "書き出すフォルダ", "output folder"))->required();
   exp->callback([&g, a, exit_code] {
-    with_session(
+    with_reading(
         g, a->deployment, Operation::ledger_read, exit_code,
         [&](zones::Deployment& d, const security::AuthContext& ctx) -> Status {
           release::Ledger ledger(context(d));
@@ -1188,7 +1200,7 @@ void add_ledger(CLI::App& app, const Globals& g, int* exit_code) {
       ->required()
       ->check(CLI::ExistingFile);
   check->callback([&g, a, exit_code] {
-    with_session(g, a->deployment, Operation::ledger_read, exit_code,
+    with_reading(g, a->deployment, Operation::ledger_read, exit_code,
                  [&](zones::Deployment& d, const security::AuthContext&) -> Status {
                    TKM_ASSIGN_OR_RETURN(std::string csv, read_file(a->file));
                    TKM_ASSIGN_OR_RETURN(std::string sig, read_file(a->evidence));

@@ -355,6 +355,10 @@ TEST_F(ProvisionCli, ARequestGoesThroughEveryGateToTheRecipientAndTheLedger) {
   ASSERT_TRUE(keys);
   for (const auto& k : *keys) EXPECT_FALSE(cells.contains(k.text(0)));
   EXPECT_EQ(count("SELECT COUNT(*) FROM audit_entries WHERE action = 'package.release'"), 1);
+  // Reading the provision's records is logged too.
+  EXPECT_GT(count("SELECT COUNT(*) FROM audit_entries WHERE action = 'ledger.read' AND "
+                  "actor = 'kondo'"),
+            0);
 
   // A patient of the dataset opts out: the report names the dataset provided.
   std::ifstream again(data_ / "truth" / "persons.ndjson");
