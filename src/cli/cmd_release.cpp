@@ -13,6 +13,8 @@
 #include "tokumei/base/files.h"
 #include "tokumei/base/random.h"
 #include "tokumei/crypto/hash.h"
+#include "tokumei/crypto/x509.h"
+#include "tokumei/identity/japanese.h"
 #include "tokumei/release/build.h"
 #include "tokumei/release/committee.h"
 #include "tokumei/release/contracts.h"
@@ -57,22 +59,23 @@ void emit(const Globals& g, const json& j, const std::string& text) {
 
 std::string today() { return japanese_day(clock().now()); }
 
-// with_session for commands that only show records: the reading is itself logged (who saw the
-// provision's records, and when).
+// with_session for commands that only show records: the reading is logged first, naming what is
+// read (who saw the provision's records, and when).
 void with_reading(
     const Globals& g, const DeploymentArgs& args, Operation op, int* exit_code,
+    const std::function<std::string()>& object,
     const std::function<Status(zones::Deployment&, const security::AuthContext&)>& body) {
   with_session(g, args, op, exit_code,
                [&](zones::Deployment& d, const security::AuthContext& ctx) -> Status {
-                 TKM_RETURN_IF_ERROR(body(d, ctx));
                  auto logged =
                      d.audit().record({.actor = ctx.actor(),
                                        .action = std::string(security::operation_info(op).name),
-                                       .object = "provision",
+                                       .object = object(),
                                        .outcome = audit::Outcome::success,
                                        .detail = "{}",
                                        .subjects = {}});
-                 return logged ? Status{} : Status(std::unexpected(logged.error()));
+                 if (!logged) return std::unexpected(logged.error());
+                 return body(d, ctx);
                });
 }
 
@@ -157,34 +160,37 @@ void add_registry(CLI::App& app, const Globals& g, int* exit_code) {
 
   auto* list = cmd->add_subcommand("list", tr(g, "登録の一覧", "list the registries"));
   list->callback([&g, a, exit_code] {
-    with_reading(g, a->deployment, Operation::provision_read, exit_code,
-                 [&](zones::Deployment& d, const security::AuthContext&) -> Status {
-                   release::Registry r(context(d));
-                   TKM_ASSIGN_OR_RETURN(auto insts, r.institutions());
-                   TKM_ASSIGN_OR_RETURN(auto recs, r.recipients());
-                   json j = {{"institutions", json::array()}, {"recipients", json::array()}};
-                   std::string text = tr(g, "医療機関:\n", "institutions:\n");
-                   for (const auto& i : insts) {
-                     j["institutions"].push_back({{"code", i.code},
-                                                  {"name", i.name},
-                                                  {"fingerprint", i.fingerprint},
-                                                  {"notification_method", i.notification_method}});
-                     text += fmt::format("  {} {} ({})\n", i.code, i.name, i.notification_method);
-                   }
-                   text += tr(g, "利用者:\n", "recipients:\n");
-                   for (const auto& x : recs) {
-                     j["recipients"].push_back({{"id", x.id},
-                                                {"name", x.name},
-                                                {"endpoint", x.endpoint},
-                                                {"certification", x.certification},
-                                                {"certified_until", x.certified_until},
-                                                {"suspended", x.suspended}});
-                     text += fmt::format("  {} {} {}{}\n", x.id, x.name, x.endpoint,
-                                         x.suspended ? tr(g, " [利用停止中]", " [suspended]") : "");
-                   }
-                   emit(g, j, text);
-                   return {};
-                 });
+    with_reading(
+        g, a->deployment, Operation::provision_read, exit_code,
+        [&] { return std::string("registry"); },
+        [&](zones::Deployment& d, const security::AuthContext&) -> Status {
+          release::Registry r(context(d));
+          TKM_ASSIGN_OR_RETURN(auto insts, r.institutions());
+          TKM_ASSIGN_OR_RETURN(auto recs, r.recipients());
+          json j = {{"institutions", json::array()}, {"recipients", json::array()}};
+          std::string text = tr(g, "医療機関:\n", "institutions:\n");
+          for (const auto& i : insts) {
+            j["institutions"].push_back({{"code", i.code},
+                                         {"name", i.name},
+                                         {"fingerprint", i.fingerprint},
+                                         {"notification_method", i.notification_method}});
+            text += fmt::format("  {} {} ({})\n", i.code, i.name, i.notification_method);
+          }
+          text += tr(g, "利用者:\n", "recipients:\n");
+          for (const auto& x : recs) {
+            j["recipients"].push_back({{"id", x.id},
+                                       {"name", x.name},
+                                       {"fingerprint", x.fingerprint},
+                                       {"endpoint", x.endpoint},
+                                       {"certification", x.certification},
+                                       {"certified_until", x.certified_until},
+                                       {"suspended", x.suspended}});
+            text += fmt::format("  {} {} {}{}\n", x.id, x.name, x.endpoint,
+                                x.suspended ? tr(g, " [利用停止中]", " [suspended]") : "");
+          }
+          emit(g, j, text);
+          return {};
+        });
   });
 
   auto* sanction =
@@ -197,7 +203,7 @@ void add_registry(CLI::App& app, const Globals& g, int* exit_code) {
   sanction->add_flag("--lift", a->lift, tr(g, "停止を解除する", "lift the suspension"));
   sanction->callback([&g, a, exit_code] {
     with_session(
-        g, a->deployment, Operation::contract_manage, exit_code,
+        g, a->deployment, Operation::registry_manage, exit_code,
         [&](zones::Deployment& d, const security::AuthContext& ctx) -> Status {
           release::Registry r(context(d));
           TKM_ASSIGN_OR_RETURN(auto s, r.sanction(ctx.actor(), {.recipient = a->id,
@@ -264,27 +270,28 @@ void add_request(CLI::App& app, const Globals& g, int* exit_code) {
 
   auto* list = cmd->add_subcommand("list", tr(g, "利用申請の一覧", "list requests"));
   list->callback([&g, a, exit_code] {
-    with_reading(g, a->deployment, Operation::provision_read, exit_code,
-                 [&](zones::Deployment& d, const security::AuthContext&) -> Status {
-                   release::Committee c(context(d));
-                   TKM_ASSIGN_OR_RETURN(auto all, c.requests());
-                   json j = json::array();
-                   std::string text;
-                   for (const auto& q : all) {
-                     TKM_ASSIGN_OR_RETURN(auto dec, c.decision_in_force(q.id));
-                     json one = request_json(q);
-                     one["decision"] =
-                         dec ? json(release::outcome_name(dec->outcome)) : json(nullptr);
-                     j.push_back(one);
-                     text += fmt::format("{:>4} {} {} [{}] {}\n", q.id, q.recipient,
-                                         release::dataset_kind_label(q.spec.kind),
-                                         dec ? std::string(release::outcome_name(dec->outcome))
-                                             : tr(g, "審査待ち", "awaiting review"),
-                                         q.title);
-                   }
-                   emit(g, j, text);
-                   return {};
-                 });
+    with_reading(
+        g, a->deployment, Operation::provision_read, exit_code,
+        [&] { return std::string("requests"); },
+        [&](zones::Deployment& d, const security::AuthContext&) -> Status {
+          release::Committee c(context(d));
+          TKM_ASSIGN_OR_RETURN(auto all, c.requests());
+          json j = json::array();
+          std::string text;
+          for (const auto& q : all) {
+            TKM_ASSIGN_OR_RETURN(auto dec, c.decision_in_force(q.id));
+            json one = request_json(q);
+            one["decision"] = dec ? json(release::outcome_name(dec->outcome)) : json(nullptr);
+            j.push_back(one);
+            text += fmt::format("{:>4} {} {} [{}] {}\n", q.id, q.recipient,
+                                release::dataset_kind_label(q.spec.kind),
+                                dec ? std::string(release::outcome_name(dec->outcome))
+                                    : tr(g, "審査待ち", "awaiting review"),
+                                q.title);
+          }
+          emit(g, j, text);
+          return {};
+        });
   });
 
   auto* show = cmd->add_subcommand("show", tr(g, "利用申請と決定", "a request and its decisions"));
@@ -292,6 +299,7 @@ void add_request(CLI::App& app, const Globals& g, int* exit_code) {
   show->callback([&g, a, exit_code] {
     with_reading(
         g, a->deployment, Operation::provision_read, exit_code,
+        [&] { return fmt::format("request:{}", a->request); },
         [&](zones::Deployment& d, const security::AuthContext&) -> Status {
           release::Committee c(context(d));
           TKM_ASSIGN_OR_RETURN(auto q, c.request(a->request));
@@ -307,7 +315,17 @@ void add_request(CLI::App& app, const Globals& g, int* exit_code) {
                                       {"amends", dec.amends ? json(*dec.amends) : json(nullptr)},
                                       {"decided_by", dec.decided_by}});
           }
-          print_json(j);
+          std::string text = fmt::format("{} {} [{}] {}\n", q.id, q.recipient,
+                                         release::dataset_kind_label(q.spec.kind), q.title);
+          for (const char* key : {"purpose", "research_content", "publication_plan", "benefits",
+                                  "data_requested", "safety_measures", "spec_hash"}) {
+            text += fmt::format("  {}: {}\n", key, j[key].get<std::string>());
+          }
+          for (const auto& dec : j["decisions"])
+            text += fmt::format("  decision {}: {} {}\n", dec["id"].get<std::int64_t>(),
+                                dec["outcome"].get<std::string>(),
+                                dec["valid_until"].get<std::string>());
+          emit(g, j, text);
           return {};
         });
   });
@@ -464,6 +482,7 @@ void add_committee(CLI::App& app, const Globals& g, int* exit_code) {
   status->callback([&g, a, exit_code] {
     with_reading(
         g, a->deployment, Operation::provision_read, exit_code,
+        [&] { return std::string("committee"); },
         [&](zones::Deployment& d, const security::AuthContext&) -> Status {
           release::Committee c(context(d));
           TKM_ASSIGN_OR_RETURN(auto s, c.status(a->day.empty() ? today() : a->day));
@@ -473,7 +492,7 @@ void add_committee(CLI::App& app, const Globals& g, int* exit_code) {
                   ? tr(g, "委員会の構成: 要件を満たしています\n", "composition: compliant\n")
                   : tr(g, "委員会の構成: 要件を満たしていません\n", "composition: NOT compliant\n");
           for (const auto& p : s.problems) {
-            problems.push_back(p.en);
+            problems.push_back({{"ja", p.ja}, {"en", p.en}});
             text += "  " + tr_text(g, p) + "\n";
           }
           text += fmt::format(fmt::runtime(tr(g, "名簿 第{}版 / 規程 {} / 最後の公表 {}{}\n",
@@ -580,7 +599,11 @@ void add_committee(CLI::App& app, const Globals& g, int* exit_code) {
                    release::Committee c(context(d));
                    TKM_ASSIGN_OR_RETURN(std::string md, c.publish(ctx.actor(), a->year));
                    if (a->out.empty()) {
-                     std::cout << md;
+                     if (g.json) {
+                       print_json({{"markdown", md}});
+                     } else {
+                       std::cout << md;
+                     }
                    } else {
                      TKM_RETURN_IF_ERROR(write_file_atomic(a->out, as_bytes(md), 0644));
                      emit(g, {{"out", a->out}}, a->out);
@@ -702,32 +725,34 @@ void add_contract(CLI::App& app, const Globals& g, int* exit_code) {
                    tr(g, "この日数内に期限が来る有効な契約だけ",
                       "only active ones ending within this many days"));
   list->callback([&g, a, exit_code, list] {
-    with_reading(g, a->deployment, Operation::provision_read, exit_code,
-                 [&](zones::Deployment& d, const security::AuthContext&) -> Status {
-                   release::Contracts contracts(context(d));
-                   std::vector<release::Contract> all;
-                   if (list->count("--expiring") > 0) {
-                     TKM_ASSIGN_OR_RETURN(all, contracts.expiring(today(), a->days));
-                   } else {
-                     TKM_ASSIGN_OR_RETURN(all, contracts.list());
-                   }
-                   json j = json::array();
-                   std::string text;
-                   for (const auto& c : all) {
-                     j.push_back({{"id", c.id},
-                                  {"kind", release::contract_kind_name(c.kind)},
-                                  {"party", c.party},
-                                  {"request", c.request_id ? json(*c.request_id) : json(nullptr)},
-                                  {"state", c.state},
-                                  {"valid_until", c.valid_until},
-                                  {"ticked", c.ticked}});
-                     text += fmt::format("{:>4} {} {} {} {} → {}\n", c.id,
-                                         release::contract_kind_name(c.kind), c.party, c.state,
-                                         c.signed_on, c.valid_until);
-                   }
-                   emit(g, j, text);
-                   return {};
-                 });
+    with_reading(
+        g, a->deployment, Operation::provision_read, exit_code,
+        [&] { return std::string("contracts"); },
+        [&](zones::Deployment& d, const security::AuthContext&) -> Status {
+          release::Contracts contracts(context(d));
+          std::vector<release::Contract> all;
+          if (list->count("--expiring") > 0) {
+            TKM_ASSIGN_OR_RETURN(all, contracts.expiring(today(), a->days));
+          } else {
+            TKM_ASSIGN_OR_RETURN(all, contracts.list());
+          }
+          json j = json::array();
+          std::string text;
+          for (const auto& c : all) {
+            j.push_back({{"id", c.id},
+                         {"kind", release::contract_kind_name(c.kind)},
+                         {"party", c.party},
+                         {"request", c.request_id ? json(*c.request_id) : json(nullptr)},
+                         {"state", c.state},
+                         {"valid_until", c.valid_until},
+                         {"ticked", c.ticked}});
+            text +=
+                fmt::format("{:>4} {} {} {} {} → {}\n", c.id, release::contract_kind_name(c.kind),
+                            c.party, c.state, c.signed_on, c.valid_until);
+          }
+          emit(g, j, text);
+          return {};
+        });
   });
 
   auto* onward = cmd->add_subcommand(
@@ -833,6 +858,7 @@ json package_json(const release::PackageRecord& p) {
           {"dataset", p.dataset},
           {"recipient", p.recipient},
           {"destination", p.destination},
+          {"certificate", p.certificate},
           {"approval", p.approval},
           {"contract", p.contract},
           {"sha256", p.sha256},
@@ -903,34 +929,37 @@ void add_build(CLI::App& app, const Globals& g, int* exit_code) {
 
   auto* list = cmd->add_subcommand("list", tr(g, "データセットの一覧", "list builds"));
   list->callback([&g, a, exit_code] {
-    with_reading(g, a->deployment, Operation::provision_read, exit_code,
-                 [&](zones::Deployment& d, const security::AuthContext&) -> Status {
-                   SystemRandom random;
-                   auto b = builds_of(d, random);
-                   TKM_ASSIGN_OR_RETURN(auto all, b.list());
-                   json j = json::array();
-                   std::string text;
-                   for (const auto& r : all) {
-                     j.push_back(build_json(r));
-                     text += build_text(g, r);
-                   }
-                   emit(g, j, text);
-                   return {};
-                 });
+    with_reading(
+        g, a->deployment, Operation::build_read, exit_code, [&] { return std::string("builds"); },
+        [&](zones::Deployment& d, const security::AuthContext&) -> Status {
+          SystemRandom random;
+          auto b = builds_of(d, random);
+          TKM_ASSIGN_OR_RETURN(auto all, b.list());
+          json j = json::array();
+          std::string text;
+          for (const auto& r : all) {
+            j.push_back(build_json(r));
+            text += build_text(g, r);
+          }
+          emit(g, j, text);
+          return {};
+        });
   });
 
   auto* show = cmd->add_subcommand("show", tr(g, "データセットとリスク・有用性の報告",
                                               "a build with its risk and utility report"));
   show->add_option("id", a->number, "ID")->required();
   show->callback([&g, a, exit_code] {
-    with_reading(g, a->deployment, Operation::provision_read, exit_code,
-                 [&](zones::Deployment& d, const security::AuthContext&) -> Status {
-                   SystemRandom random;
-                   auto b = builds_of(d, random);
-                   TKM_ASSIGN_OR_RETURN(auto r, b.get(a->number));
-                   emit(g, build_json(r), build_text(g, r));
-                   return {};
-                 });
+    with_reading(
+        g, a->deployment, Operation::build_read, exit_code,
+        [&] { return fmt::format("build:{}", a->number); },
+        [&](zones::Deployment& d, const security::AuthContext&) -> Status {
+          SystemRandom random;
+          auto b = builds_of(d, random);
+          TKM_ASSIGN_OR_RETURN(auto r, b.get(a->number));
+          emit(g, build_json(r), build_text(g, r));
+          return {};
+        });
   });
 }
 
@@ -957,11 +986,14 @@ void add_package(CLI::App& app, const Globals& g, int* exit_code) {
                fmt::format(
                    fmt::runtime(tr(
                        g,
-                       "パッケージ {} を作成しました\n  データセット {}\n  提供先 {}\n  送付先 "
+                       "パッケージ {} を作成しました\n  データセット {}\n  提供先 {} (証明書 {})\n "
+                       " 送付先 "
                        "{}\n  SHA-256 {}\n二人の提供承認者の確認 (tokumei approve) を待っています",
-                       "package {} made\n  dataset {}\n  recipient {}\n  destination {}\n  SHA-256 "
+                       "package {} made\n  dataset {}\n  recipient {} (certificate {})\n  "
+                       "destination {}\n  SHA-256 "
                        "{}\nawaiting two approvers (tokumei approve)")),
-                   pkg.id, pkg.dataset, pkg.recipient, pkg.destination, pkg.sha256));
+                   pkg.id, pkg.dataset, pkg.recipient, pkg.certificate, pkg.destination,
+                   pkg.sha256));
           return {};
         });
   });
@@ -969,38 +1001,47 @@ void add_package(CLI::App& app, const Globals& g, int* exit_code) {
   auto* list = cmd->add_subcommand(
       "list", tr(g, "パッケージと確認の状況", "packages and their confirmations"));
   list->callback([&g, a, exit_code] {
-    with_reading(g, a->deployment, Operation::provision_read, exit_code,
-                 [&](zones::Deployment& d, const security::AuthContext&) -> Status {
-                   SystemRandom random;
-                   auto b = builds_of(d, random);
-                   release::Packages p(context(d), random, b, d.dir() / "packages");
-                   TKM_ASSIGN_OR_RETURN(auto all, p.list());
-                   json j = json::array();
-                   std::string text;
-                   for (const auto& x : all) {
-                     j.push_back(package_json(x));
-                     text += fmt::format("{:>4} {} {} {} {}/2 {}\n", x.id, x.dataset, x.recipient,
-                                         x.sha256.substr(0, 16), x.confirmations.size(),
-                                         x.released() ? tr(g, "提供済", "released") : "");
-                   }
-                   emit(g, j, text);
-                   return {};
-                 });
+    with_reading(
+        g, a->deployment, Operation::provision_read, exit_code,
+        [&] { return std::string("packages"); },
+        [&](zones::Deployment& d, const security::AuthContext&) -> Status {
+          SystemRandom random;
+          auto b = builds_of(d, random);
+          release::Packages p(context(d), random, b, d.dir() / "packages");
+          TKM_ASSIGN_OR_RETURN(auto all, p.list());
+          json j = json::array();
+          std::string text;
+          for (const auto& x : all) {
+            j.push_back(package_json(x));
+            text += fmt::format("{:>4} {} {} {} {}/2 {}\n", x.id, x.dataset, x.recipient,
+                                x.sha256.substr(0, 16), x.confirmations.size(),
+                                x.released() ? tr(g, "提供済", "released") : "");
+          }
+          emit(g, j, text);
+          return {};
+        });
   });
 
   auto* signer =
       cmd->add_subcommand("signer", tr(g, "事業者の署名証明書 (利用者に渡す)",
                                        "the operator's signing certificate (for recipients)"));
   signer->callback([&g, a, exit_code] {
-    with_reading(g, a->deployment, Operation::provision_read, exit_code,
-                 [&](zones::Deployment& d, const security::AuthContext&) -> Status {
-                   SystemRandom random;
-                   auto b = builds_of(d, random);
-                   release::Packages p(context(d), random, b, d.dir() / "packages");
-                   TKM_ASSIGN_OR_RETURN(std::string pem, p.signer_certificate());
-                   std::cout << pem;
-                   return {};
-                 });
+    with_reading(
+        g, a->deployment, Operation::provision_read, exit_code,
+        [&] { return std::string("package_signer"); },
+        [&](zones::Deployment& d, const security::AuthContext&) -> Status {
+          SystemRandom random;
+          auto b = builds_of(d, random);
+          release::Packages p(context(d), random, b, d.dir() / "packages");
+          TKM_ASSIGN_OR_RETURN(std::string pem, p.signer_certificate());
+          if (g.json) {
+            print_json({{"certificate_pem", pem},
+                        {"fingerprint", crypto::parse_certificate(pem)->fingerprint}});
+          } else {
+            std::cout << pem;
+          }
+          return {};
+        });
   });
 
   auto* exp = cmd->add_subcommand(
@@ -1020,16 +1061,23 @@ void add_package(CLI::App& app, const Globals& g, int* exit_code) {
             return fail(Errc::policy_violation, {"出口キューが停止されています: " + *frozen,
                                                  "the exit queue is frozen: " + *frozen});
           }
+          // Handing data out is a decision on provision: not for contractor staff (REVIEW-09).
+          if (ctx.account.contractor) {
+            return fail(Errc::permission_denied, {"委託先の職員はパッケージを書き出せません",
+                                                  "contractor staff cannot hand out a package"});
+          }
           TKM_ASSIGN_OR_RETURN(auto file, p.release_file(a->number));
           TKM_ASSIGN_OR_RETURN(std::string bytes, read_file(file));
-          TKM_RETURN_IF_ERROR(write_file_atomic(a->out, as_bytes(bytes), 0600));
           TKM_RETURN_IF_ERROR(d.audit().record(
               {.actor = ctx.actor(),
                .action = "package.export",
                .object = fmt::format("package:{}", a->number),
                .outcome = audit::Outcome::success,
-               .detail = json{{"sha256", hex_encode(crypto::sha256(as_bytes(bytes)))}}.dump(),
+               .detail =
+                   json{{"sha256", hex_encode(crypto::sha256(as_bytes(bytes)))}, {"out", a->out}}
+                       .dump(),
                .subjects = {}}));
+          TKM_RETURN_IF_ERROR(write_file_atomic(a->out, as_bytes(bytes), 0600));
           emit(g, {{"out", a->out}}, a->out);
           return {};
         });
@@ -1052,6 +1100,11 @@ void add_package(CLI::App& app, const Globals& g, int* exit_code) {
       ->add_option("--sha256", a2->sha256,
                    tr(g, "確認したパッケージのハッシュ", "package hash checked"))
       ->required();
+  approve
+      ->add_option("--certificate", a2->cert,
+                   tr(g, "提供先から別途知らされた証明書の指紋 (SHA-256)",
+                      "the recipient certificate's fingerprint, as the recipient told it"))
+      ->required();
   approve->callback([&g, a2, exit_code] {
     with_session(
         g, a2->deployment, Operation::release_approve, exit_code,
@@ -1063,7 +1116,8 @@ void add_package(CLI::App& app, const Globals& g, int* exit_code) {
                                                    {.recipient = a2->recipient,
                                                     .destination = a2->destination,
                                                     .dataset = a2->dataset,
-                                                    .sha256 = a2->sha256}));
+                                                    .sha256 = a2->sha256,
+                                                    .certificate = a2->cert}));
           emit(g, package_json(pkg),
                pkg.released()
                    ? fmt::format(
@@ -1090,76 +1144,81 @@ void add_ledger(CLI::App& app, const Globals& g, int* exit_code) {
   list->add_option("--from", a->from, tr(g, "開始日", "from"));
   list->add_option("--to", a->to, tr(g, "終了日", "to"));
   list->callback([&g, a, exit_code] {
-    with_reading(g, a->deployment, Operation::ledger_read, exit_code,
-                 [&](zones::Deployment& d, const security::AuthContext&) -> Status {
-                   release::Ledger ledger(context(d));
-                   TKM_ASSIGN_OR_RETURN(auto all, ledger.entries(a->from, a->to));
-                   json j = json::array();
-                   std::string text;
-                   for (const auto& e : all) {
-                     j.push_back({{"seq", e.seq},
-                                  {"kind", e.kind},
-                                  {"day", e.day},
-                                  {"recipient", e.recipient},
-                                  {"dataset", e.dataset},
-                                  {"contents", e.contents},
-                                  {"data_kind", e.data_kind},
-                                  {"approval", e.approval},
-                                  {"contract", e.contract},
-                                  {"delivery", e.delivery},
-                                  {"checkers", e.checkers},
-                                  {"onward", e.onward},
-                                  {"corrects", e.corrects ? json(*e.corrects) : json(nullptr)},
-                                  {"entrant", e.entrant},
-                                  {"confirmer", e.confirmer},
-                                  {"hash", e.hash}});
-                     std::string checkers;
-                     for (const auto& c : e.checkers) checkers += (checkers.empty() ? "" : "/") + c;
-                     text += fmt::format("{:>4} {} {} {} {} {} [{}] {}\n", e.seq, e.day, e.kind,
-                                         e.recipient, e.dataset, e.data_kind, checkers, e.onward);
-                   }
-                   emit(g, j, text);
-                   return {};
-                 });
+    with_reading(
+        g, a->deployment, Operation::ledger_read, exit_code,
+        [&] { return "ledger:" + a->from + ".." + a->to; },
+        [&](zones::Deployment& d, const security::AuthContext&) -> Status {
+          release::Ledger ledger(context(d));
+          TKM_ASSIGN_OR_RETURN(auto all, ledger.entries(a->from, a->to));
+          json j = json::array();
+          std::string text;
+          for (const auto& e : all) {
+            j.push_back({{"seq", e.seq},
+                         {"kind", e.kind},
+                         {"day", e.day},
+                         {"recipient", e.recipient},
+                         {"dataset", e.dataset},
+                         {"contents", e.contents},
+                         {"data_kind", e.data_kind},
+                         {"approval", e.approval},
+                         {"contract", e.contract},
+                         {"delivery", e.delivery},
+                         {"checkers", e.checkers},
+                         {"onward", e.onward},
+                         {"corrects", e.corrects ? json(*e.corrects) : json(nullptr)},
+                         {"entrant", e.entrant},
+                         {"confirmer", e.confirmer},
+                         {"hash", e.hash}});
+            std::string checkers;
+            for (const auto& c : e.checkers) checkers += (checkers.empty() ? "" : "/") + c;
+            text += fmt::format("{:>4} {} {} {} {} {} [{}] {}\n", e.seq, e.day, e.kind, e.recipient,
+                                e.dataset, e.data_kind, checkers, e.onward);
+          }
+          emit(g, j, text);
+          return {};
+        });
   });
 
   auto* verify =
       cmd->add_subcommand("verify", tr(g, "帳簿の連鎖を検証する", "verify the ledger's chain"));
   verify->callback([&g, a, exit_code] {
-    with_reading(g, a->deployment, Operation::ledger_read, exit_code,
-                 [&](zones::Deployment& d, const security::AuthContext&) -> Status {
-                   release::Ledger ledger(context(d));
-                   TKM_ASSIGN_OR_RETURN(auto check, ledger.verify());
-                   emit(g,
-                        {{"entries", check.entries},
-                         {"intact", !check.first_bad},
-                         {"first_bad", check.first_bad ? json(*check.first_bad) : json(nullptr)},
-                         {"head", check.head}},
-                        check.first_bad
-                            ? fmt::format(fmt::runtime(tr(g, "帳簿の記載 {} で連鎖が壊れています",
-                                                          "the chain breaks at entry {}")),
-                                          *check.first_bad)
-                            : fmt::format(fmt::runtime(tr(g, "帳簿 {} 件: 正常 ({})",
-                                                          "{} entries: intact ({})")),
-                                          check.entries, check.head.substr(0, 16)));
-                   if (check.first_bad) *exit_code = kFailed;
-                   return {};
-                 });
+    with_reading(
+        g, a->deployment, Operation::ledger_read, exit_code, [&] { return std::string("ledger"); },
+        [&](zones::Deployment& d, const security::AuthContext&) -> Status {
+          release::Ledger ledger(context(d));
+          TKM_ASSIGN_OR_RETURN(auto check, ledger.verify());
+          emit(g,
+               {{"entries", check.entries},
+                {"intact", !check.first_bad},
+                {"first_bad", check.first_bad ? json(*check.first_bad) : json(nullptr)},
+                {"head", check.head}},
+               check.first_bad
+                   ? fmt::format(fmt::runtime(tr(g, "帳簿の記載 {} で連鎖が壊れています",
+                                                 "the chain breaks at entry {}")),
+                                 *check.first_bad)
+                   : fmt::format(
+                         fmt::runtime(tr(g, "帳簿 {} 件: 正常 ({})", "{} entries: intact ({})")),
+                         check.entries, check.head.substr(0, 16)));
+          if (check.first_bad) *exit_code = kFailed;
+          return {};
+        });
   });
 
   auto* holders = cmd->add_subcommand(
       "holders", tr(g, "データセットを持つ者 (提供先と再提供先)", "who holds a dataset"));
   holders->add_option("dataset", a->dataset, tr(g, "データセット", "dataset"))->required();
   holders->callback([&g, a, exit_code] {
-    with_reading(g, a->deployment, Operation::ledger_read, exit_code,
-                 [&](zones::Deployment& d, const security::AuthContext&) -> Status {
-                   release::Ledger ledger(context(d));
-                   TKM_ASSIGN_OR_RETURN(auto who, ledger.holders(a->dataset));
-                   std::string text;
-                   for (const auto& h : who) text += h + "\n";
-                   emit(g, who, text);
-                   return {};
-                 });
+    with_reading(
+        g, a->deployment, Operation::ledger_read, exit_code,
+        [&] { return "dataset:" + a->dataset; },
+        [&](zones::Deployment& d, const security::AuthContext&) -> Status {
+          release::Ledger ledger(context(d));
+          TKM_ASSIGN_OR_RETURN(auto who, ledger.holders(a->dataset));
+          std::string text;
+          for (const auto& h : who) text += h + "\n";
+          emit(g, who, text);
+          return {};
+        });
   });
 
   auto* exp =
@@ -1171,13 +1230,15 @@ void add_ledger(CLI::App& app, const Globals& g, int* exit_code) {
   exp->callback([&g, a, exit_code] {
     with_reading(
         g, a->deployment, Operation::ledger_read, exit_code,
+        [&] { return "ledger:" + a->from + ".." + a->to; },
         [&](zones::Deployment& d, const security::AuthContext& ctx) -> Status {
           release::Ledger ledger(context(d));
           TKM_ASSIGN_OR_RETURN(auto out, ledger.export_period(ctx.actor(), a->from, a->to));
           std::error_code ec;
           std::filesystem::create_directories(a->out, ec);
           const std::filesystem::path dir(a->out);
-          const std::string stem = fmt::format("ledger_{}_{}", a->from, a->to);
+          const std::string stem = fmt::format("ledger_{}_{}", *identity::normalize_date(a->from),
+                                               *identity::normalize_date(a->to));
           TKM_RETURN_IF_ERROR(write_file_atomic(dir / (stem + ".csv"), as_bytes(out.csv), 0600));
           TKM_RETURN_IF_ERROR(
               write_file_atomic(dir / (stem + ".sig.json"), as_bytes(out.signature), 0600));
@@ -1200,17 +1261,19 @@ void add_ledger(CLI::App& app, const Globals& g, int* exit_code) {
       ->required()
       ->check(CLI::ExistingFile);
   check->callback([&g, a, exit_code] {
-    with_reading(g, a->deployment, Operation::ledger_read, exit_code,
-                 [&](zones::Deployment& d, const security::AuthContext&) -> Status {
-                   TKM_ASSIGN_OR_RETURN(std::string csv, read_file(a->file));
-                   TKM_ASSIGN_OR_RETURN(std::string sig, read_file(a->evidence));
-                   TKM_RETURN_IF_ERROR(release::verify_ledger_export(
-                       csv, sig, d.keys().verification_keys(release::kLedgerSigningKey)));
-                   emit(g, {{"valid", true}},
-                        tr(g, "署名は正しく、CSV は書き出した時のままです",
-                           "the signature is valid and the CSV unchanged"));
-                   return {};
-                 });
+    with_reading(
+        g, a->deployment, Operation::ledger_read, exit_code,
+        [&] { return std::string("ledger_export"); },
+        [&](zones::Deployment& d, const security::AuthContext&) -> Status {
+          TKM_ASSIGN_OR_RETURN(std::string csv, read_file(a->file));
+          TKM_ASSIGN_OR_RETURN(std::string sig, read_file(a->evidence));
+          TKM_RETURN_IF_ERROR(release::verify_ledger_export(
+              csv, sig, d.keys().verification_keys(release::kLedgerSigningKey)));
+          emit(g, {{"valid", true}},
+               tr(g, "署名は正しく、CSV は書き出した時のままです",
+                  "the signature is valid and the CSV unchanged"));
+          return {};
+        });
   });
 
   auto* correct = cmd->add_subcommand(
@@ -1280,6 +1343,13 @@ void add_open(CLI::App& app, const Globals& g, int* exit_code) {
                   tr(g, "事業者の署名証明書 (公表されたもの)",
                      "the operator's published signing certificate"))
       ->check(CLI::ExistingFile);
+  cmd->add_option("--expect-fingerprint", a->sha256,
+                  tr(g, "事業者が公表した署名証明書の指紋 (SHA-256)",
+                     "the signing certificate's fingerprint the operator published"));
+  cmd->add_flag(
+      "--unpinned", a->lift,
+      tr(g, "事業者の証明書を固定せずに開く (指紋を自分で照合する)",
+         "open without pinning the operator's certificate (compare the fingerprint yourself)"));
   cmd->add_option("--out", a->out, tr(g, "展開先フォルダ", "output folder"))->required();
   cmd->callback([&g, a, exit_code] {
     auto run = [&]() -> Status {
@@ -1290,7 +1360,24 @@ void add_open(CLI::App& app, const Globals& g, int* exit_code) {
       if (!a->operator_cert.empty()) {
         TKM_ASSIGN_OR_RETURN(op, read_file(a->operator_cert));
       }
-      TKM_ASSIGN_OR_RETURN(auto opened, release::open_package(as_bytes(package), cert, key, op));
+      if (op.empty() && a->sha256.empty() && !a->lift) {
+        return fail(
+            Errc::invalid_argument,
+            {"--operator-cert か --expect-fingerprint で事業者の署名証明書を固定してください "
+             "(固定しないときは --unpinned)",
+             "pin the operator's signing certificate with --operator-cert or "
+             "--expect-fingerprint (or say --unpinned)"});
+      }
+      TKM_ASSIGN_OR_RETURN(auto opened,
+                           release::open_package(as_bytes(package), cert, key, op, a->sha256));
+      for (const auto& [name, content] : opened.files) {
+        if (std::filesystem::exists(std::filesystem::path(a->out) / name)) {
+          return fail(Errc::already_exists,
+                      {name + " が展開先に既にあります (上書きしません)",
+                       name + " exists in the output folder (not replaced)"},
+                      Location{.file = (std::filesystem::path(a->out) / name).string()});
+        }
+      }
       std::error_code ec;
       std::filesystem::create_directories(a->out, ec);
       for (const auto& [name, content] : opened.files) {
@@ -1302,8 +1389,14 @@ void add_open(CLI::App& app, const Globals& g, int* exit_code) {
           {{"label", opened.manifest.value("label", "")},
            {"dataset", opened.manifest.value("dataset", "")},
            {"signer_fingerprint", opened.signer_fingerprint},
-           {"pinned", !op.empty()},
-           {"files", opened.files.size()}},
+           {"pinned", !op.empty() || !a->sha256.empty()},
+           {"out", a->out},
+           {"files",
+            [&] {
+              json names = json::array();
+              for (const auto& [name, content] : opened.files) names.push_back(name);
+              return names;
+            }()}},
           fmt::format(
               fmt::runtime(tr(g,
                               "{}\nデータセット {} を {} に展開しました ({} "
@@ -1312,7 +1405,7 @@ void add_open(CLI::App& app, const Globals& g, int* exit_code) {
                               "manifest)\noperator signature: {}{}")),
               opened.manifest.value("label", ""), opened.manifest.value("dataset", ""), a->out,
               opened.files.size(), opened.signer_fingerprint,
-              op.empty()
+              op.empty() && a->sha256.empty()
                   ? tr(g, " (証明書を固定していません: 事業者が公表した指紋と照合してください)",
                        " (not pinned: compare with the fingerprint the operator published)")
                   : tr(g, " (固定した証明書で確認)", " (checked against the pinned certificate)")));

@@ -92,7 +92,7 @@ TEST_F(ConsentCli, AnOptedOutPatientIsErasedAndALaterBatchIsAcquiredWithoutThem)
   EXPECT_TRUE(verified["ok"].get<bool>());
   EXPECT_EQ(verified["latest_checkpoint"]["root"], before_erasure["root"]);
   EXPECT_GT(opted["deletion_record"].get<int>(), 0);
-  EXPECT_TRUE(opted["datasets_provided"].empty());  // nothing was provided
+  EXPECT_EQ(opted["datasets_provided"], nlohmann::json::array());  // nothing was provided
 
   // Nothing readable is left; reading the person says erased; the deletion record is kept.
   EXPECT_EQ(count("SELECT COUNT(*) FROM ingest_events WHERE person_key = ?", {person_key}), 0);

@@ -117,7 +117,7 @@ class ProvisionCli : public DeploymentCliTest {
       text += std::string("[[member]]\nname = \"") + people[i][0] + "\"\naccount = \"" +
               people[i][1] + "\"\nsex = \"" + people[i][2] + "\"\ncategory = \"" + people[i][3] +
               "\"\nexternal = " + people[i][4] +
-              "\nterm_from = \"2025-04-01\"\nterm_to = \"2030-03-31\"\nexpedited = false\n";
+              "\nterm_from = \"2025-04-01\"\nterm_to = \"2099-03-31\"\nexpedited = false\n";
     }
     const fs::path p = tmp_ / ("roster" + std::to_string(members) + ".toml");
     write_file(p, text);
@@ -139,12 +139,12 @@ class ProvisionCli : public DeploymentCliTest {
     json("committee decide " + std::to_string(id) + " --meeting " +
          std::to_string(m["meeting"].get<int>()) +
          " --outcome approved --judgment 1=yes --judgment 2=yes --judgment 3=yes --judgment 4=yes"
-         " --valid-until 2030-03-31 --summary 適切" +
+         " --valid-until 2099-03-31 --summary 適切" +
          at() + as("yamada", Role::committee_member));
     write_file(tmp_ / "contract.pdf", "契約書 " + recipient);
     const auto c =
         json("contract create --party " + recipient + " --request " + std::to_string(id) +
-             " --title 提供契約 --signed-on 2026-05-25 --valid-until 2030-03-31 "
+             " --title 提供契約 --signed-on 2026-05-25 --valid-until 2099-03-31 "
              "--file '" +
              (tmp_ / "contract.pdf").string() + "'" + at() + coord);
     const std::string contract = std::to_string(c["contract"].get<int>());
@@ -197,7 +197,7 @@ TEST_F(ProvisionCli, ARequestGoesThroughEveryGateToTheRecipientAndTheLedger) {
       at() + coord);
   const std::string decide = "committee decide " + request + " --meeting " +
                              std::to_string(meeting["meeting"].get<int>()) +
-                             " --outcome approved --valid-until 2030-03-31 --summary 適切";
+                             " --outcome approved --valid-until 2099-03-31 --summary 適切";
   r = tokumei("--lang en " + decide + " --judgment 1=yes --judgment 2=yes --judgment 4=yes" + at() +
               as("yamada", Role::committee_member));
   EXPECT_EQ(r.exit_code, 1);
@@ -222,7 +222,7 @@ TEST_F(ProvisionCli, ARequestGoesThroughEveryGateToTheRecipientAndTheLedger) {
   EXPECT_THAT(r.output, HasSubstr("CONTRACT-02"));
   write_file(tmp_ / "contract.pdf", "契約書");
   const auto c = json("contract create --party univ-a --request " + request +
-                      " --title 提供契約 --signed-on 2026-05-25 --valid-until 2030-03-31 --file '" +
+                      " --title 提供契約 --signed-on 2026-05-25 --valid-until 2099-03-31 --file '" +
                       (tmp_ / "contract.pdf").string() + "'" + at() + coord);
   const std::string contract = std::to_string(c["contract"].get<int>());
   for (const char* clause :
@@ -235,7 +235,8 @@ TEST_F(ProvisionCli, ARequestGoesThroughEveryGateToTheRecipientAndTheLedger) {
   const std::string package = std::to_string(pkg["id"].get<int>());
   const std::string confirm = "approve " + package + " --recipient univ-a --destination " +
                               pkg["destination"].get<std::string>() + " --dataset " +
-                              pkg["dataset"].get<std::string>() + " --sha256 ";
+                              pkg["dataset"].get<std::string>() + " --certificate " +
+                              pkg["certificate"].get<std::string>() + " --sha256 ";
   const std::string sha = pkg["sha256"].get<std::string>();
 
   // Not released before two approvers: export refused; the builder may not approve; a wrong hash
@@ -244,7 +245,9 @@ TEST_F(ProvisionCli, ARequestGoesThroughEveryGateToTheRecipientAndTheLedger) {
               at());
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.output, HasSubstr("PROVISION-03"));
-  EXPECT_EQ(tokumei(confirm + sha + at()).exit_code, 1);  // kato: not an approver
+  r = tokumei("--lang en " + confirm + sha + at());  // kato: not an approver
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.output, HasSubstr("may not approve a release"));
   r = tokumei("--lang en " + confirm + std::string(64, '0') + at() +
               as("abe", Role::provision_approver));
   EXPECT_EQ(r.exit_code, 1);
@@ -261,10 +264,10 @@ TEST_F(ProvisionCli, ARequestGoesThroughEveryGateToTheRecipientAndTheLedger) {
   EXPECT_EQ(ledger[0]["recipient"], "univ-a");
   EXPECT_EQ(ledger[0]["data_kind"], "anonymized");
   EXPECT_EQ(ledger[0]["checkers"], (nlohmann::json{"abe", "ueda"}));
-  json("ledger export --from 2026-01-01 --to 2030-12-31 --out '" + (tmp_ / "inspection").string() +
+  json("ledger export --from 2026-01-01 --to 2099-12-31 --out '" + (tmp_ / "inspection").string() +
        "'" + at() + coord);
-  json("ledger verify-export '" + (tmp_ / "inspection/ledger_2026-01-01_2030-12-31.csv").string() +
-       "' '" + (tmp_ / "inspection/ledger_2026-01-01_2030-12-31.sig.json").string() + "'" + at() +
+  json("ledger verify-export '" + (tmp_ / "inspection/ledger_2026-01-01_2099-12-31.csv").string() +
+       "' '" + (tmp_ / "inspection/ledger_2026-01-01_2099-12-31.sig.json").string() + "'" + at() +
        coord);
 
   // The recipient opens it with tokumei open and with plain openssl. Nothing leaves while the
@@ -287,6 +290,12 @@ TEST_F(ProvisionCli, ARequestGoesThroughEveryGateToTheRecipientAndTheLedger) {
            (tmp_ / "operator.pem").string() + "' --out '" + out.string() + "'");
   EXPECT_EQ(opened["label"], "匿名加工医療情報");
   EXPECT_THAT(read_file(out / "README.txt"), HasSubstr("匿名加工医療情報"));
+  // Without the operator's certificate pinned, opening is refused unless the recipient says so.
+  r = tokumei("--lang en open '" + file.string() + "' --cert '" + (tmp_ / "univ-a.pem").string() +
+              "' --key '" + (tmp_ / "univ-a.key").string() + "' --out '" +
+              (tmp_ / "unpinned").string() + "'");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.output, HasSubstr("pin the operator's signing certificate"));
   recipient_files("stranger");
   EXPECT_EQ(tokumei("open '" + file.string() + "' --cert '" + (tmp_ / "stranger.pem").string() +
                     "' --key '" + (tmp_ / "stranger.key").string() + "' --out '" +
@@ -306,6 +315,9 @@ TEST_F(ProvisionCli, ARequestGoesThroughEveryGateToTheRecipientAndTheLedger) {
   // diagnosis sets, and none of the ground truth's identifiers.
   const auto persons = csv_rows(read_file(out / "persons.csv"));
   const auto events = csv_rows(read_file(out / "events.csv"));
+  ASSERT_GT(persons.size(), 300u);
+  ASSERT_EQ(persons[0], (std::vector<std::string>{"pseudonym", "sex", "age", "prefecture"}));
+  ASSERT_EQ(events[0][1], "type");
   std::map<std::vector<std::string>, int> classes;
   for (std::size_t i = 1; i < persons.size(); ++i) {
     ++classes[{persons[i].begin() + 1, persons[i].end()}];
@@ -323,6 +335,7 @@ TEST_F(ProvisionCli, ARequestGoesThroughEveryGateToTheRecipientAndTheLedger) {
       for (auto b = std::next(a); b != s.end(); ++b) ++pairs[{*a, *b}];
     }
   }
+  ASSERT_FALSE(pairs.empty());
   for (const auto& [code, n] : single) EXPECT_GE(n, 5) << code;
   for (const auto& [pair, n] : pairs) EXPECT_GE(n, 5) << pair.first << "+" << pair.second;
   std::set<std::string> cells;
@@ -396,6 +409,7 @@ TEST_F(ProvisionCli, TwoRecipientsShareNoPseudonymAndARebuildGivesTheSameHash) {
     for (std::size_t i = 1; i < rows.size(); ++i) into->insert(rows[i][0]);
   }
   ASSERT_GT(pa.size(), 300u);
+  ASSERT_GT(pb.size(), 300u);
   std::vector<std::string> common;
   std::set_intersection(pa.begin(), pa.end(), pb.begin(), pb.end(), std::back_inserter(common));
   EXPECT_TRUE(common.empty());

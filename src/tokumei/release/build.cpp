@@ -36,7 +36,10 @@ enum EventType : std::uint8_t {
 // ----- days -----
 
 std::int32_t day_number(std::string_view iso) {
-  if (iso.size() < 10) return INT32_MIN;
+  if (iso.size() < 10 || iso[4] != '-' || iso[7] != '-') return INT32_MIN;
+  for (int i : {0, 1, 2, 3, 5, 6, 8, 9}) {
+    if (!std::isdigit(static_cast<unsigned char>(iso[i]))) return INT32_MIN;
+  }
   int y = 0, m = 0, d = 0;
   for (int i = 0; i < 4; ++i) y = y * 10 + (iso[i] - '0');
   m = (iso[5] - '0') * 10 + (iso[6] - '0');
@@ -54,11 +57,19 @@ std::string day_text(std::int32_t n) {
 }
 
 // Whole years from a birth date to a day; -1 when the birth date is unknown.
+// Whole years from a birth date to a day; -1 when the birth date is unknown or not a date. A
+// person born after `day` (during the period) is 0.
 int age_at(const std::string& birth, std::string_view day) {
-  if (birth.size() < 10 || day.size() < 10) return -1;
+  if (day_number(birth) == INT32_MIN || day_number(day) == INT32_MIN) return -1;
   int age = std::stoi(std::string(day.substr(0, 4))) - std::stoi(birth.substr(0, 4));
   if (day.substr(5, 5) < std::string_view(birth).substr(5, 5)) --age;
-  return age < 0 ? -1 : age;
+  return age < 0 ? 0 : age;
+}
+
+bool looks_like_date(std::string_view v) {
+  return v.size() >= 7 && std::isdigit(static_cast<unsigned char>(v[0])) &&
+         std::isdigit(static_cast<unsigned char>(v[3])) && v[4] == '-' &&
+         std::isdigit(static_cast<unsigned char>(v[5]));
 }
 
 std::string band(int age, int width, int top) {
@@ -368,16 +379,24 @@ Result<Dataset> process(const Source& src, const CohortSpec& spec, const Process
       kj["found"] = result.found;
       passed = passed && result.found;
       report["k_anonymity"] = std::move(kj);
-      // Persons in classes below k (the suppressed ones) are left out.
+      // Persons the engine suppressed are left out, whole: a suppressed row has "*" for a
+      // quasi-identifier whose chosen level is below its top (only the top level reads "*").
+      // So are any in classes below k.
       std::map<std::vector<std::string>, std::size_t> sizes;
       std::vector<std::vector<std::string>> released(persons.size());
+      std::vector<std::uint8_t> suppressed(persons.size(), 0);
       for (std::size_t r = 0; r < persons.size(); ++r) {
-        for (std::size_t c = 0; c < qi_names.size(); ++c) released[r].push_back(out.value(r, c));
-        ++sizes[released[r]];
+        for (std::size_t c = 0; c < qi_names.size(); ++c) {
+          released[r].push_back(out.value(r, c));
+          if (released[r].back() == "*" && result.best.levels[c] < result.max_levels[c]) {
+            suppressed[r] = 1;
+          }
+        }
+        if (!suppressed[r]) ++sizes[released[r]];
       }
       std::vector<std::uint32_t> kept;
       for (std::size_t r = 0; r < persons.size(); ++r) {
-        if (sizes[released[r]] >= static_cast<std::size_t>(plan.k)) {
+        if (!suppressed[r] && sizes[released[r]] >= static_cast<std::size_t>(plan.k)) {
           person_values[persons[r]] = released[r];
           kept.push_back(persons[r]);
         }
@@ -385,6 +404,11 @@ Result<Dataset> process(const Source& src, const CohortSpec& spec, const Process
       report["persons_suppressed"] = persons.size() - kept.size();
       persons = std::move(kept);
     }
+  }
+  if (anonymized && persons.size() < static_cast<std::size_t>(plan.k)) {
+    // Fewer than k persons are never released, with or without person-level fields.
+    passed = false;
+    persons.clear();
   }
   std::vector<std::uint8_t> released_person(src.persons.size(), 0);
   for (auto p : persons) released_person[p] = 1;
@@ -620,7 +644,18 @@ Result<Dataset> process(const Source& src, const CohortSpec& spec, const Process
     const std::string& text = label_text[o.label];
     const auto s1 = text.find('\x1f');
     const auto s2 = text.find('\x1f', s1 + 1);
-    const std::string& value = src.values[o.value];
+    std::string value = src.values[o.value];
+    if (o.type == kEncounter) {
+      // An encounter's value is its end: a date, handled like every other date.
+      const std::int32_t end = day_number(value);
+      value = end == INT32_MIN                    ? std::string()
+              : spec.dates == DateHandling::index ? std::to_string(end - index_day[o.person])
+              : spec.dates == DateHandling::month ? day_text(end).substr(0, 7)
+                                                  : day_text(end + offset[o.person]);
+      value += '\x1f';
+    } else if (looks_like_date(value)) {
+      value.clear();  // no other value is a date; if one is, it does not leave shifted dates behind
+    }
     const auto vs = value.find('\x1f');
     const std::int64_t d = out_day(o);
     events_csv += pseudonym[o.person];
@@ -833,7 +868,7 @@ Result<BuildRecord> Builds::build(const audit::Actor& by, std::int64_t request_i
     }
     seed = *s;
   }
-  return run(by, request_id, plan, seed, {}, "build.create");
+  return run(by, request_id, plan, seed, {}, "build.create", std::nullopt);
 }
 
 Result<BuildRecord> Builds::rebuild(const audit::Actor& by, std::int64_t build_id) {
@@ -845,7 +880,7 @@ Result<BuildRecord> Builds::rebuild(const audit::Actor& by, std::int64_t build_i
   TKM_ASSIGN_OR_RETURN(Bytes seed,
                        ctx_.keys.open("build:" + row->text(1), as_bytes("seed"), row->blob(0)));
   TKM_ASSIGN_OR_RETURN(BuildRecord again,
-                       run(by, old.request_id, p, seed, old.batches, "build.rebuild"));
+                       run(by, old.request_id, p, seed, old.batches, "build.rebuild", build_id));
   TKM_ASSIGN_OR_RETURN(store::Transaction tx, ctx_.db.begin());
   TKM_RETURN_IF_ERROR(detail::log(
       ctx_.audit, tx, by, "build.reproduce", fmt::format("build:{}", build_id),
@@ -857,7 +892,8 @@ Result<BuildRecord> Builds::rebuild(const audit::Actor& by, std::int64_t build_i
 
 Result<BuildRecord> Builds::run(const audit::Actor& by, std::int64_t request_id,
                                 const ProcessingPlan& plan, const Bytes& seed,
-                                const std::vector<std::int64_t>& batches, const char* action) {
+                                const std::vector<std::int64_t>& batches, const char* action,
+                                std::optional<std::int64_t> rebuild_of) {
   Committee committee(ctx_);
   TKM_ASSIGN_OR_RETURN(Request q, committee.request(request_id));
   const std::string today = japanese_day(ctx_.clock.now());
@@ -900,7 +936,7 @@ Result<BuildRecord> Builds::run(const audit::Actor& by, std::int64_t request_id,
                  "cannot create the output folder: " + ec.message()},
                 Location{.file = (folder_ / folder).string()});
   }
-  std::filesystem::permissions(folder_, std::filesystem::perms::owner_all, ec);
+  std::filesystem::permissions(folder_ / folder, std::filesystem::perms::owner_all, ec);
   json files = json::array();
   for (const auto& [name, content] : ds.files) {
     TKM_ASSIGN_OR_RETURN(Bytes sealed, ctx_.keys.seal(purpose, as_bytes(name), as_bytes(content)));
@@ -912,6 +948,9 @@ Result<BuildRecord> Builds::run(const audit::Actor& by, std::int64_t request_id,
   TKM_ASSIGN_OR_RETURN(Bytes plan_sealed,
                        ctx_.keys.seal(purpose, as_bytes("plan"), as_bytes(plan.to_json().dump())));
   TKM_ASSIGN_OR_RETURN(Bytes seed_sealed, ctx_.keys.seal(purpose, as_bytes("seed"), seed));
+  // The report names the plan's parameters (k, m, the suppression limit): sealed too.
+  TKM_ASSIGN_OR_RETURN(Bytes report_sealed,
+                       ctx_.keys.seal(purpose, as_bytes("report"), as_bytes(rec.report.dump())));
   const json batches_json = read;
   TKM_ASSIGN_OR_RETURN(store::Transaction tx, ctx_.db.begin());
   TKM_ASSIGN_OR_RETURN(
@@ -919,13 +958,14 @@ Result<BuildRecord> Builds::run(const audit::Actor& by, std::int64_t request_id,
       ctx_.db.insert(
           "INSERT INTO release_builds (folder, request_id, recipient, kind, spec_hash, "
           "method_version, plan_sealed, seed_sealed, batches, report, risk_passed, output_hash, "
-          "persons, events, files, built_by, at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-          "?, ?, ?, ?, ?)",
+          "persons, events, files, built_by, at_ms, rebuild_of) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
+          "?, ?, ?, ?, ?, ?, ?, ?, ?)",
           {folder, request_id, q.recipient, std::string(dataset_kind_name(q.spec.kind)),
            rec.spec_hash, rec.method_version, plan_sealed, seed_sealed, batches_json.dump(),
-           rec.report.dump(), static_cast<std::int64_t>(rec.risk_passed), rec.output_hash,
-           static_cast<std::int64_t>(rec.persons), static_cast<std::int64_t>(rec.events),
-           files.dump(), by.user, to_unix_ms(rec.at)}));
+           base64_encode(report_sealed), static_cast<std::int64_t>(rec.risk_passed),
+           rec.output_hash, static_cast<std::int64_t>(rec.persons),
+           static_cast<std::int64_t>(rec.events), files.dump(), by.user, to_unix_ms(rec.at),
+           rebuild_of ? store::Value(*rebuild_of) : store::Value(nullptr)}));
   rec.id = id.value_or(0);
   // Which records went into the build: what an opt-out later reports, and what the release gate
   // checks against opt-outs made since.
@@ -953,8 +993,8 @@ Result<BuildRecord> Builds::run(const audit::Actor& by, std::int64_t request_id,
 Result<BuildRecord> Builds::get(std::int64_t id) {
   auto row = ctx_.db.query_one(
       "SELECT id, request_id, recipient, kind, spec_hash, method_version, output_hash, persons, "
-      "events, risk_passed, report, files, batches, built_by, at_ms FROM release_builds WHERE id "
-      "= ?",
+      "events, risk_passed, report, files, batches, built_by, at_ms, folder FROM release_builds "
+      "WHERE id = ?",
       {id});
   if (!row) {
     if (row.error().code() != Errc::not_found) return std::unexpected(row.error());
@@ -971,10 +1011,14 @@ Result<BuildRecord> Builds::get(std::int64_t id) {
                 .persons = static_cast<std::size_t>(row->integer(7)),
                 .events = static_cast<std::size_t>(row->integer(8)),
                 .risk_passed = row->integer(9) != 0,
-                .report = json::parse(row->text(10)),
+                .report = json::object(),
                 .batches = json::parse(row->text(12)).get<std::vector<std::int64_t>>(),
                 .built_by = row->text(13),
                 .at = from_unix_ms(row->integer(14))};
+  TKM_ASSIGN_OR_RETURN(Bytes sealed, base64_decode(row->text(10)));
+  TKM_ASSIGN_OR_RETURN(Bytes report,
+                       ctx_.keys.open("build:" + row->text(15), as_bytes("report"), sealed));
+  r.report = json::parse(std::string(report.begin(), report.end()));
   for (const auto& f : json::parse(row->text(11))) {
     r.files.push_back({f["name"], f["sha256"], f["size"]});
   }

@@ -155,7 +155,8 @@ class Builds {
  private:
   Result<BuildRecord> run(const audit::Actor& by, std::int64_t request_id,
                           const ProcessingPlan& plan, const Bytes& seed,
-                          const std::vector<std::int64_t>& batches, const char* action);
+                          const std::vector<std::int64_t>& batches, const char* action,
+                          std::optional<std::int64_t> rebuild_of);
   Context ctx_;
   Random& random_;
   std::filesystem::path folder_;

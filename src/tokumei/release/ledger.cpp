@@ -7,6 +7,7 @@
 
 #include "tokumei/crypto/hash.h"
 #include "tokumei/crypto/signature.h"
+#include "tokumei/identity/japanese.h"
 #include "tokumei/release/detail/common.h"
 
 namespace tokumei::release {
@@ -145,7 +146,20 @@ Result<LedgerEntry> Ledger::append(store::Transaction& tx, const audit::Actor& b
   return e;
 }
 
-Result<std::vector<LedgerEntry>> Ledger::entries(const std::string& from, const std::string& to) {
+Result<std::vector<LedgerEntry>> Ledger::entries(const std::string& from_text,
+                                                 const std::string& to_text) {
+  // Days in any form people write them; compared as YYYY-MM-DD.
+  auto day = [](const std::string& text, const char* field) -> Result<std::string> {
+    if (text.empty()) return text;
+    auto d = identity::normalize_date(text);
+    if (!d) {
+      return fail(Errc::invalid_input, {"日付として読めません: " + text, "not a date: " + text},
+                  Location{.field = field});
+    }
+    return *d;
+  };
+  TKM_ASSIGN_OR_RETURN(const std::string from, day(from_text, "from"));
+  TKM_ASSIGN_OR_RETURN(const std::string to, day(to_text, "to"));
   TKM_ASSIGN_OR_RETURN(
       store::Rows rows,
       ctx_.db.query(fmt::format("SELECT {} FROM release_ledger WHERE day >= ? AND day <= ? ORDER "
@@ -253,17 +267,26 @@ Result<LedgerEntry> Ledger::confirm_correction(const audit::Actor& by, std::int6
   e.confirmer = by.user;
   e.contents = e.contents + " [訂正理由: " + row->text(2) + "]";
   TKM_ASSIGN_OR_RETURN(store::Transaction tx, ctx_.db.begin());
-  TKM_RETURN_IF_ERROR(ctx_.db.execute(
-      "UPDATE release_ledger_pending SET confirmed = 1 WHERE id = ? AND confirmed = 0",
-      {pending_id}));
+  TKM_ASSIGN_OR_RETURN(auto changed,
+                       ctx_.db.execute("UPDATE release_ledger_pending SET confirmed = 1 WHERE id = "
+                                       "? AND confirmed = 0",
+                                       {pending_id}));
+  if (changed != 1) {  // another confirmation got there first
+    return fail(Errc::conflict, {"この訂正は確認済みです", "this correction is confirmed already"});
+  }
   TKM_ASSIGN_OR_RETURN(LedgerEntry out, append(tx, by, e));
   TKM_RETURN_IF_ERROR(tx.commit());
   return out;
 }
 
-Result<LedgerExport> Ledger::export_period(const audit::Actor& by, const std::string& from,
-                                           const std::string& to) {
-  TKM_ASSIGN_OR_RETURN(auto list, entries(from, to));
+Result<LedgerExport> Ledger::export_period(const audit::Actor& by, const std::string& from_text,
+                                           const std::string& to_text) {
+  if (from_text.empty() || to_text.empty()) {
+    return detail::required("period", "期間 (開始日と終了日)", "the period (from and to)");
+  }
+  TKM_ASSIGN_OR_RETURN(auto list, entries(from_text, to_text));
+  const std::string from = *identity::normalize_date(from_text);
+  const std::string to = *identity::normalize_date(to_text);
   TKM_ASSIGN_OR_RETURN(LedgerCheck check, verify());
   LedgerExport out;
   out.csv = "\xEF\xBB\xBF";

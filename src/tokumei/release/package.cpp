@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cstring>
+#include <set>
 #include <unordered_set>
 
 #include "tokumei/base/files.h"
@@ -111,7 +112,7 @@ Result<std::map<std::string, std::string>> read_tar(ByteView a) {
   return bad("終わりの印がありません", "no end marker");
 }
 
-Result<Packages::Signer> Packages::signer() {
+Result<Packages::Signer> Packages::signer(const audit::Actor* by) {
   TKM_ASSIGN_OR_RETURN(store::Rows rows,
                        ctx_.db.query("SELECT certificate, key_sealed FROM release_signers ORDER BY "
                                      "id DESC LIMIT 1"));
@@ -119,6 +120,11 @@ Result<Packages::Signer> Packages::signer() {
     TKM_ASSIGN_OR_RETURN(Bytes key,
                          ctx_.keys.open(kSigningKey, as_bytes("signer"), rows[0].blob(1)));
     return Signer{rows[0].text(0), std::string(key.begin(), key.end())};
+  }
+  if (by == nullptr) {
+    return fail(Errc::not_found,
+                {"提供パッケージの署名証明書はまだありません (最初のパッケージで作られます)",
+                 "there is no package-signing certificate yet (the first package makes it)"});
   }
   TKM_RETURN_IF_ERROR(ctx_.keys.ensure_key(kSigningKey));
   TKM_ASSIGN_OR_RETURN(
@@ -131,24 +137,56 @@ Result<Packages::Signer> Packages::signer() {
       "INSERT INTO release_signers (certificate, key_sealed, at_ms) VALUES (?, ?, ?)",
       {pair.certificate_pem, sealed, to_unix_ms(ctx_.clock.now())}));
   TKM_ASSIGN_OR_RETURN(auto cert, crypto::parse_certificate(pair.certificate_pem));
-  TKM_RETURN_IF_ERROR(
-      detail::log(ctx_.audit, tx, {"system:release", "core"}, "package.signer.create",
-                  "signer:" + cert.fingerprint.substr(0, 16), {{"fingerprint", cert.fingerprint}}));
+  TKM_RETURN_IF_ERROR(detail::log(ctx_.audit, tx, *by, "package.signer.create",
+                                  "signer:" + cert.fingerprint.substr(0, 16),
+                                  {{"fingerprint", cert.fingerprint}}));
   TKM_RETURN_IF_ERROR(tx.commit());
   return Signer{pair.certificate_pem, pair.private_key_pem};
 }
 
 Result<std::string> Packages::signer_certificate() {
-  TKM_ASSIGN_OR_RETURN(Signer s, signer());
+  TKM_ASSIGN_OR_RETURN(Signer s, signer(nullptr));
   return s.certificate;
 }
 
-Result<PackageRecord> Packages::create(const audit::Actor& by, std::int64_t build_id) {
-  TKM_ASSIGN_OR_RETURN(BuildRecord b, builds_.get(build_id));
+Result<Packages::Gate> Packages::gate(const BuildRecord& b) {
   const std::string today = japanese_day(ctx_.clock.now());
   Committee committee(ctx_);
   Contracts contracts(ctx_);
   Registry registry(ctx_);
+  // (a) and (e): the approval covers this recipient and exactly this specification.
+  TKM_ASSIGN_OR_RETURN(Decision approval,
+                       committee.check_approval(b.request_id, b.recipient, b.spec_hash, today));
+  // (b)
+  TKM_ASSIGN_OR_RETURN(Contract contract,
+                       contracts.check_release_contract(b.request_id, b.recipient, today));
+  // (c)
+  TKM_RETURN_IF_ERROR(registry.check_eligible(b.recipient, b.kind));
+  TKM_ASSIGN_OR_RETURN(Recipient recipient, registry.recipient(b.recipient));
+  // (d)
+  if (!b.risk_passed) {
+    return detail::refused("ANON-02", "データセットが再識別リスクの確認を通っていません",
+                           "the dataset did not pass its re-identification risk check");
+  }
+  // CONSENT-03: a person who opted out after the build is not released; build again.
+  TKM_ASSIGN_OR_RETURN(store::Rows erased,
+                       ctx_.db.query("SELECT COUNT(DISTINCT m.person_key) FROM "
+                                     "release_build_members m JOIN identity_erased e ON "
+                                     "e.person_key = m.person_key WHERE m.build_id = ?",
+                                     {b.id}));
+  if (erased.at(0).integer(0) > 0) {
+    return detail::refused(
+        "CONSENT-03",
+        fmt::format("作成後に停止の求めがあった記録が {} 件含まれています。作り直してください",
+                    erased.at(0).integer(0)),
+        fmt::format("{} records in it were opted out since it was built; build it again",
+                    erased.at(0).integer(0)));
+  }
+  return Gate{std::move(approval), std::move(contract), std::move(recipient)};
+}
+
+Result<PackageRecord> Packages::create(const audit::Actor& by, std::int64_t build_id) {
+  TKM_ASSIGN_OR_RETURN(BuildRecord b, builds_.get(build_id));
   auto refused = [&](const Error& e) -> Result<PackageRecord> {
     TKM_ASSIGN_OR_RETURN(store::Transaction tx, ctx_.db.begin());
     TKM_RETURN_IF_ERROR(detail::log(ctx_.audit, tx, by, "package.refuse",
@@ -157,37 +195,17 @@ Result<PackageRecord> Packages::create(const audit::Actor& by, std::int64_t buil
     TKM_RETURN_IF_ERROR(tx.commit());
     return std::unexpected(e);
   };
-  // (a) and (e): the approval covers this recipient and exactly this specification.
-  auto approval = committee.check_approval(b.request_id, b.recipient, b.spec_hash, today);
-  if (!approval) return refused(approval.error());
-  // (b)
-  auto contract = contracts.check_release_contract(b.request_id, b.recipient, today);
-  if (!contract) return refused(contract.error());
-  // (c)
-  auto eligible = registry.check_eligible(b.recipient, b.kind);
-  if (!eligible) return refused(eligible.error());
-  // (d)
-  if (!b.risk_passed) {
-    return refused(detail::refused("ANON-02", "データセットが再識別リスクの確認を通っていません",
-                                   "the dataset did not pass its re-identification risk check")
-                       .error());
-  }
+  auto gate_passed = gate(b);
+  if (!gate_passed) return refused(gate_passed.error());
   {
-    // CONSENT-03: a person who opted out after the build is not released; build again.
-    TKM_ASSIGN_OR_RETURN(store::Rows erased,
-                         ctx_.db.query("SELECT COUNT(DISTINCT m.person_key) FROM "
-                                       "release_build_members m JOIN identity_erased e ON "
-                                       "e.person_key = m.person_key WHERE m.build_id = ?",
-                                       {build_id}));
-    if (erased.at(0).integer(0) > 0) {
-      return refused(detail::refused("CONSENT-03",
-                                     fmt::format("作成後に停止の求めがあった記録が {} 件含まれて"
-                                                 "います。作り直してください",
-                                                 erased.at(0).integer(0)),
-                                     fmt::format("{} records in it were opted out since it was "
-                                                 "built; build it again",
-                                                 erased.at(0).integer(0)))
-                         .error());
+    auto existing = ctx_.db.query("SELECT id FROM release_packages WHERE build_id = ?", {build_id});
+    if (!existing) return std::unexpected(existing.error());
+    if (!existing->empty()) {
+      return fail(Errc::already_exists,
+                  {fmt::format("データセット {} のパッケージは作成済みです (パッケージ {})",
+                               build_id, existing->at(0).integer(0)),
+                   fmt::format("build {} already has its package ({})", build_id,
+                               existing->at(0).integer(0))});
     }
   }
   std::map<std::string, std::string> files;
@@ -218,14 +236,15 @@ Result<PackageRecord> Packages::create(const audit::Actor& by, std::int64_t buil
       }
     }
   }
-  TKM_ASSIGN_OR_RETURN(Recipient r, registry.recipient(b.recipient));
-  TKM_ASSIGN_OR_RETURN(Signer s, signer());
+  const Recipient& r = gate_passed->recipient;
+  TKM_ASSIGN_OR_RETURN(Signer s, signer(&by));
   PackageRecord p{.build_id = build_id,
-                  .dataset = fmt::format("DS-{}-{:05}", today.substr(0, 4), build_id),
+                  .dataset = fmt::format("DS-{}-{:05}", japanese_day(b.at).substr(0, 4), build_id),
                   .recipient = b.recipient,
                   .destination = r.endpoint.empty() ? "offline" : r.endpoint,
-                  .approval = approval->id,
-                  .contract = contract->id,
+                  .certificate = r.fingerprint,
+                  .approval = gate_passed->approval.id,
+                  .contract = gate_passed->contract.id,
                   .created_by = by.user};
   const std::string_view label = dataset_kind_label(b.kind);
   json manifest = {{"label", label},
@@ -233,6 +252,7 @@ Result<PackageRecord> Packages::create(const audit::Actor& by, std::int64_t buil
                    {"dataset", p.dataset},
                    {"request", b.request_id},
                    {"recipient", b.recipient},
+                   {"recipient_certificate_sha256", p.certificate},
                    {"approval", p.approval},
                    {"contract", p.contract},
                    {"method_version", b.method_version},
@@ -260,14 +280,22 @@ Result<PackageRecord> Packages::create(const audit::Actor& by, std::int64_t buil
   p.size = package.size();
   std::error_code ec;
   std::filesystem::create_directories(folder_, ec);
+  // Written under a name of its own first; a file already there is never replaced.
   const std::filesystem::path file = folder_ / (p.dataset + ".p7m");
-  TKM_RETURN_IF_ERROR(write_file_atomic(file, package, 0600));
+  if (std::filesystem::exists(file)) {
+    return fail(Errc::already_exists,
+                {p.dataset + " のファイルが既にあります", p.dataset + "'s file exists already"},
+                Location{.file = file.string()});
+  }
+  const std::filesystem::path partial = folder_ / (p.dataset + ".p7m.partial");
+  TKM_RETURN_IF_ERROR(write_file_atomic(partial, package, 0600));
   TKM_ASSIGN_OR_RETURN(store::Transaction tx, ctx_.db.begin());
   auto id = ctx_.db.insert(
-      "INSERT INTO release_packages (build_id, dataset, recipient, destination, approval, "
-      "contract, sha256, size, file, created_by, at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-      {build_id, p.dataset, p.recipient, p.destination, p.approval, p.contract, p.sha256,
-       static_cast<std::int64_t>(p.size), file.filename().string(), by.user,
+      "INSERT INTO release_packages (build_id, dataset, recipient, destination, certificate, "
+      "approval, contract, sha256, size, file, created_by, at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
+      "?, ?, ?, ?)",
+      {build_id, p.dataset, p.recipient, p.destination, p.certificate, p.approval, p.contract,
+       p.sha256, static_cast<std::int64_t>(p.size), file.filename().string(), by.user,
        to_unix_ms(ctx_.clock.now())});
   if (!id) {
     if (id.error().code() == Errc::already_exists) {
@@ -287,14 +315,21 @@ Result<PackageRecord> Packages::create(const audit::Actor& by, std::int64_t buil
                                    {"approval", p.approval},
                                    {"contract", p.contract}}));
   TKM_RETURN_IF_ERROR(tx.commit());
+  std::filesystem::rename(partial, file, ec);
+  if (ec) {
+    return fail(Errc::io,
+                {"パッケージのファイルを置けません: " + ec.message(),
+                 "cannot put the package file in place: " + ec.message()},
+                Location{.file = file.string()});
+  }
   return p;
 }
 
 Result<PackageRecord> Packages::get(std::int64_t id) {
   auto row = ctx_.db.query_one(
       "SELECT p.id, p.build_id, p.dataset, p.recipient, p.destination, p.approval, p.contract, "
-      "p.sha256, p.size, p.created_by, r.ledger_seq FROM release_packages p LEFT JOIN "
-      "release_releases r ON r.package_id = p.id WHERE p.id = ?",
+      "p.sha256, p.size, p.created_by, r.ledger_seq, p.certificate FROM release_packages p LEFT "
+      "JOIN release_releases r ON r.package_id = p.id WHERE p.id = ?",
       {id});
   if (!row) {
     if (row.error().code() != Errc::not_found) return std::unexpected(row.error());
@@ -305,18 +340,20 @@ Result<PackageRecord> Packages::get(std::int64_t id) {
                   .dataset = row->text(2),
                   .recipient = row->text(3),
                   .destination = row->text(4),
+                  .certificate = row->text(11),
                   .approval = row->integer(5),
                   .contract = row->integer(6),
                   .sha256 = row->text(7),
                   .size = static_cast<std::uint64_t>(row->integer(8)),
                   .created_by = row->text(9),
                   .ledger_seq = row->optional_integer(10)};
-  TKM_ASSIGN_OR_RETURN(store::Rows c, ctx_.db.query("SELECT approver, recipient, destination, "
-                                                    "dataset, sha256 FROM release_confirmations "
-                                                    "WHERE package_id = ? ORDER BY at_ms, approver",
-                                                    {id}));
+  TKM_ASSIGN_OR_RETURN(store::Rows c,
+                       ctx_.db.query("SELECT approver, recipient, destination, dataset, sha256, "
+                                     "certificate FROM release_confirmations WHERE package_id = ? "
+                                     "ORDER BY at_ms, approver",
+                                     {id}));
   for (const auto& r : c) {
-    p.confirmations.push_back({r.text(0), r.text(1), r.text(2), r.text(3), r.text(4)});
+    p.confirmations.push_back({r.text(0), r.text(1), r.text(2), r.text(3), r.text(4), r.text(5)});
   }
   return p;
 }
@@ -334,23 +371,28 @@ Result<std::vector<PackageRecord>> Packages::list() {
 
 Result<PackageRecord> Packages::confirm(const audit::Actor& by, const security::Account& approver,
                                         std::int64_t package_id, const Confirmation& checked) {
+  TKM_ASSIGN_OR_RETURN(PackageRecord before, get(package_id));
+  TKM_ASSIGN_OR_RETURN(BuildRecord b, builds_.get(before.build_id));
+  // Everything below is read again inside the transaction, so two approvers confirming at once
+  // are serialized and the second of them releases.
+  TKM_ASSIGN_OR_RETURN(store::Transaction tx, ctx_.db.begin());
   TKM_ASSIGN_OR_RETURN(PackageRecord p, get(package_id));
   if (p.released()) {
     return fail(Errc::conflict, {fmt::format("パッケージ {} は提供済みです", package_id),
                                  fmt::format("package {} is already released", package_id)});
   }
-  TKM_ASSIGN_OR_RETURN(BuildRecord b, builds_.get(p.build_id));
   std::optional<std::string> first;
   if (!p.confirmations.empty()) first = p.confirmations.front().approver;
   // The preparer is whoever built the dataset or made its package; neither checks it.
   TKM_RETURN_IF_ERROR(security::check_release_approval(approver, b.built_by, first));
   TKM_RETURN_IF_ERROR(security::check_release_approval(approver, p.created_by, first));
   // Each item is typed by the checker and must be what the record holds.
-  const std::array<std::tuple<const char*, const char*, std::string, std::string>, 4> items = {{
+  const std::array<std::tuple<const char*, const char*, std::string, std::string>, 5> items = {{
       {"recipient", "提供先", checked.recipient, p.recipient},
       {"destination", "送付先", checked.destination, p.destination},
       {"dataset", "データセット", checked.dataset, p.dataset},
       {"sha256", "パッケージのハッシュ", checked.sha256, p.sha256},
+      {"certificate", "提供先の証明書の指紋", checked.certificate, p.certificate},
   }};
   for (const auto& [field, ja, claimed, actual] : items) {
     if (claimed != actual) {
@@ -362,25 +404,32 @@ Result<PackageRecord> Packages::confirm(const audit::Actor& by, const security::
                   Location{.field = field});
     }
   }
-  TKM_ASSIGN_OR_RETURN(store::Transaction tx, ctx_.db.begin());
   TKM_RETURN_IF_ERROR(ctx_.db.execute(
       "INSERT INTO release_confirmations (package_id, approver, recipient, destination, dataset, "
-      "sha256, at_ms) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      "sha256, certificate, at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
       {package_id, approver.user_id, checked.recipient, checked.destination, checked.dataset,
-       checked.sha256, to_unix_ms(ctx_.clock.now())}));
+       checked.sha256, checked.certificate, to_unix_ms(ctx_.clock.now())}));
   TKM_RETURN_IF_ERROR(
       detail::log(ctx_.audit, tx, by, "package.confirm", fmt::format("package:{}", package_id),
                   {{"confirmation", p.confirmations.size() + 1}, {"sha256", p.sha256}}));
-  p.confirmations.push_back(
-      {approver.user_id, checked.recipient, checked.destination, checked.dataset, checked.sha256});
-  if (p.confirmations.size() == 2) {
+  p.confirmations.push_back({approver.user_id, checked.recipient, checked.destination,
+                             checked.dataset, checked.sha256, checked.certificate});
+  if (p.confirmations.size() >= 2) {
+    // The gate again, as things stand now: a suspension, an amended approval, an ended contract,
+    // a new certificate or an opt-out since the package was made stops the release.
+    TKM_ASSIGN_OR_RETURN(Gate now, gate(b));
+    if (now.approval.id != p.approval || now.contract.id != p.contract ||
+        now.recipient.fingerprint != p.certificate) {
+      return detail::refused("PROVISION-02",
+                             "パッケージ作成後に承認・契約・提供先の証明書が変わりました",
+                             "the approval, contract or recipient certificate changed since the "
+                             "package was made");
+    }
     Ledger ledger(ctx_);
-    const json contents = {{"persons", b.persons},
-                           {"events", b.events},
-                           {"output_hash", b.output_hash},
-                           {"sha256", p.sha256}};
     Committee committee(ctx_);
     TKM_ASSIGN_OR_RETURN(Request q, committee.request(b.request_id));
+    const std::string delivery =
+        p.destination == "offline" ? "媒体 (offline)" : "出口サーバ経由 " + p.destination;
     TKM_ASSIGN_OR_RETURN(
         LedgerEntry e,
         ledger.append(
@@ -392,12 +441,29 @@ Result<PackageRecord> Packages::confirm(const audit::Actor& by, const security::
              .data_kind = std::string(dataset_kind_name(b.kind)),
              .approval = std::to_string(p.approval),
              .contract = std::to_string(p.contract),
-             .delivery =
-                 p.destination == "offline" ? "媒体 (offline)" : "出口サーバ経由 " + p.destination,
+             .delivery = delivery,
              .checkers = {p.confirmations[0].approver, p.confirmations[1].approver}}));
     TKM_RETURN_IF_ERROR(ctx_.db.execute(
         "INSERT INTO release_releases (package_id, ledger_seq, at_ms) VALUES (?, ?, ?)",
         {package_id, e.seq, to_unix_ms(ctx_.clock.now())}));
+    // LEDGER-02: onward recipients already permitted under the contract hold this dataset too.
+    Contracts contracts(ctx_);
+    TKM_ASSIGN_OR_RETURN(auto onward, contracts.onward(p.contract));
+    std::set<std::string> entered;
+    for (auto it = onward.rbegin(); it != onward.rend(); ++it) {
+      if (!entered.insert(it->party).second || !it->permitted) continue;
+      TKM_RETURN_IF_ERROR(ledger.append(
+          tx, by,
+          {.kind = "onward",
+           .recipient = p.recipient,
+           .dataset = p.dataset,
+           .contents = it->purpose + " / " + it->scope,
+           .data_kind = std::string(dataset_kind_name(b.kind)),
+           .approval = std::to_string(p.approval),
+           .contract = std::to_string(p.contract),
+           .delivery = delivery,
+           .onward = fmt::format("{} (許可 {}, 契約 {})", it->party, it->id, it->contract_ref)}));
+    }
     TKM_RETURN_IF_ERROR(detail::log(ctx_.audit, tx, by, "package.release",
                                     fmt::format("package:{}", package_id),
                                     {{"ledger", e.seq}, {"dataset", p.dataset}}));
@@ -416,6 +482,9 @@ Result<std::filesystem::path> Packages::release_file(std::int64_t id) {
                     p.confirmations.size()),
         fmt::format("package {} lacks its two confirmations ({}/2)", id, p.confirmations.size()));
   }
+  // Nothing is handed out that the gate would refuse now (a suspension, an opt-out, …).
+  TKM_ASSIGN_OR_RETURN(BuildRecord b, builds_.get(p.build_id));
+  TKM_RETURN_IF_ERROR(gate(b));
   const std::filesystem::path file = folder_ / (p.dataset + ".p7m");
   TKM_ASSIGN_OR_RETURN(std::string bytes, read_file(file));
   if (hex_encode(crypto::sha256(as_bytes(bytes))) != p.sha256) {
@@ -429,7 +498,8 @@ Result<std::filesystem::path> Packages::release_file(std::int64_t id) {
 
 Result<OpenedPackage> open_package(ByteView package, const std::string& certificate_pem,
                                    const std::string& private_key_pem,
-                                   const std::string& operator_certificate_pem) {
+                                   const std::string& operator_certificate_pem,
+                                   const std::string& expected_fingerprint) {
   TKM_ASSIGN_OR_RETURN(Bytes signed_der,
                        crypto::cms_decrypt(package, certificate_pem, private_key_pem));
   std::string signer = operator_certificate_pem;
@@ -438,6 +508,12 @@ Result<OpenedPackage> open_package(ByteView package, const std::string& certific
   }
   TKM_ASSIGN_OR_RETURN(Bytes archive, crypto::cms_verify(signed_der, signer));
   TKM_ASSIGN_OR_RETURN(auto cert, crypto::parse_certificate(signer));
+  if (!expected_fingerprint.empty() && cert.fingerprint != expected_fingerprint) {
+    return fail(
+        Errc::integrity,
+        {"署名者の証明書の指紋が事業者の公表したものと一致しません: " + cert.fingerprint,
+         "the signer's fingerprint is not the one the operator published: " + cert.fingerprint});
+  }
   OpenedPackage out;
   out.signer_fingerprint = cert.fingerprint;
   TKM_ASSIGN_OR_RETURN(out.files, read_tar(archive));
@@ -445,15 +521,38 @@ Result<OpenedPackage> open_package(ByteView package, const std::string& certific
     return fail(Errc::integrity, {"目録 (manifest.json) がありません", "no manifest.json"});
   }
   out.manifest = json::parse(out.files["manifest.json"], nullptr, false);
-  if (out.manifest.is_discarded() || !out.manifest.contains("files")) {
-    return fail(Errc::integrity, {"目録を読めません", "the manifest is unreadable"});
+  if (out.manifest.is_discarded() || !out.manifest.is_object() || !out.manifest.contains("files") ||
+      !out.manifest["files"].is_array() || !out.manifest.contains("label") ||
+      !out.manifest["label"].is_string()) {
+    return fail(Errc::integrity, {"目録を読めません", "the manifest is unreadable"},
+                Location{.file = "manifest.json"});
   }
+  std::set<std::string> listed = {"README.txt", "manifest.json"};
   for (const auto& f : out.manifest["files"]) {
-    const std::string name = f.value("name", "");
+    if (!f.is_object() || !f.contains("name") || !f["name"].is_string() || !f.contains("sha256") ||
+        !f["sha256"].is_string()) {
+      return fail(Errc::integrity, {"目録の項目を読めません", "a manifest entry is unreadable"},
+                  Location{.file = "manifest.json", .field = "files"});
+    }
+    const std::string name = f["name"].get<std::string>();
+    listed.insert(name);
     if (!out.files.contains(name) ||
-        hex_encode(crypto::sha256(as_bytes(out.files[name]))) != f.value("sha256", "")) {
+        hex_encode(crypto::sha256(as_bytes(out.files[name]))) != f["sha256"].get<std::string>()) {
       return fail(Errc::integrity,
                   {name + " が目録と一致しません", name + " does not match the manifest"},
+                  Location{.file = name});
+    }
+  }
+  for (const char* needed : {"persons.csv", "events.csv", "dictionary.json"}) {
+    if (!listed.contains(needed)) {
+      return fail(Errc::integrity, {std::string(needed) + " が目録にありません",
+                                    std::string(needed) + " is not in the manifest"});
+    }
+  }
+  for (const auto& [name, content] : out.files) {
+    if (!listed.contains(name)) {
+      return fail(Errc::integrity,
+                  {name + " は目録にないファイルです", name + " is not in the manifest"},
                   Location{.file = name});
     }
   }

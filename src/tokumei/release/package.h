@@ -26,6 +26,8 @@
 
 #include "tokumei/base/random.h"
 #include "tokumei/release/build.h"
+#include "tokumei/release/committee.h"
+#include "tokumei/release/contracts.h"
 #include "tokumei/release/ledger.h"
 #include "tokumei/security/accounts.h"
 
@@ -37,6 +39,7 @@ struct Confirmation {
   std::string destination;
   std::string dataset;
   std::string sha256;
+  std::string certificate{};  // the recipient certificate's SHA-256 fingerprint
 };
 
 struct PackageRecord {
@@ -44,7 +47,8 @@ struct PackageRecord {
   std::int64_t build_id = 0;
   std::string dataset;  // the dataset's ID as the recipient and the ledger know it
   std::string recipient;
-  std::string destination;  // the recipient's endpoint, or "offline"
+  std::string destination;    // the recipient's endpoint, or "offline"
+  std::string certificate{};  // SHA-256 of the recipient certificate it is encrypted to
   std::int64_t approval = 0;
   std::int64_t contract = 0;
   std::string sha256{};
@@ -69,15 +73,25 @@ class Packages {
   Result<std::vector<PackageRecord>> list();
   // The file of a released package; refused before both confirmations (PROVISION-03).
   Result<std::filesystem::path> release_file(std::int64_t id);
-  // The operator's package-signing certificate (PEM), made on first use: what recipients pin.
+  // The operator's package-signing certificate (PEM): what recipients pin. It is made with the
+  // first package; Errc::not_found before that.
   Result<std::string> signer_certificate();
 
  private:
+  // The release gate, (a) to (e) and opt-outs since the build; what each package is made under.
+  struct Gate {
+    Decision approval;
+    Contract contract;
+    Recipient recipient;
+  };
+  Result<Gate> gate(const BuildRecord& build);
   struct Signer {
     std::string certificate;
     std::string key;
   };
-  Result<Signer> signer();
+  // The signing key and certificate; made (and logged as made by `by`) when there is none and
+  // `by` is given.
+  Result<Signer> signer(const audit::Actor* by);
   Context ctx_;
   Random& random_;
   Builds& builds_;
@@ -96,11 +110,13 @@ struct OpenedPackage {
 };
 
 // What `tokumei open` does for a recipient: decrypts with their certificate and key, checks the
-// operator's signature (against `operator_certificate_pem` when given — the certificate the
-// operator published — else against the certificate the package carries, whose fingerprint is
-// returned to compare), reads the archive and checks every file against the manifest.
+// operator's signature — against `operator_certificate_pem` when given (the certificate the
+// operator published), else against the certificate the package carries, which must then have
+// `expected_fingerprint` when that is given — reads the archive, and checks that the manifest
+// lists the data files and every file, and that each matches it.
 Result<OpenedPackage> open_package(ByteView package, const std::string& certificate_pem,
                                    const std::string& private_key_pem,
-                                   const std::string& operator_certificate_pem = "");
+                                   const std::string& operator_certificate_pem = "",
+                                   const std::string& expected_fingerprint = "");
 
 }  // namespace tokumei::release

@@ -257,10 +257,11 @@ CREATE INDEX release_build_members_person ON release_build_members (person_key);
 CREATE INDEX release_build_members_build ON release_build_members (build_id);
 CREATE TABLE release_packages (
   id          INTEGER PRIMARY KEY,
-  build_id    INTEGER NOT NULL REFERENCES release_builds (id),
+  build_id    INTEGER NOT NULL UNIQUE REFERENCES release_builds (id),
   dataset     TEXT NOT NULL UNIQUE,
   recipient   TEXT NOT NULL,
   destination TEXT NOT NULL,
+  certificate TEXT NOT NULL,
   approval    INTEGER NOT NULL REFERENCES release_decisions (id),
   contract    INTEGER NOT NULL REFERENCES release_contracts (id),
   sha256      TEXT NOT NULL,
@@ -276,6 +277,7 @@ CREATE TABLE release_confirmations (
   destination TEXT NOT NULL,
   dataset     TEXT NOT NULL,
   sha256      TEXT NOT NULL,
+  certificate TEXT NOT NULL,
   at_ms       INTEGER NOT NULL,
   PRIMARY KEY (package_id, approver)
 );

@@ -38,8 +38,9 @@ enum class Operation {
   contract_manage,   // contracts, clauses, onward permissions
   ledger_read,       // read and export the provision ledger (LEDGER-04)
   ledger_correct,    // propose or confirm a ledger correction (LEDGER-03)
-  provision_read,    // see requests, decisions, builds with their reports, packages
+  provision_read,    // see registries, requests, decisions, contracts, packages
   release_package,   // make the package of a build (the release gate)
+  build_read,        // see builds with their risk and utility reports (they name the method)
   // oversight
   audit_read,        // read entries of the log (itself logged, AUDIT-06)
   audit_verify,      // verify, prove, checkpoint, export
@@ -54,7 +55,7 @@ enum class Operation {
   submit,   // send files to intake
   receive,  // fetch a delivered dataset from exit
 };
-inline constexpr int kOperationCount = 35;
+inline constexpr int kOperationCount = 36;
 
 struct OperationInfo {
   Operation op;

@@ -349,7 +349,24 @@ TEST_F(ReleaseGateTest, TwoOtherPeopleConfirmThenTheLedgerRecordsIt) {
   Confirmation checked{.recipient = "univ-a",
                        .destination = pkg->destination,
                        .dataset = pkg->dataset,
-                       .sha256 = pkg->sha256};
+                       .sha256 = pkg->sha256,
+                       .certificate = pkg->certificate};
+  // A package is made once per build; its file is never replaced.
+  auto twice_made = p.create({"ueda", "t4"}, built->id);
+  ASSERT_FALSE(twice_made);
+  EXPECT_EQ(twice_made.error().code(), Errc::already_exists);
+  // An onward recipient permitted before the release holds the dataset from the release on.
+  Contracts contracts(ctx());
+  Ledger onward_ledger(ctx());
+  ASSERT_TRUE(contracts.decide_onward(coordinator_,
+                                      {.contract_id = c.id,
+                                       .party = "共同研究先 B大学",
+                                       .purpose = "共同解析",
+                                       .scope = "集計のみ",
+                                       .contract_ref = "A-B 契約",
+                                       .permitted = true,
+                                       .reason = "目的の範囲内"},
+                                      onward_ledger));
   auto not_yet = p.release_file(pkg->id);
   ASSERT_FALSE(not_yet);
   EXPECT_THAT(not_yet.error().text().en, HasSubstr("PROVISION-03"));
@@ -380,8 +397,8 @@ TEST_F(ReleaseGateTest, TwoOtherPeopleConfirmThenTheLedgerRecordsIt) {
   Ledger ledger(ctx());
   auto entries = ledger.entries();
   ASSERT_TRUE(entries);
-  ASSERT_EQ(entries->size(), 1u);
-  const auto& e = entries->at(0);
+  ASSERT_EQ(entries->size(), 3u);  // the permission, the release, the onward holder
+  const auto& e = entries->at(1);
   EXPECT_EQ(e.seq, *second->ledger_seq);
   EXPECT_EQ(e.recipient, "univ-a");
   EXPECT_EQ(e.dataset, pkg->dataset);
@@ -389,6 +406,8 @@ TEST_F(ReleaseGateTest, TwoOtherPeopleConfirmThenTheLedgerRecordsIt) {
   EXPECT_EQ(e.contract, std::to_string(c.id));
   EXPECT_EQ(e.checkers, (std::vector<std::string>{"abe", "sato2"}));
   EXPECT_THAT(e.delivery, HasSubstr("https://univ-a.example/in"));
+  EXPECT_EQ(*ledger.holders(pkg->dataset),
+            (std::vector<std::string>{"univ-a", "共同研究先 B大学"}));
   // Reconciliation: every release has exactly one ledger entry.
   auto releases = db_->query(
       "SELECT count(*) FROM release_releases r JOIN release_ledger l ON "
@@ -407,6 +426,48 @@ TEST_F(ReleaseGateTest, TwoOtherPeopleConfirmThenTheLedgerRecordsIt) {
   EXPECT_TRUE(datasets_holding(*db_, {"not-a-key"})->empty());
 }
 
+TEST_F(ReleaseGateTest, TheGateIsCheckedAgainAtTheReleasingConfirmationAndAtHandOut) {
+  const auto keys = seed(200);
+  Request q = approved("univ-a", wide_spec());
+  active_contract(q);
+  Builds b = builds();
+  auto built = b.build(staff_, q.id, {.k = 3});
+  ASSERT_TRUE(built);
+  Packages p = packages(b);
+  auto pkg = p.create(staff_, built->id);
+  ASSERT_TRUE(pkg);
+  const Confirmation checked{.recipient = "univ-a",
+                             .destination = pkg->destination,
+                             .dataset = pkg->dataset,
+                             .sha256 = pkg->sha256,
+                             .certificate = pkg->certificate};
+  ASSERT_TRUE(p.confirm({"abe", "t6"}, approver("abe"), pkg->id, checked));
+  // Suspended after the package was made: the second confirmation does not release it.
+  Registry registry(ctx());
+  ASSERT_TRUE(registry.sanction(coordinator_, {.recipient = "univ-a",
+                                               .decided_on = "2026-06-01",
+                                               .basis = "違反",
+                                               .actions = {"stop_use"}}));
+  auto suspended = p.confirm({"kudo", "t7"}, approver("kudo"), pkg->id, checked);
+  ASSERT_FALSE(suspended);
+  EXPECT_THAT(suspended.error().text().en, HasSubstr("PROVISION-08"));
+  EXPECT_EQ(p.get(pkg->id)->confirmations.size(), 1u);  // the refused one was not kept
+  ASSERT_TRUE(registry.sanction(coordinator_, {.recipient = "univ-a",
+                                               .suspend = false,
+                                               .decided_on = "2026-06-02",
+                                               .basis = "是正",
+                                               .actions = {}}));
+  // A new certificate for the recipient since the package: not released either.
+  auto renewed = crypto::self_signed_certificate("univ-a", "A", 365, clock_);
+  ASSERT_TRUE(registry.put_recipient(coordinator_, {.id = "univ-a",
+                                                    .name = "A",
+                                                    .certificate = renewed->certificate_pem,
+                                                    .endpoint = "https://univ-a.example/in"}));
+  auto swapped = p.confirm({"kudo", "t7"}, approver("kudo"), pkg->id, checked);
+  ASSERT_FALSE(swapped);
+  EXPECT_THAT(swapped.error().text().en, HasSubstr("PROVISION-02"));
+}
+
 TEST_F(ReleaseGateTest, ABuildWithAPersonWhoOptedOutSinceIsNotPackaged) {
   const auto keys = seed(200);
   Request q = approved("univ-a", wide_spec());
@@ -422,7 +483,12 @@ TEST_F(ReleaseGateTest, ABuildWithAPersonWhoOptedOutSinceIsNotPackaged) {
   EXPECT_THAT(refused.error().text().en, HasSubstr("CONSENT-03"));
   auto again = b.build(staff_, q.id, {.k = 3});
   ASSERT_TRUE(again);
-  EXPECT_EQ(again->persons + 1, built->persons);
+  auto held = db_->query(
+      "SELECT COUNT(*) FROM release_build_members WHERE build_id = ? AND "
+      "person_key = ?",
+      {again->id, keys[5]});
+  ASSERT_TRUE(held);
+  EXPECT_EQ(held->at(0).integer(0), 0);
   EXPECT_TRUE(p.create(staff_, again->id));
 }
 
@@ -567,6 +633,67 @@ TEST(ProcessTest, RareCodesAreGeneralizedThenSuppressed) {
   EXPECT_THAT(events, Not(HasSubstr("Q87")));
   EXPECT_EQ(d->report["codes"]["generalized"], 2);
   EXPECT_EQ(d->report["codes"]["suppressed"], 1);
+}
+
+TEST(ProcessTest, PersonsTheEngineSuppressedAreLeftOutWhole) {
+  // 20 alike and 5 outliers (one each in another prefecture): with room to suppress, no released
+  // row may show "*" where its column is not generalized to the top.
+  Source s = source_with(std::vector<std::vector<std::string>>(25, {"I10"}));
+  const char* elsewhere[] = {"北海道", "沖縄県", "福岡県", "大阪府", "宮城県"};
+  for (int i = 0; i < 5; ++i) s.persons[20 + i].prefecture = elsewhere[i];
+  auto spec = dx_spec();
+  spec.fields = {"diagnosis", "prefecture", "sex"};
+  const Bytes key(32, 1), seed(32, 2);
+  auto d = process(s, spec, {.k = 5, .suppression_limit = 0.3}, key, seed);
+  ASSERT_TRUE(d) << d.error().describe(Lang::en);
+  std::istringstream in(d->files.at("persons.csv"));
+  std::string line;
+  std::getline(in, line);
+  std::size_t rows = 0, starred = 0;
+  while (std::getline(in, line)) {
+    ++rows;
+    starred += line.find(",*") != std::string::npos;
+  }
+  EXPECT_TRUE(starred == 0 || starred == rows) << d->files.at("persons.csv");
+  EXPECT_EQ(d->report["persons_suppressed"].get<std::size_t>() + rows, 25u);
+}
+
+TEST(ProcessTest, FewerThanKPersonsAreNeverReleased) {
+  Source s = source_with({{"Q870"}, {"Q870"}});
+  auto spec = dx_spec();
+  spec.fields = {"diagnosis"};
+  const Bytes key(32, 1), seed(32, 2);
+  auto d = process(s, spec, {.k = 5}, key, seed);
+  ASSERT_TRUE(d);
+  EXPECT_FALSE(d->risk_passed);
+  EXPECT_EQ(d->persons, 0u);
+  EXPECT_EQ(d->files.at("persons.csv"), "pseudonym\n");
+}
+
+TEST(ProcessTest, AnEncounterEndIsHandledLikeEveryOtherDate) {
+  Source s = source_with(std::vector<std::vector<std::string>>(6, {"I10"}));
+  s.codes.push_back(
+      "encounter-kind\x1f"
+      "admission");
+  s.values.push_back("2021-03-20T10:00\x1f");
+  for (std::uint32_t p = 0; p < 6; ++p) {
+    s.events.push_back({.person = p,
+                        .type = 0,
+                        .code = static_cast<std::uint32_t>(s.codes.size() - 1),
+                        .day = 18700,
+                        .value = static_cast<std::uint32_t>(s.values.size() - 1)});
+  }
+  auto spec = dx_spec();
+  spec.fields = {"diagnosis", "encounter", "sex"};
+  const Bytes key(32, 1), seed(32, 2);
+  auto shifted = process(s, spec, {.k = 5, .max_shift_days = 30}, key, seed);
+  ASSERT_TRUE(shifted);
+  EXPECT_THAT(shifted->files.at("events.csv"), HasSubstr(",encounter,"));
+  EXPECT_THAT(shifted->files.at("events.csv"), Not(HasSubstr("2021-03-20")));
+  spec.dates = DateHandling::index;
+  auto index = process(s, spec, {.k = 5}, key, seed);
+  ASSERT_TRUE(index);
+  EXPECT_THAT(index->files.at("events.csv"), HasSubstr(",encounter-kind,admission,0,6,"));
 }
 
 TEST(ProcessTest, DatesAreShiftedPerPersonOrMadeDaysFromIndex) {

@@ -296,6 +296,7 @@ TEST(AuthorizationMatrixTest, EveryOperationTimesEveryRoleMatchesThePolicy) {
        {R::provision_coordinator, R::committee_member, R::provision_approver, R::processing_staff,
         R::auditor}},
       {O::release_package, {R::processing_staff}},
+      {O::build_read, {R::processing_staff, R::provision_approver, R::auditor}},
       {O::audit_read, {R::auditor}},
       {O::audit_verify, {R::auditor, R::security_officer}},
       {O::audit_review, {R::auditor, R::senior_security_manager}},
