@@ -37,6 +37,9 @@ std::vector<std::vector<std::string>> csv_rows(const std::string& text) {
   return out;
 }
 
+// Today in Japan: meetings are held on or after the day a request is submitted.
+std::string today() { return japanese_day(SystemClock().now()); }
+
 constexpr const char* kRequest = R"(recipient = "{RECIPIENT}"
 application_type = "new"
 title = "生活習慣病の受診経過"
@@ -132,10 +135,10 @@ class ProvisionCli : public DeploymentCliTest {
          at() + coord);
     const auto q = json("request submit " + request_file(recipient) + at() + coord);
     const std::int64_t id = q["id"].get<std::int64_t>();
-    const auto m = json(
-        "committee meeting --held-on 2026-05-20 --attendee '山田 一郎' "
-        "--attendee '佐藤 花子' --attendee '鈴木 次郎' --summary 審議した" +
-        at() + coord);
+    const auto m = json("committee meeting --held-on " + today() +
+                        " --attendee '山田 一郎' "
+                        "--attendee '佐藤 花子' --attendee '鈴木 次郎' --summary 審議した" +
+                        at() + coord);
     json("committee decide " + std::to_string(id) + " --meeting " +
          std::to_string(m["meeting"].get<int>()) +
          " --outcome approved --judgment 1=yes --judgment 2=yes --judgment 3=yes --judgment 4=yes"
@@ -191,10 +194,10 @@ TEST_F(ProvisionCli, ARequestGoesThroughEveryGateToTheRecipientAndTheLedger) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.output, HasSubstr("REVIEW-05"));
   // A decision without a judgment on every criterion is refused.
-  const auto meeting = json(
-      "committee meeting --held-on 2026-05-20 --attendee '山田 一郎' "
-      "--attendee '佐藤 花子' --attendee '鈴木 次郎' --summary 審議した" +
-      at() + coord);
+  const auto meeting = json("committee meeting --held-on " + today() +
+                            " --attendee '山田 一郎' "
+                            "--attendee '佐藤 花子' --attendee '鈴木 次郎' --summary 審議した" +
+                            at() + coord);
   const std::string decide = "committee decide " + request + " --meeting " +
                              std::to_string(meeting["meeting"].get<int>()) +
                              " --outcome approved --valid-until 2099-03-31 --summary 適切";

@@ -6,6 +6,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include <climits>
 #include <memory>
 
 #include "tokumei/crypto/detail/openssl.h"
@@ -29,8 +30,17 @@ std::unexpected<Error> cms_error(Errc code, const char* ja, const char* en) {
                      std::string(en) + (why.empty() ? "" : ": " + why)});
 }
 
+// Callers check the size first (check_size): a memory BIO takes an int.
 BioPtr memory(ByteView data) {
   return BioPtr(BIO_new_mem_buf(detail::non_null(data), static_cast<int>(data.size())));
+}
+
+Status check_size(ByteView data) {
+  if (data.size() >= static_cast<std::size_t>(INT_MAX)) {
+    return fail(Errc::invalid_argument, {"CMS で扱える大きさ (2 GiB 未満) を超えています",
+                                         "larger than CMS here can take (under 2 GiB)"});
+  }
+  return {};
 }
 BioPtr memory(const std::string& text) {
   return BioPtr(BIO_new_mem_buf(text.data(), static_cast<int>(text.size())));
@@ -57,6 +67,7 @@ Bytes drain(BIO* bio) {
 }
 
 Result<CmsPtr> read_der(ByteView der) {
+  TKM_RETURN_IF_ERROR(check_size(der));
   auto in = memory(der);
   CmsPtr cms(d2i_CMS_bio(in.get(), nullptr));
   if (!cms) return cms_error(Errc::invalid_input, "CMS として読めません", "not CMS data");
@@ -75,6 +86,7 @@ Result<Bytes> to_der(CMS_ContentInfo* cms) {
 
 Result<Bytes> cms_sign(ByteView content, const std::string& certificate_pem,
                        const std::string& private_key_pem) {
+  TKM_RETURN_IF_ERROR(check_size(content));
   TKM_ASSIGN_OR_RETURN(X509Ptr cert, certificate(certificate_pem));
   TKM_ASSIGN_OR_RETURN(PkeyPtr key, private_key(private_key_pem));
   auto in = memory(content);
@@ -112,6 +124,7 @@ Result<Bytes> cms_verify(ByteView signed_der, const std::string& signer_certific
 }
 
 Result<Bytes> cms_encrypt(ByteView content, const std::string& recipient_certificate_pem) {
+  TKM_RETURN_IF_ERROR(check_size(content));
   TKM_ASSIGN_OR_RETURN(X509Ptr cert, certificate(recipient_certificate_pem));
   CertStack recipients(sk_X509_new_null());
   sk_X509_push(recipients.get(), X509_dup(cert.get()));

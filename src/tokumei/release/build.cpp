@@ -899,7 +899,7 @@ Result<BuildRecord> Builds::run(const audit::Actor& by, std::int64_t request_id,
   const std::string today = japanese_day(ctx_.clock.now());
   // Only an approved request's specification is built (REVIEW-05, ANON-05).
   TKM_ASSIGN_OR_RETURN(Decision approval,
-                       committee.check_approval(request_id, q.recipient, q.spec.hash(), today));
+                       committee.check_approval(request_id, q.recipient, q.spec_hash, today));
   (void)approval;
   std::vector<std::int64_t> read;
   TKM_ASSIGN_OR_RETURN(Source src, load(q.spec, batches, read));

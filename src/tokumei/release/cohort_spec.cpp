@@ -234,6 +234,15 @@ Result<CohortSpec> parse_cohort_spec(std::string_view text, const std::string& f
     return r.bad("period.to", "終了日が開始日より前です", "ends before it starts");
   }
   TKM_ASSIGN_OR_RETURN(s.institutions, r.list("institutions"));
+  for (const auto& code : s.institutions) {
+    const bool digits = code.size() == 10 && std::all_of(code.begin(), code.end(), [](char c) {
+                          return c >= '0' && c <= '9';
+                        });
+    if (!digits) {
+      return r.bad("institutions", "医療機関コードは10桁の数字です: " + code,
+                   "an institution code is 10 digits: " + code);
+    }
+  }
   TKM_ASSIGN_OR_RETURN(s.diagnoses, r.list("diagnoses"));
   TKM_ASSIGN_OR_RETURN(s.drugs, r.list("drugs"));
   TKM_ASSIGN_OR_RETURN(s.labs, r.list("labs"));

@@ -72,13 +72,15 @@ Request request_of(const store::Row& r) {
             .submitted_at = from_unix_ms(r.integer(15))};
   auto spec = parse_cohort_spec(r.text(11));
   if (spec) q.spec = *spec;
+  q.spec_hash = r.text(16);
+  q.spec_readable = spec.has_value();
   return q;
 }
 
 constexpr const char* kRequestColumns =
     "id, recipient, kind, application_type, title, purpose, research_content, publication_plan, "
     "benefits, data_requested, safety_measures, spec, withdrawn, research_end_on, submitted_by, "
-    "at_ms";
+    "at_ms, spec_hash";
 
 json judgments_json(const Decision& d) {
   json out = json::object();
@@ -292,6 +294,7 @@ Result<Request> Committee::submit(const audit::Actor& by, Request q) {
   TKM_ASSIGN_OR_RETURN(store::Transaction tx, ctx_.db.begin());
   q.submitted_by = by.user;
   q.submitted_at = ctx_.clock.now();
+  q.spec_hash = q.spec.hash();
   TKM_ASSIGN_OR_RETURN(
       auto id,
       ctx_.db.insert(
@@ -676,6 +679,14 @@ Result<Decision> Committee::decide(const audit::Actor& by, Decision d) {
                 Location{.field = "meeting"});
   }
   const std::string held_on = meeting_row->text(0);
+  if (held_on < japanese_day(q.submitted_at)) {
+    return fail(Errc::invalid_input,
+                {fmt::format("会議 ({}) は利用申請の受付 ({}) より前です", held_on,
+                             japanese_day(q.submitted_at)),
+                 fmt::format("the meeting ({}) is before the request was submitted ({})", held_on,
+                             japanese_day(q.submitted_at))},
+                Location{.field = "meeting"});
+  }
   const bool expedited = meeting_row->text(1) == "expedited";
   const auto attendees = json::parse(meeting_row->text(2)).get<std::vector<std::string>>();
   // The committee as it stood that day must be lawful (REVIEW-01).
@@ -720,6 +731,11 @@ Result<Decision> Committee::decide(const audit::Actor& by, Decision d) {
   }
   if (d.outcome != Outcome::rejected) {
     TKM_ASSIGN_OR_RETURN(d.valid_until, day_of(d.valid_until, "valid_until"));
+    if (d.valid_until < held_on) {
+      return fail(Errc::invalid_input,
+                  {"承認の有効期限が会議の日より前です", "the approval ends before the meeting"},
+                  Location{.field = "valid_until"});
+    }
   } else {
     d.valid_until.clear();
   }
@@ -732,8 +748,17 @@ Result<Decision> Committee::decide(const audit::Actor& by, Decision d) {
                    "only the request's decision in force can be amended"},
                   Location{.field = "amends"});
     }
-    if (d.reason.empty())
+    if (d.reason.empty()) {
       return detail::required("reason", "修正の理由", "reason for the amendment");
+    }
+    auto amended_meeting = ctx_.db.query_one("SELECT held_on FROM release_meetings WHERE id = ?",
+                                             {existing->meeting_id});
+    if (amended_meeting && held_on < amended_meeting->text(0)) {
+      return fail(Errc::invalid_input,
+                  {"修正の会議が元の決定の会議より前です",
+                   "the amendment's meeting is before the decision it amends"},
+                  Location{.field = "meeting"});
+    }
   } else if (existing) {
     return fail(
         Errc::conflict,
@@ -880,7 +905,13 @@ Result<Decision> Committee::check_approval(std::int64_t request_id, const std::s
         fmt::format("承認された利用者は {} で、{} ではありません", q->recipient, recipient),
         fmt::format("the approval is for {}, not {}", q->recipient, recipient));
   }
-  if (q->spec.hash() != spec_hash) {
+  // Against the hash stored when the request was submitted: what the committee approved.
+  if (!q->spec_readable || q->spec.hash() != q->spec_hash) {
+    return fail(Errc::integrity,
+                {fmt::format("利用申請 {} の仕様が記録と一致しません", request_id),
+                 fmt::format("request {}'s specification does not match its record", request_id)});
+  }
+  if (q->spec_hash != spec_hash) {
     return detail::refused("ANON-05", "データセットの仕様が承認された仕様と異なります",
                            "the dataset's specification differs from the approved one");
   }

@@ -37,6 +37,8 @@ struct Request {
   std::string data_requested{};    // 求める情報 in words; the specification says it exactly
   std::string safety_measures{};   // 利用者の安全管理措置
   CohortSpec spec{};
+  std::string spec_hash{};    // as recorded when submitted: what an approval covers
+  bool spec_readable = true;  // false: the stored specification no longer reads
   bool withdrawn = false;
   std::string research_end_on{};  // the research-end report, once recorded
   std::string submitted_by{};

@@ -53,6 +53,16 @@ fields = ["sex", "name"]
   EXPECT_THAT(field.error().text().en, HasSubstr("unknown field: name"));
   EXPECT_EQ(field.error().where().line, 3);
 
+  auto institution = parse_cohort_spec(R"(kind = "anonymized"
+period = { from = "2020-04-01", to = "2025-03-31" }
+institutions = ["13-1"]
+fields = ["sex"]
+)",
+                                       "s.toml");
+  ASSERT_FALSE(institution);
+  EXPECT_EQ(institution.error().where().line, 3);
+  EXPECT_THAT(institution.error().text().en, HasSubstr("10 digits"));
+
   auto backwards = parse_cohort_spec(R"(kind = "pseudonymized"
 period = { from = "2025-04-01", to = "2020-03-31" }
 fields = ["sex"]

@@ -144,6 +144,22 @@ TEST_F(CommitteeTest, ADecisionNeedsEveryCriterionAndAnAttendingMember) {
   ASSERT_FALSE(missing);
   EXPECT_THAT(missing.error().text().en, HasSubstr("criterion (ⅲ) has no judgment"));
   d.judgments = all_acceptable();
+  // An approval that ends before its meeting is refused.
+  d.valid_until = "2026-05-01";
+  auto backwards = c.decide(member_, d);
+  ASSERT_FALSE(backwards);
+  EXPECT_EQ(backwards.error().where().field, "valid_until");
+  d.valid_until = "2027-03-31";
+  // A meeting held before the request was submitted cannot decide it.
+  auto early = c.record_meeting(coordinator_, {.held_on = "2026-04-20",
+                                               .attendees = {"山田 一郎", "鈴木 次郎", "田中 四郎"},
+                                               .summary = "s"});
+  ASSERT_TRUE(early);
+  Decision too_early = d;
+  too_early.meeting_id = early->id;
+  auto before = c.decide(member_, too_early);
+  ASSERT_FALSE(before);
+  EXPECT_THAT(before.error().text().en, HasSubstr("before the request was submitted"));
   // 佐藤 is a member but did not attend this meeting.
   auto absent = c.decide({"sato", "t"}, d);
   ASSERT_FALSE(absent);

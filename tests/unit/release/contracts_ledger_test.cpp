@@ -32,7 +32,7 @@ TEST_F(ContractsTest, ACertificateIsReadAndBadOnesAreRefused) {
 
 TEST_F(ContractsTest, EligibilityNamesSuspensionAndCertification) {
   register_recipient("univ-a");
-  register_recipient("univ-b", "第0001号", "2026-05-31");
+  register_recipient("univ-b", "第0001号", "2026-04-30");
   register_recipient("univ-c", "第0002号", "2027-05-31");
   Registry registry(ctx());
   EXPECT_TRUE(registry.check_eligible("univ-a", DatasetKind::anonymized));
@@ -41,7 +41,7 @@ TEST_F(ContractsTest, EligibilityNamesSuspensionAndCertification) {
   EXPECT_THAT(uncertified.error().text().en, HasSubstr("PSEUDO-01"));
   auto lapsed = registry.check_eligible("univ-b", DatasetKind::pseudonymized);
   ASSERT_FALSE(lapsed);
-  EXPECT_THAT(lapsed.error().text().en, HasSubstr("ended on 2026-05-31"));
+  EXPECT_THAT(lapsed.error().text().en, HasSubstr("ended on 2026-04-30"));
   EXPECT_TRUE(registry.check_eligible("univ-c", DatasetKind::pseudonymized));
   auto stranger = registry.check_eligible("nobody", DatasetKind::anonymized);
   ASSERT_FALSE(stranger);

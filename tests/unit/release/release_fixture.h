@@ -155,7 +155,7 @@ class ReleaseFixture : public ::testing::Test {
   }
 
   tokumei::testing::TempDir dir_;
-  FakeClock clock_{from_unix_ms(1'780'282'800'000)};  // 2026-06-01 12:00 JST
+  FakeClock clock_{from_unix_ms(1'777'604'400'000)};  // 2026-05-01 12:00 JST
   SeededRandom random_{7};
   std::unique_ptr<store::SqliteDatabase> db_;
   std::unique_ptr<store::DatabaseKeyRingStorage> storage_;
