@@ -3,9 +3,13 @@
 // recipient, in under 60 s.
 //
 // The store is seeded once (not timed) with synthetic persons through the same tables ingestion
-// and acquisition fill. Each iteration runs Builds::build (selection, k-anonymity, rare codes,
-// k^m, pseudonyms, date shifts, sealed outputs) and Packages::create (the release gate, the
-// identifier scan, tar, CMS signing and AES-256-GCM encryption to the recipient).
+// and acquisition fill: five prefectures, ages 20 to 90, and codes with a long tail (about a
+// third of diagnoses from some 3,000 ICD-10-like codes, a third of prescriptions from some 800
+// drug codes, a quarter of lab results from some 300 tests), so that rare codes and k^m do real
+// work. The first repetition also makes the signing key and the build keys. Each iteration runs
+// Builds::build (selection, k-anonymity, rare codes, k^m, pseudonyms, date shifts, sealed outputs)
+// and Packages::create (the release gate, the identifier scan, tar, CMS signing and AES-256-GCM
+// encryption to the recipient).
 
 #include <benchmark/benchmark.h>
 #include <unistd.h>

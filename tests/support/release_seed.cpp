@@ -87,19 +87,40 @@ void synthetic_person(std::size_t i, int events, std::uint64_t seed, SeedPerson&
   for (int e = 0; e < n; ++e) {
     const std::string date =
         fmt::format("{:04}-{:02}-{:02}", 2020 + draw(5), 1 + draw(12), 1 + draw(28));
+    // A long tail, as in real data: an index into thousands of codes, most of them rare.
+    auto tail = [&](std::uint64_t n) {
+      const double u = static_cast<double>(draw(1u << 20)) / (1u << 20);
+      return static_cast<std::uint64_t>(static_cast<double>(n) * u * u * u);
+    };
     switch (draw(4)) {
       case 0: {
-        // Skewed: the first codes are far more common than the last.
-        const auto k = std::min(draw(14), draw(14));
-        out.events.push_back({"diagnosis", "ICD10", kDiagnoses[k], date});
+        // Skewed: the first codes are far more common than the last; one in three from the tail.
+        if (draw(3) == 0) {
+          const auto t = tail(3000);
+          out.events.push_back({"diagnosis", "ICD10",
+                                fmt::format("{}{:02}{}", static_cast<char>('A' + t % 26),
+                                            t / 26 % 100, t / 2600 % 10),
+                                date});
+        } else {
+          const auto k = std::min(draw(14), draw(14));
+          out.events.push_back({"diagnosis", "ICD10", kDiagnoses[k], date});
+        }
         break;
       }
       case 1:
-        out.events.push_back({"prescription", "YJ", kDrugs[draw(8)], date});
+        if (draw(3) == 0) {
+          out.events.push_back(
+              {"prescription", "YJ",
+               fmt::format("{:04}{:03}F1{:03}", 1100 + tail(800), draw(20), draw(1000)), date});
+        } else {
+          out.events.push_back({"prescription", "YJ", kDrugs[draw(8)], date});
+        }
         break;
       case 2:
-        out.events.push_back({"lab_result", "JLAC10", kLabs[draw(4)], date,
-                              fmt::format("{}.{}", 3 + draw(10), draw(10)), "mg/dL"});
+        out.events.push_back({"lab_result", "JLAC10",
+                              draw(4) == 0 ? fmt::format("3A{:03}000001923101", tail(300))
+                                           : std::string(kLabs[draw(4)]),
+                              date, fmt::format("{}.{}", 3 + draw(10), draw(10)), "mg/dL"});
         break;
       default:
         out.events.push_back({"diagnosis", "ICD10", kDiagnoses[draw(3)], date});

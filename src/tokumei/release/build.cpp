@@ -969,11 +969,25 @@ Result<BuildRecord> Builds::run(const audit::Actor& by, std::int64_t request_id,
   rec.id = id.value_or(0);
   // Which records went into the build: what an opt-out later reports, and what the release gate
   // checks against opt-outs made since.
-  for (auto p : ds.released) {
-    for (const auto& key : src.persons[p].records) {
-      TKM_RETURN_IF_ERROR(ctx_.db.execute(
-          "INSERT INTO release_build_members (build_id, person_key) VALUES (?, ?)", {rec.id, key}));
+  {
+    constexpr std::size_t kRows = 250;  // rows per statement
+    std::vector<store::Value> params;
+    auto flush = [&]() -> Status {
+      if (params.empty()) return {};
+      std::string sql = "INSERT INTO release_build_members (build_id, person_key) VALUES ";
+      for (std::size_t r = 0; r < params.size() / 2; ++r) sql += r == 0 ? "(?, ?)" : ", (?, ?)";
+      TKM_RETURN_IF_ERROR(ctx_.db.execute(sql, params));
+      params.clear();
+      return {};
+    };
+    for (auto p : ds.released) {
+      for (const auto& key : src.persons[p].records) {
+        params.push_back(rec.id);
+        params.push_back(key);
+        if (params.size() == 2 * kRows) TKM_RETURN_IF_ERROR(flush());
+      }
     }
+    TKM_RETURN_IF_ERROR(flush());
   }
   TKM_RETURN_IF_ERROR(detail::log(ctx_.audit, tx, by, action, fmt::format("build:{}", rec.id),
                                   {{"request", request_id},

@@ -220,13 +220,22 @@ Result<PackageRecord> Packages::create(const audit::Actor& by, std::int64_t buil
     // ANON-03 / PSEUDO-03: no internal person key in any file.
     TKM_ASSIGN_OR_RETURN(store::Rows keys,
                          ctx_.db.query("SELECT person_key FROM identity_persons"));
-    std::unordered_set<std::string> internal;
-    for (const auto& k : keys) internal.insert(k.text(0));
+    struct Hash {
+      using is_transparent = void;
+      std::size_t operator()(std::string_view v) const { return std::hash<std::string_view>{}(v); }
+    };
+    std::unordered_set<std::string, Hash, std::equal_to<>> internal;
+    std::set<std::size_t> lengths;  // only fields of a key's length are looked up
+    for (const auto& k : keys) {
+      internal.insert(k.text(0));
+      lengths.insert(k.text(0).size());
+    }
     for (const auto& [name, content] : files) {
+      const std::string_view text = content;
       std::size_t start = 0;
-      for (std::size_t i = 0; i <= content.size(); ++i) {
-        if (i == content.size() || content[i] == ',' || content[i] == '\n' || content[i] == '"') {
-          if (i > start && internal.contains(content.substr(start, i - start))) {
+      for (std::size_t i = 0; i <= text.size(); ++i) {
+        if (i == text.size() || text[i] == ',' || text[i] == '\n' || text[i] == '"') {
+          if (lengths.contains(i - start) && internal.contains(text.substr(start, i - start))) {
             return refused(detail::refused("ANON-03", name + " に内部の患者キーが含まれています",
                                            name + " holds an internal person key")
                                .error());
