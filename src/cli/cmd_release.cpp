@@ -1153,22 +1153,7 @@ void add_ledger(CLI::App& app, const Globals& g, int* exit_code) {
           json j = json::array();
           std::string text;
           for (const auto& e : all) {
-            j.push_back({{"seq", e.seq},
-                         {"kind", e.kind},
-                         {"day", e.day},
-                         {"recipient", e.recipient},
-                         {"dataset", e.dataset},
-                         {"contents", e.contents},
-                         {"data_kind", e.data_kind},
-                         {"approval", e.approval},
-                         {"contract", e.contract},
-                         {"delivery", e.delivery},
-                         {"checkers", e.checkers},
-                         {"onward", e.onward},
-                         {"corrects", e.corrects ? json(*e.corrects) : json(nullptr)},
-                         {"entrant", e.entrant},
-                         {"confirmer", e.confirmer},
-                         {"hash", e.hash}});
+            j.push_back(release::ledger_entry_json(e));
             std::string checkers;
             for (const auto& c : e.checkers) checkers += (checkers.empty() ? "" : "/") + c;
             text += fmt::format("{:>4} {} {} {} {} {} [{}] {}\n", e.seq, e.day, e.kind, e.recipient,

@@ -7,6 +7,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "tokumei/base/escape.h"
 #include "tokumei/identity/japanese.h"
 #include "tokumei/ingest/batch.h"
 #include "tokumei/ops/deletion_records.h"
@@ -82,29 +83,6 @@ Finding finding_from(const store::Row& r) {
 // about records dated before a late notification).
 bool without_notification(const Finding& f) {
   return f.detail.find("\"no_notification\"") != std::string::npos;
-}
-
-std::string html_escape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out.push_back(c);
-    }
-  }
-  return out;
 }
 
 // One finding about to be recorded.

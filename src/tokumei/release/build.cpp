@@ -12,6 +12,7 @@
 #include "tokumei/anon/anonymizer.h"
 #include "tokumei/anon/hierarchy_builders.h"
 #include "tokumei/anon/report.h"
+#include "tokumei/base/escape.h"
 #include "tokumei/base/files.h"
 #include "tokumei/base/id.h"
 #include "tokumei/crypto/hash.h"
@@ -101,16 +102,6 @@ bool starts_with_any(const std::string& code, const std::vector<std::string>& pr
     if (code.starts_with(strip_dots(p))) return true;
   }
   return false;
-}
-
-std::string csv_cell(const std::string& s) {
-  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
 }
 
 // Per-person sets of diagnosis labels: k^m-anonymity by removing the rarest code of each set of up
@@ -624,7 +615,7 @@ Result<Dataset> process(const Source& src, const CohortSpec& spec, const Process
   persons_csv += "\n";
   for (auto p : persons) {
     persons_csv += pseudonym[p];
-    for (const auto& v : person_values[p]) persons_csv += "," + csv_cell(v);
+    for (const auto& v : person_values[p]) persons_csv += "," + csv_field(v);
     persons_csv += "\n";
   }
   const char* day_column = spec.dates == DateHandling::index   ? "days_from_index"
@@ -662,18 +653,18 @@ Result<Dataset> process(const Source& src, const CohortSpec& spec, const Process
     events_csv += ',';
     events_csv += event_types()[o.type].first;
     events_csv += ',';
-    events_csv += csv_cell(text.substr(s1 + 1, s2 - s1 - 1));
+    events_csv += csv_field(text.substr(s1 + 1, s2 - s1 - 1));
     events_csv += ',';
-    events_csv += csv_cell(text.substr(s2 + 1));
+    events_csv += csv_field(text.substr(s2 + 1));
     events_csv += ',';
     events_csv += spec.dates == DateHandling::index ? std::to_string(d)
                   : spec.dates == DateHandling::month
                       ? day_text(static_cast<std::int32_t>(d)).substr(0, 7)
                       : day_text(static_cast<std::int32_t>(d));
     events_csv += ',';
-    events_csv += csv_cell(value.substr(0, vs));
+    events_csv += csv_field(value.substr(0, vs));
     events_csv += ',';
-    events_csv += csv_cell(vs == std::string::npos ? "" : value.substr(vs + 1));
+    events_csv += csv_field(vs == std::string::npos ? "" : value.substr(vs + 1));
     events_csv += '\n';
     ++released_events;
   }

@@ -39,6 +39,15 @@ json to_json(const toml::node& node) {
   return nullptr;  // times are not part of a specification
 }
 
+Result<std::string> day_of(const std::string& text, const char* field) {
+  auto d = identity::normalize_date(text);
+  if (!d) {
+    return fail(Errc::invalid_input, {"日付として読めません: " + text, "not a date: " + text},
+                Location{.field = field});
+  }
+  return *d;
+}
+
 Result<json> read_document(std::string_view text, const std::string& file,
                            std::map<std::string, int>& lines) {
   const auto first = text.find_first_not_of(" \t\r\n");

@@ -19,15 +19,6 @@ using nlohmann::json;
 constexpr std::array<const char*, 3> kCategories = {"natural_science", "humanities", "general"};
 constexpr std::array<const char*, 4> kCriteria = {"ⅰ", "ⅱ", "ⅲ", "ⅳ"};
 
-Result<std::string> day_of(const std::string& text, const char* field) {
-  auto d = identity::normalize_date(text);
-  if (!d) {
-    return fail(Errc::invalid_input, {"日付として読めません: " + text, "not a date: " + text},
-                Location{.field = field});
-  }
-  return *d;
-}
-
 json member_json(const Member& m) {
   return {{"name", m.name},         {"account", m.account},
           {"sex", m.sex},           {"categories", m.categories},
@@ -353,7 +344,7 @@ Status Committee::report_research_end(const audit::Actor& by, std::int64_t id,
     return fail(Errc::already_exists, {fmt::format("利用申請 {} の研究終了報告は記録済みです", id),
                                        fmt::format("request {} already has its end report", id)});
   }
-  TKM_ASSIGN_OR_RETURN(std::string d, day_of(day, "day"));
+  TKM_ASSIGN_OR_RETURN(std::string d, detail::day_of(day, "day"));
   TKM_ASSIGN_OR_RETURN(store::Transaction tx, ctx_.db.begin());
   TKM_RETURN_IF_ERROR(ctx_.db.execute(
       "UPDATE release_requests SET research_end_on = ?, research_end_by = ? WHERE id = ?",
@@ -455,7 +446,7 @@ Result<std::vector<Material>> Committee::materials(std::int64_t request_id) {
 
 Result<Roster> Committee::save_roster(const audit::Actor& by, const std::string& effective_from,
                                       const std::vector<Member>& members_in) {
-  TKM_ASSIGN_OR_RETURN(std::string from, day_of(effective_from, "effective_from"));
+  TKM_ASSIGN_OR_RETURN(std::string from, detail::day_of(effective_from, "effective_from"));
   std::vector<Member> members = members_in;
   std::set<std::string> names;
   for (std::size_t i = 0; i < members.size(); ++i) {
@@ -473,8 +464,8 @@ Result<Roster> Committee::save_roster(const audit::Actor& by, const std::string&
                   {"性別は male, female, other です", "sex is male, female or other"},
                   Location{.field = at + ".sex"});
     }
-    TKM_ASSIGN_OR_RETURN(m.term_from, day_of(m.term_from, "term_from"));
-    TKM_ASSIGN_OR_RETURN(m.term_to, day_of(m.term_to, "term_to"));
+    TKM_ASSIGN_OR_RETURN(m.term_from, detail::day_of(m.term_from, "term_from"));
+    TKM_ASSIGN_OR_RETURN(m.term_to, detail::day_of(m.term_to, "term_to"));
   }
   const auto problems = roster_problems(serving(members, from));
   if (!problems.empty()) {
@@ -525,7 +516,7 @@ Status Committee::add_rules(const audit::Actor& by, const CommitteeRules& rules)
     return fail(Errc::invalid_input, {"定足数は0以上です", "the quorum is not negative"},
                 Location{.field = "quorum"});
   }
-  TKM_ASSIGN_OR_RETURN(std::string approved, day_of(rules.approved_on, "approved_on"));
+  TKM_ASSIGN_OR_RETURN(std::string approved, detail::day_of(rules.approved_on, "approved_on"));
   const json types = rules.expedited_types;
   TKM_ASSIGN_OR_RETURN(store::Transaction tx, ctx_.db.begin());
   auto inserted = ctx_.db.execute(
@@ -603,7 +594,7 @@ Result<CommitteeStatus> Committee::status(const std::string& day) {
 }
 
 Result<Meeting> Committee::record_meeting(const audit::Actor& by, Meeting m) {
-  TKM_ASSIGN_OR_RETURN(m.held_on, day_of(m.held_on, "held_on"));
+  TKM_ASSIGN_OR_RETURN(m.held_on, detail::day_of(m.held_on, "held_on"));
   if (m.summary.empty()) return detail::required("summary", "議事の概要", "summary of discussion");
   TKM_ASSIGN_OR_RETURN(Roster r, roster(m.held_on));
   const auto members = serving(r.members, m.held_on);
@@ -730,7 +721,7 @@ Result<Decision> Committee::decide(const audit::Actor& by, Decision d) {
     return detail::required("conditions", "条件", "conditions");
   }
   if (d.outcome != Outcome::rejected) {
-    TKM_ASSIGN_OR_RETURN(d.valid_until, day_of(d.valid_until, "valid_until"));
+    TKM_ASSIGN_OR_RETURN(d.valid_until, detail::day_of(d.valid_until, "valid_until"));
     if (d.valid_until < held_on) {
       return fail(Errc::invalid_input,
                   {"承認の有効期限が会議の日より前です", "the approval ends before the meeting"},

@@ -14,15 +14,6 @@ namespace {
 
 using nlohmann::json;
 
-Result<std::string> day_of(const std::string& text, const char* field) {
-  auto d = identity::normalize_date(text);
-  if (!d) {
-    return fail(Errc::invalid_input, {"日付として読めません: " + text, "not a date: " + text},
-                Location{.field = field});
-  }
-  return *d;
-}
-
 constexpr const char* kColumns =
     "id, kind, party, request_id, title, signed_on, valid_until, document_sha256, state, "
     "closed_on, closure, created_by";
@@ -96,8 +87,8 @@ Result<Contract> Contracts::create(const audit::Actor& by, Contract c) {
   if (c.document_sha256.size() != 64) {
     return detail::required("document_sha256", "契約書のハッシュ", "the contract document's hash");
   }
-  TKM_ASSIGN_OR_RETURN(c.signed_on, day_of(c.signed_on, "signed_on"));
-  TKM_ASSIGN_OR_RETURN(c.valid_until, day_of(c.valid_until, "valid_until"));
+  TKM_ASSIGN_OR_RETURN(c.signed_on, detail::day_of(c.signed_on, "signed_on"));
+  TKM_ASSIGN_OR_RETURN(c.valid_until, detail::day_of(c.valid_until, "valid_until"));
   if (c.valid_until < c.signed_on) {
     return fail(Errc::invalid_input, {"有効期限が締結日より前です", "ends before it is signed"},
                 Location{.field = "valid_until"});

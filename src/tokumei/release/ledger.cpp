@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "tokumei/base/escape.h"
 #include "tokumei/crypto/hash.h"
 #include "tokumei/crypto/signature.h"
 #include "tokumei/identity/japanese.h"
@@ -21,24 +22,34 @@ constexpr const char* kColumns =
 
 // What an entry's hash covers: every field but the hash, in a fixed order.
 std::string canonical(const LedgerEntry& e) {
-  const json j = {{"seq", e.seq},
-                  {"kind", e.kind},
-                  {"day", e.day},
-                  {"recipient", e.recipient},
-                  {"dataset", e.dataset},
-                  {"contents", e.contents},
-                  {"data_kind", e.data_kind},
-                  {"approval", e.approval},
-                  {"contract", e.contract},
-                  {"delivery", e.delivery},
-                  {"checkers", e.checkers},
-                  {"onward", e.onward},
-                  {"corrects", e.corrects ? json(*e.corrects) : json(nullptr)},
-                  {"entrant", e.entrant},
-                  {"confirmer", e.confirmer},
-                  {"at_ms", to_unix_ms(e.at)}};
+  json j = ledger_entry_json(e);
+  j.erase("hash");
   return j.dump();
 }
+
+}  // namespace
+
+json ledger_entry_json(const LedgerEntry& e) {
+  return {{"seq", e.seq},
+          {"kind", e.kind},
+          {"day", e.day},
+          {"recipient", e.recipient},
+          {"dataset", e.dataset},
+          {"contents", e.contents},
+          {"data_kind", e.data_kind},
+          {"approval", e.approval},
+          {"contract", e.contract},
+          {"delivery", e.delivery},
+          {"checkers", e.checkers},
+          {"onward", e.onward},
+          {"corrects", e.corrects ? json(*e.corrects) : json(nullptr)},
+          {"entrant", e.entrant},
+          {"confirmer", e.confirmer},
+          {"at_ms", to_unix_ms(e.at)},
+          {"hash", e.hash}};
+}
+
+namespace {
 
 Bytes chain(ByteView prev, const LedgerEntry& e) {
   const auto d = crypto::sha256({prev, as_bytes(canonical(e))});
@@ -63,39 +74,6 @@ LedgerEntry entry_of(const store::Row& r) {
           .confirmer = r.text(14),
           .at = from_unix_ms(r.integer(15)),
           .hash = hex_encode(r.blob(17))};
-}
-
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
-
-std::string html_escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
 }
 
 const std::vector<std::string>& editable_fields() {

@@ -12,6 +12,7 @@
 // spreadsheet programs expect) with a signature file (SHA-256 of the CSV signed with the
 // deployment's ledger-signing key) and as a printable HTML page.
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -39,6 +40,9 @@ struct LedgerEntry {
   TimePoint at{};
   std::string hash{};  // hex
 };
+
+// Every field of an entry (the hash included), for --json and the API.
+nlohmann::json ledger_entry_json(const LedgerEntry& e);
 
 struct LedgerCheck {
   std::int64_t entries = 0;

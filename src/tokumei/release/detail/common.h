@@ -36,6 +36,10 @@ inline std::unexpected<Error> required(const std::string& field, const std::stri
               Location{.field = field});
 }
 
+// A day written in any form identity::normalize_date reads, as YYYY-MM-DD; a located error naming
+// `field` otherwise.
+Result<std::string> day_of(const std::string& text, const char* field);
+
 // A provision refused by one of its gates, naming the rule.
 inline std::unexpected<Error> refused(const std::string& rule, const std::string& ja,
                                       const std::string& en) {
