@@ -84,8 +84,6 @@ Result<std::string> file_hash(const std::string& path) {
   return hex_encode(crypto::sha256(as_bytes(content)));
 }
 
-std::string tr_text(const Globals& g, const Text& t) { return tr(g, t); }
-
 // ----- registry -----
 
 void add_registry(CLI::App& app, const Globals& g, int* exit_code) {
@@ -493,7 +491,7 @@ void add_committee(CLI::App& app, const Globals& g, int* exit_code) {
                   : tr(g, "委員会の構成: 要件を満たしていません\n", "composition: NOT compliant\n");
           for (const auto& p : s.problems) {
             problems.push_back({{"ja", p.ja}, {"en", p.en}});
-            text += "  " + tr_text(g, p) + "\n";
+            text += "  " + tr(g, p) + "\n";
           }
           text += fmt::format(fmt::runtime(tr(g, "名簿 第{}版 / 規程 {} / 最後の公表 {}{}\n",
                                               "roster {} / rules {} / last publication {}{}\n")),
@@ -658,7 +656,7 @@ void add_contract(CLI::App& app, const Globals& g, int* exit_code) {
                                                    "contract {} recorded; clauses to tick:\n")),
                                    c.id);
                    for (const auto& cl : release::clauses(kind))
-                     text += "  " + cl.id + "  " + tr_text(g, cl.label) + "\n";
+                     text += "  " + cl.id + "  " + tr(g, cl.label) + "\n";
                    emit(g, {{"contract", c.id}}, text);
                    return {};
                  });
@@ -846,9 +844,15 @@ std::string build_text(const Globals& g, const release::BuildRecord& b) {
   return text;
 }
 
-release::Builds builds_of(zones::Deployment& d, Random& random) {
-  return release::Builds(context(d), random, d.dir() / "builds");
-}
+// The builds and packages of a deployment, opened for one command.
+struct Provision {
+  explicit Provision(zones::Deployment& d)
+      : builds(context(d), random, d.dir() / "builds"),
+        packages(context(d), random, builds, d.dir() / "packages") {}
+  SystemRandom random;
+  release::Builds builds;
+  release::Packages packages;
+};
 
 json package_json(const release::PackageRecord& p) {
   json confirmations = json::array();
@@ -894,8 +898,8 @@ void add_build(CLI::App& app, const Globals& g, int* exit_code) {
                      TKM_ASSIGN_OR_RETURN(std::string text, read_file(a->plan));
                      TKM_ASSIGN_OR_RETURN(plan, release::parse_plan(text, a->plan));
                    }
-                   SystemRandom random;
-                   auto b = builds_of(d, random);
+                   Provision pv(d);
+                   auto& b = pv.builds;
                    TKM_ASSIGN_OR_RETURN(auto rec, b.build(ctx.actor(), a->request, plan, a->seed));
                    emit(g, build_json(rec), build_text(g, rec));
                    return {};
@@ -910,8 +914,8 @@ void add_build(CLI::App& app, const Globals& g, int* exit_code) {
     with_session(
         g, a->deployment, Operation::anonymize, exit_code,
         [&](zones::Deployment& d, const security::AuthContext& ctx) -> Status {
-          SystemRandom random;
-          auto b = builds_of(d, random);
+          Provision pv(d);
+          auto& b = pv.builds;
           TKM_ASSIGN_OR_RETURN(auto old, b.get(a->number));
           TKM_ASSIGN_OR_RETURN(auto again, b.rebuild(ctx.actor(), a->number));
           const bool same = old.output_hash == again.output_hash;
@@ -932,8 +936,8 @@ void add_build(CLI::App& app, const Globals& g, int* exit_code) {
     with_reading(
         g, a->deployment, Operation::build_read, exit_code, [&] { return std::string("builds"); },
         [&](zones::Deployment& d, const security::AuthContext&) -> Status {
-          SystemRandom random;
-          auto b = builds_of(d, random);
+          Provision pv(d);
+          auto& b = pv.builds;
           TKM_ASSIGN_OR_RETURN(auto all, b.list());
           json j = json::array();
           std::string text;
@@ -954,8 +958,8 @@ void add_build(CLI::App& app, const Globals& g, int* exit_code) {
         g, a->deployment, Operation::build_read, exit_code,
         [&] { return fmt::format("build:{}", a->number); },
         [&](zones::Deployment& d, const security::AuthContext&) -> Status {
-          SystemRandom random;
-          auto b = builds_of(d, random);
+          Provision pv(d);
+          auto& b = pv.builds;
           TKM_ASSIGN_OR_RETURN(auto r, b.get(a->number));
           emit(g, build_json(r), build_text(g, r));
           return {};
@@ -978,9 +982,8 @@ void add_package(CLI::App& app, const Globals& g, int* exit_code) {
     with_session(
         g, a->deployment, Operation::release_package, exit_code,
         [&](zones::Deployment& d, const security::AuthContext& ctx) -> Status {
-          SystemRandom random;
-          auto b = builds_of(d, random);
-          release::Packages p(context(d), random, b, d.dir() / "packages");
+          Provision pv(d);
+          auto& p = pv.packages;
           TKM_ASSIGN_OR_RETURN(auto pkg, p.create(ctx.actor(), a->number));
           emit(g, package_json(pkg),
                fmt::format(
@@ -1005,9 +1008,8 @@ void add_package(CLI::App& app, const Globals& g, int* exit_code) {
         g, a->deployment, Operation::provision_read, exit_code,
         [&] { return std::string("packages"); },
         [&](zones::Deployment& d, const security::AuthContext&) -> Status {
-          SystemRandom random;
-          auto b = builds_of(d, random);
-          release::Packages p(context(d), random, b, d.dir() / "packages");
+          Provision pv(d);
+          auto& p = pv.packages;
           TKM_ASSIGN_OR_RETURN(auto all, p.list());
           json j = json::array();
           std::string text;
@@ -1030,9 +1032,8 @@ void add_package(CLI::App& app, const Globals& g, int* exit_code) {
         g, a->deployment, Operation::provision_read, exit_code,
         [&] { return std::string("package_signer"); },
         [&](zones::Deployment& d, const security::AuthContext&) -> Status {
-          SystemRandom random;
-          auto b = builds_of(d, random);
-          release::Packages p(context(d), random, b, d.dir() / "packages");
+          Provision pv(d);
+          auto& p = pv.packages;
           TKM_ASSIGN_OR_RETURN(std::string pem, p.signer_certificate());
           if (g.json) {
             print_json({{"certificate_pem", pem},
@@ -1052,9 +1053,8 @@ void add_package(CLI::App& app, const Globals& g, int* exit_code) {
     with_session(
         g, a->deployment, Operation::release_package, exit_code,
         [&](zones::Deployment& d, const security::AuthContext& ctx) -> Status {
-          SystemRandom random;
-          auto b = builds_of(d, random);
-          release::Packages p(context(d), random, b, d.dir() / "packages");
+          Provision pv(d);
+          auto& p = pv.packages;
           // MONITOR-03: nothing leaves while the monitors have frozen the exit queue.
           TKM_ASSIGN_OR_RETURN(auto frozen, d.monitor().exit_frozen());
           if (frozen) {
@@ -1109,9 +1109,8 @@ void add_package(CLI::App& app, const Globals& g, int* exit_code) {
     with_session(
         g, a2->deployment, Operation::release_approve, exit_code,
         [&](zones::Deployment& d, const security::AuthContext& ctx) -> Status {
-          SystemRandom random;
-          auto b = builds_of(d, random);
-          release::Packages p(context(d), random, b, d.dir() / "packages");
+          Provision pv(d);
+          auto& p = pv.packages;
           TKM_ASSIGN_OR_RETURN(auto pkg, p.confirm(ctx.actor(), ctx.account, a2->number,
                                                    {.recipient = a2->recipient,
                                                     .destination = a2->destination,

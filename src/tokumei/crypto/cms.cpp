@@ -60,12 +60,6 @@ Result<PkeyPtr> private_key(const std::string& pem) {
   return key;
 }
 
-Bytes drain(BIO* bio) {
-  char* data = nullptr;
-  const long n = BIO_get_mem_data(bio, &data);
-  return Bytes(reinterpret_cast<std::uint8_t*>(data), reinterpret_cast<std::uint8_t*>(data) + n);
-}
-
 Result<CmsPtr> read_der(ByteView der) {
   TKM_RETURN_IF_ERROR(check_size(der));
   auto in = memory(der);
@@ -79,7 +73,7 @@ Result<Bytes> to_der(CMS_ContentInfo* cms) {
   if (i2d_CMS_bio(out.get(), cms) != 1) {
     return cms_error(Errc::internal, "CMS を書けません", "cannot write CMS");
   }
-  return drain(out.get());
+  return detail::bio_bytes(out.get());
 }
 
 }  // namespace
@@ -103,8 +97,7 @@ Result<std::string> cms_signer(ByteView signed_der) {
   }
   BioPtr out(BIO_new(BIO_s_mem()));
   PEM_write_bio_X509(out.get(), sk_X509_value(certs.get(), 0));
-  const Bytes pem = drain(out.get());
-  return std::string(pem.begin(), pem.end());
+  return detail::bio_text(out.get());
 }
 
 Result<Bytes> cms_verify(ByteView signed_der, const std::string& signer_certificate_pem) {
@@ -120,7 +113,7 @@ Result<Bytes> cms_verify(ByteView signed_der, const std::string& signer_certific
     return cms_error(Errc::integrity, "署名を確認できません (改ざんまたは別の署名者)",
                      "the signature does not verify (altered, or another signer)");
   }
-  return drain(out.get());
+  return detail::bio_bytes(out.get());
 }
 
 Result<Bytes> cms_encrypt(ByteView content, const std::string& recipient_certificate_pem) {
@@ -144,7 +137,7 @@ Result<Bytes> cms_decrypt(ByteView enveloped_der, const std::string& certificate
     return cms_error(Errc::authentication_failed, "復号できません (受取人の鍵でない、または改ざん)",
                      "cannot decrypt (not the recipient's key, or altered)");
   }
-  return drain(out.get());
+  return detail::bio_bytes(out.get());
 }
 
 }  // namespace tokumei::crypto

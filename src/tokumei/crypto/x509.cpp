@@ -26,21 +26,13 @@ std::unexpected<Error> not_a_certificate(const std::string& why) {
 std::string name_text(const X509_NAME* name) {
   BioPtr out(BIO_new(BIO_s_mem()));
   X509_NAME_print_ex(out.get(), name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
-  char* data = nullptr;
-  const long n = BIO_get_mem_data(out.get(), &data);
-  return std::string(data, static_cast<std::size_t>(n));
+  return detail::bio_text(out.get());
 }
 
 Result<TimePoint> asn1_time(const ASN1_TIME* t) {
   std::tm tm{};
   if (ASN1_TIME_to_tm(t, &tm) != 1) return not_a_certificate("validity");
   return std::chrono::system_clock::from_time_t(timegm(&tm));
-}
-
-std::string pem_of(BIO* bio) {
-  char* data = nullptr;
-  const long n = BIO_get_mem_data(bio, &data);
-  return std::string(data, static_cast<std::size_t>(n));
 }
 
 }  // namespace
@@ -52,7 +44,7 @@ Result<Certificate> parse_certificate(std::string_view pem) {
   Certificate out;
   BioPtr again(BIO_new(BIO_s_mem()));
   PEM_write_bio_X509(again.get(), cert.get());
-  out.pem = pem_of(again.get());
+  out.pem = detail::bio_text(again.get());
   out.subject = name_text(X509_get_subject_name(cert.get()));
   out.issuer = name_text(X509_get_issuer_name(cert.get()));
   unsigned char md[EVP_MAX_MD_SIZE];
@@ -93,7 +85,7 @@ Result<KeyAndCertificate> self_signed_certificate(std::string_view common_name,
   BioPtr cert_out(BIO_new(BIO_s_mem()));
   PEM_write_bio_PrivateKey(key_out.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr);
   PEM_write_bio_X509(cert_out.get(), cert.get());
-  return KeyAndCertificate{pem_of(key_out.get()), pem_of(cert_out.get())};
+  return KeyAndCertificate{detail::bio_text(key_out.get()), detail::bio_text(cert_out.get())};
 }
 
 }  // namespace tokumei::crypto

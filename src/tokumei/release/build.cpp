@@ -410,7 +410,6 @@ Result<Dataset> process(const Source& src, const CohortSpec& spec, const Process
     wanted[t] = spec.wants(event_types()[t].second);
 
   // Labels: the (possibly generalized) code of each code index per family.
-  for (std::size_t i = 0; i < codes.size(); ++i) codes[i].family = "";
   std::vector<std::uint32_t> events;  // indices into src.events that may be released
   events.reserve(src.events.size());
   for (std::uint32_t i = 0; i < src.events.size(); ++i) {

@@ -60,12 +60,11 @@ const std::vector<Clause>& clauses(ContractKind kind) {
 }
 
 Result<Contract> Contracts::create(const audit::Actor& by, Contract c) {
+  Registry registry(ctx_);
   if (c.kind == ContractKind::inbound) {
-    Registry registry(ctx_);
     TKM_RETURN_IF_ERROR(registry.institution(c.party));
     c.request_id.reset();
   } else {
-    Registry registry(ctx_);
     TKM_RETURN_IF_ERROR(registry.recipient(c.party));
     if (!c.request_id) return detail::required("request", "対象の利用申請", "the request covered");
     auto q =

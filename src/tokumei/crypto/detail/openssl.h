@@ -7,6 +7,8 @@
 
 #include "tokumei/base/bytes.h"
 
+struct bio_st;  // OpenSSL's BIO
+
 namespace tokumei::crypto::detail {
 
 // Deleter for OpenSSL objects: std::unique_ptr<EVP_MD_CTX, FreeWith<&EVP_MD_CTX_free>>.
@@ -24,6 +26,10 @@ inline const std::uint8_t* non_null(ByteView b) {
   static constexpr std::uint8_t kEmpty = 0;
   return b.data() != nullptr ? b.data() : &kEmpty;
 }
+
+// What a memory BIO holds, as text (PEM, a printed name) or bytes (DER).
+std::string bio_text(bio_st* bio);
+Bytes bio_bytes(bio_st* bio);
 
 // Takes the oldest OpenSSL error off this thread's queue (and clears the rest) so that one
 // failure does not leak into the next caller's diagnosis.
